@@ -1,0 +1,448 @@
+"""``upsample resize``: through Click's runner and through a real ``python -m upsample_cli``.
+
+Expected pixels come from ``interpolate`` on the array as Pillow or tifffile read it, so these
+tests check the plumbing (layout, axis order, dtype, formats, errors), not the engine.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from click.testing import CliRunner
+from PIL import Image
+
+from upsample_cli import interpolate
+from upsample_cli.cli import main
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+PHOTO, LOGO, DEPTH, STACK = (SAMPLES / n for n in ("photo.png", "logo_rgba.png", "depth16.png", "stack.tif"))
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def run_process(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "upsample_cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def pixels(path):
+    """The array of a file as Pillow (2-D) or tifffile (stacks) reads it."""
+    if Path(path).suffix in (".tif", ".tiff"):
+        return tifffile.imread(path)
+    with Image.open(path) as im:
+        return np.asarray(im)
+
+
+def hwc(a):
+    return a if a.ndim == 3 else a[:, :, None]
+
+
+def expected_image(a, **kw):
+    """``interpolate`` on an (H, W[, C]) array, through the channels-last view."""
+    return interpolate(hwc(a).transpose(2, 0, 1)[None], **kw)[0].transpose(1, 2, 0)
+
+
+def assert_ok(result, out):
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert Path(out).is_file()
+
+
+# --- images --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options, engine, shape",
+    [
+        (["--scale", "2", "--mode", "bicubic"], dict(scale_factor=2.0, mode="bicubic"), (384, 512, 3)),
+        (["--scale", "1.5,2"], dict(scale_factor=(2.0, 1.5), mode="bilinear"), (384, 384, 3)),
+        (
+            ["--size", "100x80", "--mode", "bilinear", "--antialias"],
+            dict(size=(80, 100), mode="bilinear", antialias=True),
+            (80, 100, 3),
+        ),
+        (
+            ["--size", "300X200", "--mode", "linear", "--align-corners"],
+            dict(size=(200, 300), mode="bilinear", align_corners=True),
+            (200, 300, 3),
+        ),
+        (["--scale", "0.3", "--mode", "area"], dict(scale_factor=0.3, mode="area"), (57, 76, 3)),
+        (["--scale", "3,1", "--mode", "nearest"], dict(scale_factor=(1.0, 3.0), mode="nearest"), (192, 768, 3)),
+        (["--size", "200x150", "--mode", "lanczos"], dict(size=(150, 200), mode="lanczos"), (150, 200, 3)),
+    ],
+)
+def test_photo(tmp_path, options, engine, shape):
+    out = tmp_path / "out.png"
+    before = digest(PHOTO)
+    assert_ok(run("resize", PHOTO, out, *options), out)
+    got = pixels(out)
+    assert got.dtype == np.uint8 and got.shape == shape
+    np.testing.assert_array_equal(got, expected_image(pixels(PHOTO), **engine))
+    assert digest(PHOTO) == before
+
+
+def test_rgba_keeps_alpha(tmp_path):
+    out = tmp_path / "logo.png"
+    assert_ok(run("resize", LOGO, out, "--scale", "0.5", "--mode", "area"), out)
+    with Image.open(out) as im:
+        assert im.mode == "RGBA"
+    np.testing.assert_array_equal(pixels(out), expected_image(pixels(LOGO), scale_factor=0.5, mode="area"))
+    assert pixels(out)[0, 0, 3] == 0  # the background stays transparent
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_depth16_stays_16_bit(tmp_path, suffix):
+    out = tmp_path / f"depth{suffix}"
+    assert_ok(run("resize", DEPTH, out, "--size", "320x240", "--mode", "bicubic"), out)
+    if suffix == ".png":
+        with Image.open(out) as im:
+            assert im.mode == "I;16"
+    got = hwc(pixels(out))
+    assert got.dtype == np.uint16 and got.shape == (240, 320, 1)
+    np.testing.assert_array_equal(got, expected_image(pixels(DEPTH), size=(240, 320), mode="bicubic"))
+    assert got.max() > 255
+
+
+def test_jpeg_and_bmp_outputs(tmp_path):
+    for name in ("photo.jpg", "photo.bmp"):
+        out = tmp_path / name
+        assert_ok(run("resize", PHOTO, out, "--scale", "0.5"), out)
+        with Image.open(out) as im:
+            assert im.format == {".jpg": "JPEG", ".bmp": "BMP"}[out.suffix]
+            assert im.mode == "RGB" and im.size == (128, 96)
+    # JPEG in, PNG out
+    out = tmp_path / "again.png"
+    assert_ok(run("resize", tmp_path / "photo.jpg", out, "--scale", "2"), out)
+    np.testing.assert_array_equal(
+        pixels(out), expected_image(pixels(tmp_path / "photo.jpg"), scale_factor=2.0, mode="bilinear")
+    )
+
+
+def test_format_comes_from_content(tmp_path):
+    disguised = tmp_path / "photo.tif"  # a PNG named .tif
+    shutil.copy(PHOTO, disguised)
+    out = tmp_path / "out.png"
+    assert_ok(run("resize", disguised, out, "--scale", "2", "--mode", "nearest"), out)
+    np.testing.assert_array_equal(pixels(out), np.repeat(np.repeat(pixels(PHOTO), 2, 0), 2, 1))
+
+
+def test_overwrites_an_existing_output(tmp_path):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"old")
+    assert_ok(run("resize", PHOTO, out, "--scale", "0.5"), out)
+    assert pixels(out).shape == (96, 128, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+@pytest.mark.parametrize(
+    "mode, make",
+    [
+        ("L", lambda a: Image.fromarray(a[..., 0])),
+        ("LA", lambda a: Image.fromarray(a[..., :2].copy(), "LA")),
+        ("P", lambda a: Image.fromarray(a).quantize(16)),
+        ("1", lambda a: Image.fromarray(a[..., 0] > 128)),
+    ],
+)
+def test_other_pillow_modes(tmp_path, mode, make):
+    src = tmp_path / f"in_{mode}.png"
+    make(pixels(PHOTO)).save(src)
+    out = tmp_path / "out.png"
+    assert_ok(run("resize", src, out, "--scale", "0.5"), out)
+    with Image.open(src) as im:
+        converted = im.convert({"P": "RGB", "1": "L"}.get(mode, mode))
+    np.testing.assert_array_equal(
+        hwc(pixels(out)), expected_image(np.asarray(converted), scale_factor=0.5, mode="bilinear")
+    )
+
+
+@pytest.mark.parametrize(
+    "data, photometric",
+    [
+        (np.linspace(0, 1, 48 * 40 * 3, dtype=np.float32).reshape(48, 40, 3), "rgb"),
+        (np.arange(48 * 40, dtype=np.uint16).reshape(48, 40) * 30, "minisblack"),
+        (np.arange(48 * 40 * 3, dtype=np.uint16).reshape(48, 40, 3) * 10, "rgb"),
+    ],
+)
+def test_single_page_tiff_is_an_image(tmp_path, data, photometric):
+    src, out = tmp_path / "in.tif", tmp_path / "out.tif"
+    tifffile.imwrite(src, data, photometric=photometric)
+    assert_ok(run("resize", src, out, "--scale", "2,1.5", "--mode", "bicubic"), out)
+    got = pixels(out)
+    assert got.dtype == data.dtype
+    np.testing.assert_array_equal(hwc(got), expected_image(data, scale_factor=(1.5, 2.0), mode="bicubic"))
+
+
+def test_lzw_tiff_read_through_pillow(tmp_path):
+    # tifffile needs imagecodecs for LZW; Pillow's libtiff reads it.
+    src, out = tmp_path / "lzw.tif", tmp_path / "out.png"
+    Image.open(PHOTO).save(src, compression="tiff_lzw")
+    assert_ok(run("resize", src, out, "--scale", "0.5"), out)
+    np.testing.assert_array_equal(pixels(out), expected_image(pixels(PHOTO), scale_factor=0.5, mode="bilinear"))
+
+
+def test_palette_tiff_becomes_rgb(tmp_path):
+    src, out = tmp_path / "pal.tif", tmp_path / "out.png"
+    Image.open(PHOTO).quantize(8).save(src)
+    assert_ok(run("resize", src, out, "--scale", "2", "--mode", "nearest"), out)
+    with Image.open(src) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(pixels(out), np.repeat(np.repeat(rgb, 2, 0), 2, 1))
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path):
+    src, out = tmp_path / "rotated.jpg", tmp_path / "out.png"
+    im = Image.open(PHOTO)
+    exif = im.getexif()
+    exif[0x0112] = 6  # display rotated 90 degrees clockwise
+    im.save(src, exif=exif.tobytes(), quality=95)
+    assert_ok(run("resize", src, out, "--size", "96x128"), out)  # width first, as displayed
+    assert pixels(out).shape == (128, 96, 3)
+
+
+# --- stacks --------------------------------------------------------------------------
+
+
+def test_stack_trilinear(tmp_path):
+    out = tmp_path / "big.tif"
+    assert_ok(run("resize", STACK, out, "--scale", "2", "--mode", "trilinear"), out)
+    src = pixels(STACK)
+    got = pixels(out)
+    assert got.dtype == np.uint16 and got.shape == (48, 128, 128)
+    np.testing.assert_array_equal(got, interpolate(src[None, None], scale_factor=2.0, mode="trilinear")[0, 0])
+    with tifffile.TiffFile(out) as tif:
+        assert tif.series[0].axes == "ZYX"
+
+
+def test_stack_linear_is_trilinear_with_width_first_order(tmp_path):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--size", "32x48x12"), out)
+    want = interpolate(pixels(STACK)[None, None], size=(12, 48, 32), mode="trilinear")[0, 0]
+    np.testing.assert_array_equal(pixels(out), want)
+
+
+def test_stack_bicubic_is_in_plane(tmp_path):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--size", "32x40", "--mode", "bicubic"), out)
+    src = pixels(STACK)
+    got = pixels(out)
+    assert got.shape == (24, 40, 32)
+    np.testing.assert_array_equal(got, interpolate(src[:, None], size=(40, 32), mode="bicubic")[:, 0])
+    # One factor scales W and H only; a third value is accepted when it keeps the depth.
+    for scale in ("2", "2,2,1"):
+        assert_ok(run("resize", STACK, out, "--scale", scale, "--mode", "bicubic"), out)
+        assert pixels(out).shape == (24, 128, 128)
+
+
+def test_stack_per_axis_scale_nearest(tmp_path):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--scale", "1,2,0.5", "--mode", "nearest"), out)
+    src = pixels(STACK)
+    np.testing.assert_array_equal(pixels(out), np.repeat(src[::2], 2, axis=1))
+
+
+def test_rgb_stack(tmp_path):
+    src, out = tmp_path / "rgb.tif", tmp_path / "out.tif"
+    data = np.stack([pixels(PHOTO)[:64, :80]] * 5)  # (Z, Y, X, 3)
+    tifffile.imwrite(src, data, photometric="rgb")
+    assert_ok(run("resize", src, out, "--scale", "2,2,1", "--mode", "trilinear"), out)
+    got = pixels(out)
+    assert got.shape == (5, 128, 160, 3) and got.dtype == np.uint8
+    vol = data.transpose(3, 0, 1, 2)[None]
+    want = interpolate(vol, scale_factor=(1.0, 2.0, 2.0), mode="trilinear")[0].transpose(1, 2, 3, 0)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_imagej_hyperstack_channels_go_last(tmp_path):
+    src, out = tmp_path / "zcyx.tif", tmp_path / "out.tif"
+    data = np.random.default_rng(0).integers(0, 4000, (6, 2, 20, 24), dtype=np.uint16)  # Z, C, Y, X
+    tifffile.imwrite(src, data, imagej=True, metadata={"axes": "ZCYX"})
+    assert_ok(run("resize", src, out, "--scale", "2", "--mode", "nearest"), out)
+    got = pixels(out)
+    assert got.shape == (12, 40, 48, 2)
+    want = data.transpose(0, 2, 3, 1).repeat(2, 0).repeat(2, 1).repeat(2, 2)
+    np.testing.assert_array_equal(got, want)
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+def _text_png(tmp):
+    p = tmp / "notes.png"
+    p.write_text("not an image\n")
+    return p
+
+
+ERRORS = [
+    # (name, IN, OUT, options, exit code, text in the message)
+    ("missing file", lambda t: t / "nope.png", "out.png", ["--scale", "2"], 1, "no such file"),
+    ("text named .png", _text_png, "out.png", ["--scale", "2"], 1, "not a recognised image"),
+    ("folder as input", lambda t: t, "out.png", ["--scale", "2"], 2, "directory"),
+    ("scale not a number", PHOTO, "out.png", ["--scale", "abc"], 2, "--scale"),
+    ("scale zero", PHOTO, "out.png", ["--scale", "0"], 2, "positive"),
+    ("scale negative", PHOTO, "out.png", ["--scale", "2,-1"], 2, "positive"),
+    ("scale nan", PHOTO, "out.png", ["--scale", "nan"], 2, "--scale"),
+    ("scale empty", PHOTO, "out.png", ["--scale", ""], 2, "--scale"),
+    ("four scales", PHOTO, "out.png", ["--scale", "1,2,3,4"], 2, "--scale"),
+    ("three scales on an image", PHOTO, "out.png", ["--scale", "1,2,3"], 2, "W,H"),
+    ("two scales on a stack", STACK, "out.tif", ["--scale", "1,2"], 2, "W,H,D"),
+    ("depth with in-plane mode", STACK, "out.tif", ["--scale", "2,2,2", "--mode", "bicubic"], 2, "in-plane"),
+    ("size one number", PHOTO, "out.png", ["--size", "640"], 2, "WIDTHxHEIGHT"),
+    ("size zero", PHOTO, "out.png", ["--size", "0x10"], 2, "at least 1"),
+    ("size letters", PHOTO, "out.png", ["--size", "axb"], 2, "--size"),
+    ("size negative", PHOTO, "out.png", ["--size", "-5x10"], 2, "--size"),
+    ("size 3-D on an image", PHOTO, "out.png", ["--size", "10x10x10"], 2, "WxH"),
+    ("size 2-D on a stack", STACK, "out.tif", ["--size", "10x10"], 2, "WxHxD"),
+    ("scale and size", PHOTO, "out.png", ["--scale", "2", "--size", "5x5"], 2, "one of --scale or --size"),
+    ("neither", PHOTO, "out.png", [], 2, "one of --scale or --size"),
+    ("unknown mode", PHOTO, "out.png", ["--scale", "2", "--mode", "cubic"], 2, "--mode"),
+    ("trilinear on an image", PHOTO, "out.png", ["--scale", "2", "--mode", "trilinear"], 2, "trilinear"),
+    ("align corners with nearest", PHOTO, "out.png", ["--scale", "2", "--mode", "nearest", "--align-corners"], 2,
+     "align_corners"),
+    ("antialias with area", PHOTO, "out.png", ["--scale", "0.5", "--mode", "area", "--antialias"], 2, "nti-alias"),
+    ("empty output", PHOTO, "out.png", ["--scale", "0.001"], 2, "greater than 0"),
+    ("unknown option", PHOTO, "out.png", ["--scale", "2", "--zoom", "2"], 2, "--zoom"),
+    ("unknown output format", PHOTO, "out.gif", ["--scale", "2"], 2, ".gif"),
+    ("missing output folder", PHOTO, "sub/out.png", ["--scale", "2"], 1, "does not exist"),
+    ("RGBA as JPEG", LOGO, "out.jpg", ["--scale", "2"], 1, "JPEG"),
+    ("16-bit as JPEG", DEPTH, "out.jpg", ["--scale", "2"], 1, "JPEG"),
+    ("stack as PNG", STACK, "out.png", ["--scale", "2"], 1, "TIFF"),
+    ("empty file", lambda t: (t / "empty.png").open("w").close() or t / "empty.png", "out.png", ["--scale", "2"], 1,
+     "empty"),
+    ("int16 TIFF", lambda t: tifffile.imwrite(t / "i16.tif", np.zeros((4, 4), np.int16)) or t / "i16.tif", "out.tif",
+     ["--scale", "2"], 1, "int16"),
+]
+
+
+@pytest.mark.parametrize("name, src, out, options, code, text", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors(tmp_path, name, src, out, options, code, text):
+    src = src(tmp_path) if callable(src) else src
+    before = sorted(os.listdir(tmp_path))
+    result = run("resize", src, tmp_path / out, *options)
+    assert result.exit_code == code, result.output
+    message = result.stderr
+    assert message.startswith("error: ") and message.count("\n") == 1, message
+    assert text in message
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written, no temporary file left
+
+
+def test_file_errors_name_the_file(tmp_path):
+    result = run("resize", tmp_path / "nope.png", tmp_path / "out.png", "--scale", "2")
+    assert result.stderr == f"error: {tmp_path / 'nope.png'}: no such file\n"
+
+
+@pytest.mark.parametrize("spelling", ["same", "relative", "link"])
+def test_refuses_to_overwrite_the_input(tmp_path, spelling, monkeypatch):
+    src = tmp_path / "photo.png"
+    shutil.copy(PHOTO, src)
+    monkeypatch.chdir(tmp_path)
+    out = {"same": src, "relative": "./photo.png", "link": tmp_path / "link.png"}[spelling]
+    if spelling == "link":
+        os.symlink(src, out)
+    before = digest(src)
+    result = run("resize", src, out, "--scale", "2")
+    assert result.exit_code == 2
+    assert "input" in result.stderr and result.stderr.count("\n") == 1
+    assert digest(src) == before
+
+
+def test_failed_write_keeps_the_existing_output(tmp_path):
+    out = tmp_path / "out.jpg"
+    out.write_bytes(b"previous")
+    result = run("resize", LOGO, out, "--scale", "2")
+    assert result.exit_code == 1
+    assert out.read_bytes() == b"previous"
+    assert sorted(os.listdir(tmp_path)) == ["out.jpg"]
+
+
+def test_truncated_png(tmp_path):
+    src = tmp_path / "cut.png"
+    src.write_bytes(PHOTO.read_bytes()[:5000])
+    result = run("resize", src, tmp_path / "out.png", "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {src}: ") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_bare_commands_show_help():
+    assert "resize" in run().output
+    result = run("resize")
+    assert "Usage:" in result.output and "--scale" in result.output
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and "upsample" in result.output
+
+
+# --- a real process ------------------------------------------------------------------
+
+
+def test_process_resize(tmp_path):
+    out = tmp_path / "big.tif"
+    proc = run_process("resize", STACK, out, "--scale", "2,2,1", "--mode", "bilinear", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == proc.stderr == ""
+    want = interpolate(pixels(STACK)[:, None], scale_factor=2.0, mode="bilinear")[:, 0]
+    np.testing.assert_array_equal(pixels(out), want)
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["resize", "missing.png", "out.png", "--scale", "2"], 1),
+        (["resize", PHOTO, "out.png", "--scale", "two"], 2),
+        (["resize", PHOTO, "out.png", "--scale", "2", "--mode", "bogus"], 2),
+        (["resize", PHOTO, PHOTO, "--scale", "2"], 2),
+    ],
+)
+def test_process_errors(tmp_path, args, code):
+    proc = run_process(*args, cwd=tmp_path)
+    assert proc.returncode == code
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["resize", "--help"], ["resize", "in.png", "out.png", "--scale", "x"]])
+def test_no_numba_until_pixels_are_resized(args):
+    code = (
+        "import sys\n"
+        "from upsample_cli.cli import main\n"
+        "try:\n"
+        f"    main({[str(a) for a in args]!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('numba' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "False", proc.stdout + proc.stderr
+
+
+def test_numba_check_is_meaningful(tmp_path):
+    # The same probe sees Numba once a resize has run, so the test above can fail.
+    code = (
+        "import sys\n"
+        "from upsample_cli.cli import main\n"
+        "try:\n"
+        f"    main(['resize', {str(PHOTO)!r}, {str(tmp_path / 'o.png')!r}, '--scale', '1.5'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('numba' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "True", proc.stdout + proc.stderr
