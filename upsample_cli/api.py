@@ -196,7 +196,7 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
     work = x.transpose(order)
     if not plan:
         return np.ascontiguousarray(work).transpose(np.argsort(order))
-    if all(t.weight.shape[1] == 1 and (t.weight == 1).all() for _, t in plan):
+    if all(t.weight.shape[1] == 1 and (t.weight == (1 << t.shift)).all() for _, t in plan):
         for axis, t in plan:
             work = np.take(work, t.index[:, 0], axis=order.index(axis))
         return work.transpose(np.argsort(order))
@@ -213,11 +213,13 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
         n_out = t.index.shape[0]
         dtype = final if pipeline.round_between or n == len(plan) - 1 else compute
         out = np.empty((outer, n_out, inner), dtype)
+        weight = t.weight if t.shift else t.weight.astype(compute)
         kernel.resample_axis(
             work.reshape(outer, shape[m], inner),
             np.ascontiguousarray(t.index, dtype=np.intp),
-            np.ascontiguousarray(t.weight, dtype=compute),
+            np.ascontiguousarray(weight),
             out,
+            t.shift,
         )
         shape[m] = n_out
         work = out.reshape(shape)
@@ -247,6 +249,8 @@ def _as_array(input) -> np.ndarray:
     if x.dtype.type not in SUPPORTED_DTYPES:
         names = ", ".join(np.dtype(t).name for t in SUPPORTED_DTYPES)
         raise TypeError(f"unsupported dtype {x.dtype}; expected one of {names}")
+    if not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder("="))
     return x
 
 

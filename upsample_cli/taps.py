@@ -24,7 +24,8 @@ Samplers:
 ``fixed_point`` rounds the weights to integers over a power of two, as the 8-bit paths of
 torch (``"int16"``: the most fraction bits, up to 22, that keep every weight in an int16),
 Pillow (22 bits) and OpenCV (11 bits) do; taps on the same clamped index are merged first.
-Applied in float64 to integer samples, such weights give the libraries' integer sums exactly.
+Such taps hold int32 weights and ``shift`` (the number of fraction bits); kernels sum them in
+integers and round with ``(sum + 2**(shift-1)) >> shift``, exactly as the libraries do.
 
 Coordinates are computed in ``Rule.precision``: torch does this arithmetic in float32 for
 float32, float16 and uint8 images and in float64 for float64 images, and the chosen source
@@ -60,13 +61,16 @@ class Rule:
 
 
 class Taps(NamedTuple):
-    index: np.ndarray  # intp, (n_out, K)
-    weight: np.ndarray  # Rule.precision, (n_out, K)
+    """``index`` (intp) and ``weight`` (n_out, K); fixed-point weights are int32 scaled by 2**shift."""
+
+    index: np.ndarray
+    weight: np.ndarray
+    shift: int = 0
 
     @property
     def is_identity(self) -> bool:
         n_out = self.index.shape[0]
-        ones = self.weight == 1
+        ones = self.weight == (1 << self.shift)
         return bool(
             ones.sum(axis=1).max(initial=0) == 1
             and (self.weight[~ones] == 0).all()
@@ -195,7 +199,7 @@ def _fixed_point(t: Taps, bits) -> Taps:
             bits += 1
     scaled = weight * (1 << bits)
     quantized = np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5))
-    return Taps(index, quantized / (1 << bits))
+    return Taps(index, quantized.astype(np.int32), bits)
 
 
 def _trim(t: Taps) -> Taps:

@@ -1,10 +1,12 @@
 """Backends that apply a taps table along one axis.
 
-Every backend offers ``resample_axis(src, index, weight, out)``: ``src`` is ``(P, n_in, Q)``,
-``out`` is ``(P, n_out, Q)``, both C-contiguous, and
+Every backend offers ``resample_axis(src, index, weight, out, shift=0)``: ``src`` is
+``(P, n_in, Q)``, ``out`` is ``(P, n_out, Q)``, both C-contiguous, and
 
     out[p, j, q] = sum_k weight[j, k] * src[p, index[j, k], q]
 
-accumulated in ``weight.dtype``. An integer ``out`` receives the sum rounded half up and
-clamped to its range; a float ``out`` receives it as is. Backends know nothing about modes.
+accumulated in ``weight.dtype``. Float weights: an integer ``out`` receives the sum rounded
+half up and clamped to its range, a float ``out`` the sum as is. Integer (fixed-point)
+weights with ``shift`` fraction bits: ``out`` receives ``(sum + 2**(shift-1)) >> shift``,
+clamped. Backends know nothing about modes.
 """

@@ -1,29 +1,50 @@
 """Numba CPU backend: one parallel pass per resized axis.
 
-Rows ``(p, j)`` of the output are split into chunks run in parallel; each row is accumulated
-tap by tap over the contiguous ``Q`` axis, so the inner loop is a multiply-add over memory
-that the compiler vectorises.
+Two loop shapes, chosen by the length ``Q`` of the contiguous inner axis:
+
+* wide (``Q >= 16``, a pass over an outer axis): output rows ``(p, j)`` are split into
+  chunks; each row is accumulated tap by tap over ``Q`` contiguous samples, a multiply-add
+  the compiler vectorises.
+* narrow (the innermost axis, ``Q`` = channels or 1): each output sample is a short dot
+  product kept in a register.
+
+Fixed-point taps (int32 weights) are summed in integers, so 8-bit results match the
+libraries' integer arithmetic exactly.
 """
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
+
+WIDE = 16
+
+
+def _finish(acc, half, shift, lo, hi):
+    """Round an accumulated sum and clamp it to an integer range (Numba overload below)."""
+
+
+@overload(_finish, inline="always")
+def _finish_impl(acc, half, shift, lo, hi):
+    if isinstance(acc, types.Integer):
+        return lambda acc, half, shift, lo, hi: min(max((acc + half) >> shift, lo), hi)
+    return lambda acc, half, shift, lo, hi: min(max(np.floor(acc + half), lo), hi)
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _resample(src, index, weight, out, rounding, lo, hi):
-    n_outer = src.shape[0]
+def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
     n_inner = src.shape[2]
     n_out, n_taps = index.shape
-    rows = n_outer * n_out
-    chunks = min(rows, 16 * numba.get_num_threads())
+    rows = src.shape[0] * n_out
     for c in prange(chunks):
         acc = np.empty(n_inner, weight.dtype)
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
             p = r // n_out
             j = r - p * n_out
-            acc[:] = 0
-            for k in range(n_taps):
+            line = src[p, index[j, 0]]
+            w = weight[j, 0]
+            for q in range(n_inner):
+                acc[q] = w * line[q]
+            for k in range(1, n_taps):
                 w = weight[j, k]
                 if w != 0:
                     line = src[p, index[j, k]]
@@ -32,15 +53,43 @@ def _resample(src, index, weight, out, rounding, lo, hi):
             dst = out[p, j]
             if rounding:
                 for q in range(n_inner):
-                    dst[q] = min(max(np.floor(acc[q] + 0.5), lo), hi)
+                    dst[q] = _finish(acc[q], half, shift, lo, hi)
             else:
                 for q in range(n_inner):
                     dst[q] = acc[q]
 
 
-def resample_axis(src, index, weight, out):
-    if np.issubdtype(out.dtype, np.integer):
-        info = np.iinfo(out.dtype)
-        _resample(src, index, weight, out, True, float(info.min), float(info.max))
+@njit(parallel=True, cache=True, nogil=True)
+def _narrow(src, index, weight, out, rounding, half, shift, lo, hi):
+    n_inner = src.shape[2]
+    n_out, n_taps = index.shape
+    for p in prange(src.shape[0]):
+        plane = src[p]
+        dst = out[p]
+        for j in range(n_out):
+            for q in range(n_inner):
+                acc = weight[j, 0] * plane[index[j, 0], q]
+                for k in range(1, n_taps):
+                    acc += weight[j, k] * plane[index[j, k], q]
+                if rounding:
+                    dst[j, q] = _finish(acc, half, shift, lo, hi)
+                else:
+                    dst[j, q] = acc
+
+
+def resample_axis(src, index, weight, out, shift=0):
+    rounding = np.issubdtype(out.dtype, np.integer)
+    if shift:
+        half, lo, hi = 1 << (shift - 1), np.iinfo(out.dtype).min, np.iinfo(out.dtype).max
+        half, lo, hi = (weight.dtype.type(v) for v in (half, lo, hi))
+    elif rounding:
+        half, lo, hi = (weight.dtype.type(v) for v in (0.5, np.iinfo(out.dtype).min, np.iinfo(out.dtype).max))
     else:
-        _resample(src, index, weight, out, False, 0.0, 0.0)
+        half, lo, hi = (weight.dtype.type(0),) * 3
+    if src.shape[2] >= WIDE or src.shape[0] < 4:
+        from numba import get_num_threads
+
+        chunks = max(1, min(src.shape[0] * index.shape[0], 16 * get_num_threads()))
+        _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi)
+    else:
+        _narrow(src, index, weight, out, rounding, half, shift, lo, hi)

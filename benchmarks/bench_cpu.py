@@ -1,0 +1,149 @@
+"""CPU benchmark: upsample against torch, OpenCV and Pillow on the same work, in one process.
+
+Run with the dev extras installed (``pip install -e ".[dev]"``):
+
+    python benchmarks/bench_cpu.py [--threads 2] [--repeat 5] [--quick]
+
+Each peer gets the same array and the same number of threads. Times are the median of
+``--repeat`` runs after one warm-up; a ratio is ours / peer, so below 1.0 means upsample is
+faster. A dash means the peer has no equivalent of that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def timed(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def cases(quick: bool):
+    side = 512 if quick else 2048
+    vol = 64 if quick else 160
+    rng = np.random.default_rng(0)
+    img_u8 = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    img_f32 = img_u8.astype(np.float32) / 255
+    nchw = np.ascontiguousarray(img_f32.transpose(2, 0, 1))[None]
+    volume = rng.standard_normal((1, 1, vol, vol, vol)).astype(np.float32)
+    for name, img in (("uint8", img_u8), ("float32", img_f32)):
+        for mode, scale in (("nearest", 2), ("bilinear", 2), ("bicubic", 2), ("bicubic", 1.7)):
+            yield f"{name} HWC {side}^2 {mode} x{scale}", dict(image=img, mode=mode, scale=scale)
+        yield f"{name} HWC {side}^2 antialias /4", dict(image=img, mode="bilinear", scale=0.25, antialias=True)
+    yield f"float32 NCHW {side}^2 bilinear x2", dict(nchw=nchw, mode="bilinear", scale=2)
+    for mode, scale in (("trilinear", 2), ("nearest", 2), ("area", 0.5)):
+        yield f"float32 {vol}^3 {mode} x{scale}", dict(volume=volume, mode=mode, scale=scale)
+
+
+def runners(case, threads):
+    """Callables for each peer on this case, keyed by name (absent: no equivalent)."""
+    from upsample_cli import interpolate
+
+    mode, scale, aa = case["mode"], case["scale"], case.get("antialias", False)
+    out = {}
+    if "image" in case:
+        img = case["image"]
+        view = img.transpose(2, 0, 1)[None]  # channels-last NCHW view, no copy
+        out["upsample"] = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
+        out.update(_torch(view, mode, scale, aa))
+        out.update(_opencv(img, mode, scale, aa))
+        out.update(_pillow(img, mode, scale))
+    else:
+        arr = case.get("nchw", case.get("volume"))
+        out["upsample"] = lambda: interpolate(arr, scale_factor=scale, mode=mode)
+        out.update(_torch(arr, mode, scale, aa))
+    return out
+
+
+def _torch(arr, mode, scale, aa):
+    try:
+        import torch
+    except ImportError:
+        return {}
+    t = torch.from_numpy(arr)
+    if t.dtype == torch.uint8 and mode not in ("nearest", "bilinear", "bicubic"):
+        return {}
+    kw = {} if mode in ("nearest", "area") else {"align_corners": False}
+    return {"torch": lambda: torch.nn.functional.interpolate(t, scale_factor=scale, mode=mode, antialias=aa, **kw)}
+
+
+def _opencv(img, mode, scale, aa):
+    try:
+        import cv2
+    except ImportError:
+        return {}
+    flag = cv2.INTER_AREA if aa else {
+        "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC
+    }[mode]
+    size = (int(img.shape[1] * scale), int(img.shape[0] * scale))
+    return {"opencv": lambda: cv2.resize(img, size, interpolation=flag)}
+
+
+def _pillow(img, mode, scale):
+    from PIL import Image
+
+    if img.dtype != np.uint8:
+        return {}
+    resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}[mode]
+    pil = Image.fromarray(img)
+    size = (int(img.shape[1] * scale), int(img.shape[0] * scale))
+    return {"pillow": lambda: pil.resize(size, resample)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    args = parser.parse_args()
+    _set_threads(args.threads)
+
+    peers = ["torch", "opencv", "pillow"]
+    header = f"{'case':<34}{'upsample':>10}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
+    print(f"threads={args.threads}; times in ms (median of {args.repeat}); ratio = upsample / peer")
+    print(header)
+    print("-" * len(header))
+    for name, case in cases(args.quick):
+        fns = runners(case, args.threads)
+        ours = timed(fns["upsample"], args.repeat)
+        row = f"{name:<34}{ours * 1e3:>10.1f}"
+        for p in peers:
+            if p in fns:
+                t = timed(fns[p], args.repeat)
+                row += f"{t * 1e3:>9.1f}{ours / t:>7.2f}"
+            else:
+                row += f"{'-':>9}{'-':>7}"
+        print(row, flush=True)
+
+
+def _set_threads(n):
+    import numba
+
+    numba.set_num_threads(n)
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+    try:
+        import cv2
+
+        cv2.setNumThreads(n)
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
