@@ -23,20 +23,6 @@ META = json.loads(str(GOLDEN["meta"]))
 FLOAT32_ATOL = 2e-6
 FLOAT64_RTOL, FLOAT64_ATOL = 1e-10, 1e-12
 
-# Known discrepancies of the package, by case number (xfail, strict).
-# torch's 2-D nearest kernel for outputs with height + width <= 128 maps coordinates with a
-# float32 scale whatever the dtype, and (``nearest`` only) copies when out == in and takes i // 2
-# when out == 2 * in, whatever the scale factor; the package follows torch's other kernel.
-KNOWN = dict.fromkeys([37, 51, 122, 698], "torch's small-output 2-D nearest kernel")
-# Channels-last inputs with a size-1 spatial axis: api._memory_order sorts that axis innermost,
-# so the output comes back in a mixed axis order instead of channels-last.
-KNOWN_LAYOUT = dict.fromkeys(
-    [29, 32, 41, 65, 68, 70, 145, 148, 153, 159, 296, 304, 309, 318, 370, 387, 394, 400, 407, 420, 437, 465]
-    + [474, 490, 497, 511, 526, 536, 552, 574, 575, 596, 607, 613, 670],
-    "size-1 axis sorted innermost by api._memory_order",
-)
-
-
 def channels_last(x: np.ndarray) -> np.ndarray:
     """The same values as ``x`` (4-D or 5-D) with the channel axis innermost in memory."""
     perm = (0, *range(2, x.ndim), 1)
@@ -48,13 +34,8 @@ def golden_input(k: int) -> np.ndarray:
     return channels_last(x) if META[k]["channels_last"] else x
 
 
-def params(indices, known):
-    return [
-        pytest.param(k, id=META[k]["name"], marks=pytest.mark.xfail(strict=True, reason=known[k]))
-        if k in known
-        else pytest.param(k, id=META[k]["name"])
-        for k in indices
-    ]
+def params(indices):
+    return [pytest.param(k, id=META[k]["name"]) for k in indices]
 
 
 def check_case(k: int, backend: str = "cpu"):
@@ -81,17 +62,17 @@ def check_case(k: int, backend: str = "cpu"):
         assert diff.max() <= 1, f"max |diff| {diff.max()} at {np.argwhere(diff > 1)[:5].tolist()}"
 
 
-@pytest.mark.parametrize("k", params(range(len(META)), KNOWN))
+@pytest.mark.parametrize("k", params(range(len(META))))
 def test_matches_torch(k):
     check_case(k)
 
 
-@pytest.mark.parametrize("k", params(range(0, len(META), 7), KNOWN))
+@pytest.mark.parametrize("k", params(range(0, len(META), 7)))
 def test_reference_backend_matches_torch(k):
     check_case(k, backend="reference")
 
 
-@pytest.mark.parametrize("k", params([k for k, m in enumerate(META) if m["channels_last"]], KNOWN_LAYOUT))
+@pytest.mark.parametrize("k", params([k for k, m in enumerate(META) if m["channels_last"]]))
 def test_channels_last_layout(k):
     """A channels-last input gives a channels-last output (either layout when the input is both)."""
     x = golden_input(k)
@@ -107,7 +88,7 @@ def test_uint8_exact():
     """Besides the off-by-one allowance per case, every uint8 sample matches torch exactly."""
     total = exact = 0
     for k, meta in enumerate(META):
-        if meta["dtype"] != "uint8" or meta["error"] or k in KNOWN:
+        if meta["dtype"] != "uint8" or meta["error"]:
             continue
         expected = GOLDEN[f"case{k:04d}_out"]
         got = interpolate(golden_input(k), **meta["kwargs"])

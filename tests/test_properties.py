@@ -119,21 +119,9 @@ def float_tolerance(dtype):
 
 
 def assert_same_result(got, want, x, kwargs):
-    """``got == want`` exactly, except uint16 samples whose exact value is a rounding tie.
-
-    The Numba kernel's narrow loop accumulates uint16 samples in float64 (Numba promotes
-    float32 * uint16 to float64) where the wide loop and the reference use float32, so at an
-    exact .5 the two can round apart by one; test_uint16_kernel_loops_agree_at_ties pins that
-    bug. Everything else must be bit-identical.
-    """
+    """``got == want``: same dtype, shape and bits."""
     assert got.dtype == want.dtype and got.shape == want.shape
-    if x.dtype != np.uint16:
-        np.testing.assert_array_equal(got, want)
-        return
-    ideal = interpolate(x.astype(np.float64), **kwargs)
-    tie = np.abs(ideal - np.floor(ideal) - 0.5) < 1e-2
-    diff = np.abs(got.astype(np.int64) - want.astype(np.int64))
-    assert (diff[~tie] == 0).all() and (diff <= 1).all(), np.argwhere(diff != 0)
+    np.testing.assert_array_equal(got, want)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,13 +231,6 @@ def test_numba_backend_equals_reference(case):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * (1 + float(np.abs(want).max(initial=0))))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: kernels/cpu.py _narrow computes weight[j, k] * plane[...] with float32 "
-    "weights and uint16 samples, which Numba promotes to float64, while _wide and the reference "
-    "accumulate in float32; exact .5 ties then round differently depending on the batch size "
-    "and the memory layout",
-)
 @pytest.mark.parametrize("backend_or_batch", ["batch", "reference"])
 def test_uint16_kernel_loops_agree_at_ties(backend_or_batch):
     # 2 -> 7 linear: output 3 sits on source coordinate 0.5 (0.50000006 in float32), the exact
@@ -291,11 +272,6 @@ def test_channels_last_input(case):
     assert want.flags.c_contiguous, f"strides {want.strides} for shape {want.shape}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: _memory_order sorts size-1 axes innermost, so an axis that grows from 1 "
-    "comes out innermost and the result has neither the input's nor a C layout",
-)
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
 def test_layout_kept_when_a_size_one_axis_grows(layout):
     x = np.arange(12, dtype=np.float32).reshape(1, 3, 1, 4)
@@ -345,11 +321,6 @@ def test_input_never_modified(case, layout, backend):
         np.testing.assert_array_equal(x.base, base_before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: when every axis keeps its size (identity taps) resize_axes returns "
-    "np.ascontiguousarray(input), i.e. the input itself, so writing to the result writes to the input",
-)
 @pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic", "area"])
 def test_result_never_aliases_input(mode):
     x = np.zeros((1, 1, 3, 4), np.float32)

@@ -117,7 +117,13 @@ def interpolate(
     rule = spec.antialiased if antialias else spec.rule
     if align_corners:
         rule = replace(rule, align_corners=True)
-    if x.dtype == np.uint8 and dim == 2 and mode in ("bilinear", "bicubic", "lanczos"):
+    if dim == 2 and spec.rule.sampler == "point" and sum(out_size) <= 128:
+        # torch's 2-D nearest kernel for small outputs: float32 coordinates whatever the dtype,
+        # and for "nearest" a copy when the size is kept and i // 2 when it doubles.
+        if mode == "nearest":
+            rule = replace(rule, nearest="floor-shortcuts")
+        pipeline = Pipeline(np.float32)
+    elif x.dtype == np.uint8 and dim == 2 and mode in ("bilinear", "bicubic", "lanczos"):
         # torch's 8-bit path: int16 fixed-point weights, width pass then height, uint8 between.
         rule = replace(rule, fixed_point="int16")
         pipeline = Pipeline(np.float64, order="last-first", round_between=True)
@@ -195,7 +201,7 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
     order = _memory_order(x)
     work = x.transpose(order)
     if not plan:
-        return np.ascontiguousarray(work).transpose(np.argsort(order))
+        return work.copy().transpose(np.argsort(order))
     if all(t.weight.shape[1] == 1 and (t.weight == (1 << t.shift)).all() for _, t in plan):
         for axis, t in plan:
             work = np.take(work, t.index[:, 0], axis=order.index(axis))
@@ -227,9 +233,22 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
 
 
 def _memory_order(x: np.ndarray) -> list:
-    """Axes sorted from the largest stride to the smallest (C order for ties)."""
-    strides = [abs(s) if n > 1 else 0 for s, n in zip(x.strides, x.shape)]
-    return sorted(range(x.ndim), key=lambda a: -strides[a])
+    """Axes from the outermost in memory to the innermost.
+
+    C order and channels-last are recognised as such (size-1 axes have no meaningful stride);
+    any other layout is sorted by stride, size-1 axes kept in front of the next longer axis.
+    """
+    if x.flags.c_contiguous:
+        return list(range(x.ndim))
+    channels_last = [0, *range(2, x.ndim), 1]
+    if x.transpose(channels_last).flags.c_contiguous:
+        return channels_last
+    order = sorted((a for a in range(x.ndim) if x.shape[a] > 1), key=lambda a: -abs(x.strides[a]))
+    for a in range(x.ndim):
+        if x.shape[a] == 1:
+            later = [b for b in range(a + 1, x.ndim) if x.shape[b] > 1]
+            order.insert(order.index(later[0]) if later else len(order), a)
+    return order
 
 
 def _backend(name: str):

@@ -111,6 +111,13 @@ def _point(n_in, n_out, dst, scale, rule):
     # torch rounds the coordinate to float32 before taking the floor (floorf), even for float64.
     if rule.nearest == "floor":  # torch nearest, OpenCV INTER_NEAREST
         src = np.floor((dst * scale).astype(np.float32))
+    elif rule.nearest == "floor-shortcuts":  # torch's nearest_idx: copy, halve, else floor
+        if n_out == n_in:
+            src = np.arange(n_out)
+        elif n_out == 2 * n_in:
+            src = np.arange(n_out) >> 1
+        else:
+            src = np.floor((dst * scale).astype(np.float32))
     elif rule.nearest == "half":  # torch nearest-exact: floor(scale * (dst + 0.5) - 0.5 + 0.5)
         src = np.floor((_source_coordinate(dst, scale, rule) + ft(0.5)).astype(np.float32))
     else:

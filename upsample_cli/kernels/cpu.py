@@ -30,6 +30,16 @@ def _finish_impl(acc, half, shift, lo, hi):
     return lambda acc, half, shift, lo, hi: min(max(np.floor(acc + half), lo), hi)
 
 
+def _mul(weight, sample):
+    """``weight * sample`` in the weight's type (Numba would widen float32 * uint16 to float64)."""
+
+
+@overload(_mul, inline="always")
+def _mul_impl(weight, sample):
+    cast = np.int32 if isinstance(weight, types.Integer) else (np.float32 if weight.bitwidth == 32 else np.float64)
+    return lambda weight, sample: weight * cast(sample)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
     n_inner = src.shape[2]
@@ -43,13 +53,13 @@ def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
             line = src[p, index[j, 0]]
             w = weight[j, 0]
             for q in range(n_inner):
-                acc[q] = w * line[q]
+                acc[q] = _mul(w, line[q])
             for k in range(1, n_taps):
                 w = weight[j, k]
                 if w != 0:
                     line = src[p, index[j, k]]
                     for q in range(n_inner):
-                        acc[q] += w * line[q]
+                        acc[q] += _mul(w, line[q])
             dst = out[p, j]
             if rounding:
                 for q in range(n_inner):
@@ -68,9 +78,9 @@ def _narrow(src, index, weight, out, rounding, half, shift, lo, hi):
         dst = out[p]
         for j in range(n_out):
             for q in range(n_inner):
-                acc = weight[j, 0] * plane[index[j, 0], q]
+                acc = _mul(weight[j, 0], plane[index[j, 0], q])
                 for k in range(1, n_taps):
-                    acc += weight[j, k] * plane[index[j, k], q]
+                    acc += _mul(weight[j, k], plane[index[j, k], q])
                 if rounding:
                     dst[j, q] = _finish(acc, half, shift, lo, hi)
                 else:
