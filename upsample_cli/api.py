@@ -27,7 +27,7 @@ SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 
 @dataclass(frozen=True)
 class Pipeline:
-    """How the passes run: arithmetic precision, pass order, and rounding between passes.
+    """How the passes run: the float type of the sums, pass order, and rounding between passes.
 
     ``order`` is ``"shrink-first"`` (least work) or ``"last-first"`` (the innermost axis first,
     as the 8-bit paths of torch and Pillow run). ``round_between`` stores integer images in
@@ -117,18 +117,23 @@ def interpolate(
     rule = spec.antialiased if antialias else spec.rule
     if align_corners:
         rule = replace(rule, align_corners=True)
+    # torch maps coordinates in float64 for float64 images and in float32 otherwise, and sums
+    # in the same type; its exceptions follow.
+    pipeline = Pipeline(np.float64 if x.dtype == np.float64 else np.float32)
+    coordinates = pipeline.precision
     if dim == 2 and spec.rule.sampler == "point" and sum(out_size) <= 128:
         # torch's 2-D nearest kernel for small outputs: float32 coordinates whatever the dtype,
         # and for "nearest" a copy when the size is kept and i // 2 when it doubles.
+        coordinates = np.float32
         if mode == "nearest":
             rule = replace(rule, nearest="floor-shortcuts")
-        pipeline = Pipeline(np.float32)
     elif x.dtype == np.uint8 and dim == 2 and mode in ("bilinear", "bicubic", "lanczos"):
-        # torch's 8-bit path: int16 fixed-point weights, width pass then height, uint8 between.
+        # torch's 8-bit path: float64 coordinates, int16 fixed-point weights, width pass then
+        # height, uint8 between the passes.
+        coordinates = np.float64
         rule = replace(rule, fixed_point="int16")
-        pipeline = Pipeline(np.float64, order="last-first", round_between=True)
-    else:
-        pipeline = Pipeline(np.float64 if x.dtype == np.float64 else np.float32)
+        pipeline = Pipeline(np.float32, order="last-first", round_between=True)
+    rule = rule.with_precision(coordinates)
     if any(n == 0 for n in x.shape[1:]):
         raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {x.shape}")
     if x.size == 0 or 0 in out_size:
@@ -189,7 +194,7 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
     for i, (rule, n_out, scale) in enumerate(zip(rules, out_size, scales)):
         axis = first + i
         n_in = x.shape[axis]
-        t = taps(n_in, n_out, rule.with_precision(compute), scale)
+        t = taps(n_in, n_out, rule, scale)
         if n_in == n_out and (t.is_identity or pipeline.round_between):
             continue
         plan.append((axis, t))
@@ -202,11 +207,6 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
     work = x.transpose(order)
     if not plan:
         return work.copy().transpose(np.argsort(order))
-    if all(t.weight.shape[1] == 1 and (t.weight == (1 << t.shift)).all() for _, t in plan):
-        for axis, t in plan:
-            work = np.take(work, t.index[:, 0], axis=order.index(axis))
-        return work.transpose(np.argsort(order))
-
     kernel = _backend(backend)
     work = np.ascontiguousarray(work)
     final = np.float32 if x.dtype == np.float16 else x.dtype

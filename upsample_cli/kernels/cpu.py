@@ -5,8 +5,9 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous inner axis:
 * wide (``Q >= 16``, a pass over an outer axis): output rows ``(p, j)`` are split into
   chunks; each row is accumulated tap by tap over ``Q`` contiguous samples, a multiply-add
   the compiler vectorises.
-* narrow (the innermost axis, ``Q`` = channels or 1): each output sample is a short dot
-  product kept in a register.
+* narrow (the innermost axis, ``Q`` = channels or 1): (output sample, channel) pairs are
+  flattened into one lane axis with expanded tables; each lane gathers its taps, four image
+  rows at a time so that every table entry read serves four rows.
 
 Fixed-point taps (int32 weights) are summed in integers, so 8-bit results match the
 libraries' integer arithmetic exactly.
@@ -70,21 +71,34 @@ def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _narrow(src, index, weight, out, rounding, half, shift, lo, hi):
-    n_inner = src.shape[2]
-    n_out, n_taps = index.shape
-    for p in prange(src.shape[0]):
-        plane = src[p]
-        dst = out[p]
-        for j in range(n_out):
-            for q in range(n_inner):
-                acc = _mul(weight[j, 0], plane[index[j, 0], q])
-                for k in range(1, n_taps):
-                    acc += _mul(weight[j, k], plane[index[j, k], q])
-                if rounding:
-                    dst[j, q] = _finish(acc, half, shift, lo, hi)
-                else:
-                    dst[j, q] = acc
+def _narrow(src, flat_index, flat_weight, out, rounding, half, shift, lo, hi):
+    # src (P, n_in * Q), out (P, n_out * Q); flat tables (K, n_out * Q) address samples
+    # directly. Four rows share each table read; a short last block repeats its final row.
+    n_taps, n_flat = flat_index.shape
+    rows = src.shape[0]
+    for b in prange((rows + 3) // 4):
+        first = 4 * b
+        l0, l1 = src[first], src[min(first + 1, rows - 1)]
+        l2, l3 = src[min(first + 2, rows - 1)], src[min(first + 3, rows - 1)]
+        acc = np.zeros((4, n_flat), flat_weight.dtype)
+        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+        for k in range(n_taps):
+            for t in range(n_flat):
+                i = flat_index[k, t]
+                w = flat_weight[k, t]
+                a0[t] += _mul(w, l0[i])
+                a1[t] += _mul(w, l1[i])
+                a2[t] += _mul(w, l2[i])
+                a3[t] += _mul(w, l3[i])
+        for r in range(min(4, rows - first)):
+            dst = out[first + r]
+            a = acc[r]
+            if rounding:
+                for t in range(n_flat):
+                    dst[t] = _finish(a[t], half, shift, lo, hi)
+            else:
+                for t in range(n_flat):
+                    dst[t] = a[t]
 
 
 def resample_axis(src, index, weight, out, shift=0):
@@ -96,10 +110,16 @@ def resample_axis(src, index, weight, out, shift=0):
         half, lo, hi = (weight.dtype.type(v) for v in (0.5, np.iinfo(out.dtype).min, np.iinfo(out.dtype).max))
     else:
         half, lo, hi = (weight.dtype.type(0),) * 3
-    if src.shape[2] >= WIDE or src.shape[0] < 4:
-        from numba import get_num_threads
+    from numba import get_num_threads
 
-        chunks = max(1, min(src.shape[0] * index.shape[0], 16 * get_num_threads()))
+    n_outer, _, n_inner = src.shape
+    chunks = max(1, min(n_outer * index.shape[0], 16 * get_num_threads()))
+    if n_inner >= WIDE or n_outer < chunks:
         _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi)
     else:
-        _narrow(src, index, weight, out, rounding, half, shift, lo, hi)
+        # Flatten (output sample, channel) so the innermost loop runs over n_out * Q entries.
+        lanes = np.arange(n_inner, dtype=np.int32)
+        flat_index = (index.T[:, :, None] * n_inner + lanes).reshape(index.shape[1], -1).astype(np.int32)
+        flat_weight = np.repeat(weight.T, n_inner, axis=1)
+        _narrow(src.reshape(n_outer, -1), flat_index, np.ascontiguousarray(flat_weight),
+                out.reshape(n_outer, -1), rounding, half, shift, lo, hi)
