@@ -12,6 +12,7 @@ the input's layout.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import filters
+from .kernels import GATHER_COST, WIDE
 from .taps import Rule, Taps, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
@@ -29,14 +31,14 @@ SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 class Pipeline:
     """How the passes run: the float type of the sums, pass order, and rounding between passes.
 
-    ``order`` is ``"shrink-first"`` (least work) or ``"last-first"`` (the innermost axis first,
-    as the 8-bit paths of torch and Pillow run). ``round_between`` stores integer images in
+    ``order`` is ``"cheapest"`` (the order with the least estimated work) or ``"last-first"``
+    (the innermost axis first, as the 8-bit paths of torch and Pillow run). ``round_between`` stores integer images in
     their own dtype after every pass, as those fixed-point paths do; with it, a pass whose
     size does not change is skipped, as they skip it.
     """
 
     precision: type = np.float32
-    order: str = "shrink-first"
+    order: str = "cheapest"
     round_between: bool = False
 
 
@@ -186,7 +188,8 @@ def output_size(in_size: Sequence[int], size, scale_factor, recompute_scale_fact
 def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, backend: str = "cpu") -> np.ndarray:
     """Resize the trailing ``len(rules)`` axes of ``x`` to ``out_size``, one taps rule per axis.
 
-    The passes run in the array's memory order; axes whose taps are the identity are skipped.
+    The passes run in the array's memory order, in the pipeline's pass order; axes whose
+    taps are the identity are skipped.
     """
     first = x.ndim - len(rules)
     compute = pipeline.precision
@@ -198,12 +201,12 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
         if n_in == n_out and (t.is_identity or pipeline.round_between):
             continue
         plan.append((axis, t))
-    if pipeline.order == "shrink-first":
-        plan.sort(key=lambda p: p[1].index.shape[0] / x.shape[p[0]])
+    order = _memory_order(x)
+    if pipeline.order == "cheapest":
+        plan = min(itertools.permutations(plan), key=lambda p: _work(p, x.shape, order))
     else:
         plan.reverse()
 
-    order = _memory_order(x)
     work = x.transpose(order)
     if not plan:
         return work.copy().transpose(np.argsort(order))
@@ -230,6 +233,22 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
         shape[m] = n_out
         work = out.reshape(shape)
     return work.astype(x.dtype, copy=False).transpose(np.argsort(order))
+
+
+def _work(passes, shape, order) -> int:
+    """Estimated cost of running ``passes`` in this order: taps applied, weighted by loop shape.
+
+    A pass over an axis with fewer than ``WIDE`` contiguous samples after it gathers its taps,
+    which costs several times more per tap than a pass streaming whole rows.
+    """
+    dims = list(shape)
+    total = 0
+    for axis, t in passes:
+        n_out, n_taps = t.index.shape
+        dims[axis] = n_out
+        inner = math.prod(dims[b] for b in order[order.index(axis) + 1 :])
+        total += math.prod(dims) * n_taps * (1 if inner >= WIDE else GATHER_COST)
+    return total
 
 
 def _memory_order(x: np.ndarray) -> list:

@@ -10,3 +10,8 @@ half up and clamped to its range, a float ``out`` the sum as is. Integer (fixed-
 weights with ``shift`` fraction bits: ``out`` receives ``(sum + 2**(shift-1)) >> shift``,
 clamped. Backends know nothing about modes.
 """
+
+# A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
+# shorter ones gather their taps, which costs about GATHER_COST times more per tap.
+WIDE = 16
+GATHER_COST = 8

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-WIDE = 16
+from . import WIDE
 
 
 def _finish(acc, half, shift, lo, hi):
