@@ -14,7 +14,7 @@ libraries' integer arithmetic exactly.
 """
 
 import numpy as np
-from numba import njit, prange, types
+from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
 from . import WIDE
@@ -41,6 +41,17 @@ def _mul_impl(weight, sample):
     return lambda weight, sample: weight * cast(sample)
 
 
+@njit(inline="always")
+def _store(acc, dst, rounding, half, shift, lo, hi):
+    """Write a row of sums, rounded and clamped when the output is an integer type."""
+    if rounding:
+        for i in range(dst.shape[0]):
+            dst[i] = _finish(acc[i], half, shift, lo, hi)
+    else:
+        for i in range(dst.shape[0]):
+            dst[i] = acc[i]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
     n_inner = src.shape[2]
@@ -61,13 +72,7 @@ def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
                     line = src[p, index[j, k]]
                     for q in range(n_inner):
                         acc[q] += _mul(w, line[q])
-            dst = out[p, j]
-            if rounding:
-                for q in range(n_inner):
-                    dst[q] = _finish(acc[q], half, shift, lo, hi)
-            else:
-                for q in range(n_inner):
-                    dst[q] = acc[q]
+            _store(acc, out[p, j], rounding, half, shift, lo, hi)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -91,27 +96,17 @@ def _narrow(src, flat_index, flat_weight, out, rounding, half, shift, lo, hi):
                 a2[t] += _mul(w, l2[i])
                 a3[t] += _mul(w, l3[i])
         for r in range(min(4, rows - first)):
-            dst = out[first + r]
-            a = acc[r]
-            if rounding:
-                for t in range(n_flat):
-                    dst[t] = _finish(a[t], half, shift, lo, hi)
-            else:
-                for t in range(n_flat):
-                    dst[t] = a[t]
+            _store(acc[r], out[first + r], rounding, half, shift, lo, hi)
 
 
 def resample_axis(src, index, weight, out, shift=0):
-    rounding = np.issubdtype(out.dtype, np.integer)
-    if shift:
-        half, lo, hi = 1 << (shift - 1), np.iinfo(out.dtype).min, np.iinfo(out.dtype).max
-        half, lo, hi = (weight.dtype.type(v) for v in (half, lo, hi))
-    elif rounding:
-        half, lo, hi = (weight.dtype.type(v) for v in (0.5, np.iinfo(out.dtype).min, np.iinfo(out.dtype).max))
+    rounding = out.dtype.kind in "iu"
+    cast = weight.dtype.type
+    if rounding:
+        info = np.iinfo(out.dtype)
+        half, lo, hi = cast((1 << (shift - 1)) if shift else 0.5), cast(info.min), cast(info.max)
     else:
-        half, lo, hi = (weight.dtype.type(0),) * 3
-    from numba import get_num_threads
-
+        half = lo = hi = cast(0)
     n_outer, _, n_inner = src.shape
     chunks = max(1, min(n_outer * index.shape[0], 16 * get_num_threads()))
     if n_inner >= WIDE or n_outer < chunks:
