@@ -212,6 +212,14 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
         return work.copy().transpose(np.argsort(order))
     kernel = _backend(backend)
     work = np.ascontiguousarray(work)
+    if all(t.is_selection for _, t in plan):
+        for axis, t in plan:  # nearest modes: copy samples, in any dtype
+            m = order.index(axis)
+            src = work.reshape(math.prod(work.shape[:m]), work.shape[m], -1)
+            out = np.empty(src.shape[:1] + (t.index.shape[0],) + src.shape[2:], x.dtype)
+            kernel.select_axis(src, np.ascontiguousarray(t.index[:, 0]), out)
+            work = out.reshape(work.shape[:m] + (t.index.shape[0],) + work.shape[m + 1 :])
+        return work.transpose(np.argsort(order))
     final = np.float32 if x.dtype == np.float16 else x.dtype
     if x.dtype == np.float16:
         work = work.astype(np.float32)

@@ -68,6 +68,11 @@ class Taps(NamedTuple):
     shift: int = 0
 
     @property
+    def is_selection(self) -> bool:
+        """One tap of weight 1 per output sample: a copy of input samples."""
+        return self.index.shape[1] == 1 and bool((self.weight == (1 << self.shift)).all())
+
+    @property
     def is_identity(self) -> bool:
         n_out = self.index.shape[0]
         ones = self.weight == (1 << self.shift)

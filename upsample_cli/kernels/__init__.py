@@ -8,7 +8,8 @@ Every backend offers ``resample_axis(src, index, weight, out, shift=0)``: ``src`
 accumulated in ``weight.dtype``. Float weights: an integer ``out`` receives the sum rounded
 half up and clamped to its range, a float ``out`` the sum as is. Integer (fixed-point)
 weights with ``shift`` fraction bits: ``out`` receives ``(sum + 2**(shift-1)) >> shift``,
-clamped. Backends know nothing about modes.
+clamped. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p, j, q] =
+src[p, index[j], q]`` in any dtype. Backends know nothing about modes.
 """
 
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);

@@ -118,3 +118,32 @@ def resample_axis(src, index, weight, out, shift=0):
         flat_weight = np.repeat(weight.T, n_inner, axis=1)
         _narrow(src.reshape(n_outer, -1), flat_index, np.ascontiguousarray(flat_weight),
                 out.reshape(n_outer, -1), rounding, half, shift, lo, hi)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _select_rows(src, index, out):
+    n_out = index.shape[0]
+    for r in prange(src.shape[0] * n_out):
+        p = r // n_out
+        out[p, r - p * n_out] = src[p, index[r - p * n_out]]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _select_lanes(src, flat_index, out):
+    for p in prange(src.shape[0]):
+        line = src[p]
+        dst = out[p]
+        for t in range(flat_index.shape[0]):
+            dst[t] = line[flat_index[t]]
+
+
+def select_axis(src, index, out):
+    # A copy needs only the bits: one kernel per item size serves every dtype (float16 too).
+    bits = np.dtype(f"u{src.itemsize}")
+    src, out = src.view(bits), out.view(bits)
+    n_outer, _, n_inner = src.shape
+    if n_inner >= WIDE or n_outer < get_num_threads():
+        _select_rows(src, index, out)
+    else:
+        flat_index = (index[:, None] * n_inner + np.arange(n_inner)).ravel()
+        _select_lanes(src.reshape(n_outer, -1), flat_index, out.reshape(n_outer, -1))

@@ -15,3 +15,7 @@ def resample_axis(src, index, weight, out, shift=0):
         info = np.iinfo(out.dtype)
         acc = np.clip(acc, info.min, info.max)
     out[...] = acc
+
+
+def select_axis(src, index, out):
+    out[...] = src[:, index, :]
