@@ -94,13 +94,38 @@ def test_photo(tmp_path, options, engine, shape):
     assert digest(PHOTO) == before
 
 
-def test_rgba_keeps_alpha(tmp_path):
+def premultiplied_expected(rgba, **kw):
+    """Colours resized premultiplied by alpha, then divided by the resized alpha (float64 oracle)."""
+    a = rgba.astype(np.float64)
+    weight = a[..., 3:] / 255
+    a[..., :3] *= weight
+    out = expected_image(a, **kw)
+    weight = out[..., 3:] / 255
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[..., :3] = np.where(weight > 0, out[..., :3] / weight, 0)
+    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+
+
+def test_rgba_is_resized_premultiplied(tmp_path):
     out = tmp_path / "logo.png"
     assert_ok(run("resize", LOGO, out, "--scale", "0.5", "--mode", "area"), out)
     with Image.open(out) as im:
         assert im.mode == "RGBA"
+    got, src = pixels(out), pixels(LOGO)
+    want = premultiplied_expected(src, scale_factor=0.5, mode="area")
+    assert np.abs(got.astype(int) - want).max() <= 1
+    assert got[0, 0, 3] == 0  # the background stays transparent
+    # Edge pixels keep the colour of the ring instead of fading towards the black background.
+    edge = (got[..., 3] > 0) & (got[..., 3] < 255)
+    ring = np.array([30, 90, 200])
+    blue = edge & (got[..., 2] > got[..., 0])
+    assert blue.any() and np.abs(got[blue][:, :3].astype(int) - ring).max() <= 2
+
+
+def test_straight_alpha_is_torch(tmp_path):
+    out = tmp_path / "logo.png"
+    assert_ok(run("resize", LOGO, out, "--scale", "0.5", "--mode", "area", "--straight-alpha"), out)
     np.testing.assert_array_equal(pixels(out), expected_image(pixels(LOGO), scale_factor=0.5, mode="area"))
-    assert pixels(out)[0, 0, 3] == 0  # the background stays transparent
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
@@ -160,7 +185,7 @@ def test_other_pillow_modes(tmp_path, mode, make):
     src = tmp_path / f"in_{mode}.png"
     make(pixels(PHOTO)).save(src)
     out = tmp_path / "out.png"
-    assert_ok(run("resize", src, out, "--scale", "0.5"), out)
+    assert_ok(run("resize", src, out, "--scale", "0.5", "--straight-alpha"), out)
     with Image.open(src) as im:
         converted = im.convert({"P": "RGB", "1": "L"}.get(mode, mode))
     np.testing.assert_array_equal(
@@ -193,13 +218,27 @@ def test_lzw_tiff_read_through_pillow(tmp_path):
     np.testing.assert_array_equal(pixels(out), expected_image(pixels(PHOTO), scale_factor=0.5, mode="bilinear"))
 
 
-def test_palette_tiff_becomes_rgb(tmp_path):
+def test_palette_tiff_keeps_its_palette_with_nearest(tmp_path):
     src, out = tmp_path / "pal.tif", tmp_path / "out.png"
     Image.open(PHOTO).quantize(8).save(src)
     assert_ok(run("resize", src, out, "--scale", "2", "--mode", "nearest"), out)
     with Image.open(src) as im:
         rgb = np.asarray(im.convert("RGB"))
-    np.testing.assert_array_equal(pixels(out), np.repeat(np.repeat(rgb, 2, 0), 2, 1))
+    with Image.open(out) as im:
+        assert im.mode == "P"
+        got = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(got, np.repeat(np.repeat(rgb, 2, 0), 2, 1))
+
+
+def test_palette_tiff_becomes_rgb_when_interpolated(tmp_path):
+    src, out = tmp_path / "pal.tif", tmp_path / "out.png"
+    Image.open(PHOTO).quantize(8).save(src)
+    assert_ok(run("resize", src, out, "--scale", "2", "--mode", "bilinear"), out)
+    with Image.open(src) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    with Image.open(out) as im:
+        assert im.mode == "RGB"
+    np.testing.assert_array_equal(pixels(out), expected_image(rgb, scale_factor=2.0, mode="bilinear"))
 
 
 def test_jpeg_exif_orientation_is_applied(tmp_path):
@@ -233,17 +272,31 @@ def test_stack_linear_is_trilinear_with_width_first_order(tmp_path):
     np.testing.assert_array_equal(pixels(out), want)
 
 
-def test_stack_bicubic_is_in_plane(tmp_path):
+def test_stack_bicubic_keeping_the_depth_is_in_plane(tmp_path):
     out = tmp_path / "out.tif"
     assert_ok(run("resize", STACK, out, "--size", "32x40", "--mode", "bicubic"), out)
     src = pixels(STACK)
     got = pixels(out)
     assert got.shape == (24, 40, 32)
     np.testing.assert_array_equal(got, interpolate(src[:, None], size=(40, 32), mode="bicubic")[:, 0])
-    # One factor scales W and H only; a third value is accepted when it keeps the depth.
-    for scale in ("2", "2,2,1"):
+    for scale in ("2,2", "2,2,1"):
         assert_ok(run("resize", STACK, out, "--scale", scale, "--mode", "bicubic"), out)
-        assert pixels(out).shape == (24, 128, 128)
+        np.testing.assert_array_equal(pixels(out), interpolate(src[:, None], scale_factor=2.0, mode="bicubic")[:, 0])
+
+
+@pytest.mark.parametrize("mode", ["bicubic", "lanczos", "area", "nearest-exact"])
+def test_stack_volume_modes_resize_the_depth(tmp_path, mode):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--scale", "0.5", "--mode", mode), out)
+    want = interpolate(pixels(STACK)[None, None], scale_factor=0.5, mode=mode)[0, 0]
+    np.testing.assert_array_equal(pixels(out), want)
+
+
+def test_stack_bilinear_keeps_the_depth(tmp_path):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--scale", "2", "--mode", "bilinear"), out)
+    want = interpolate(pixels(STACK)[:, None], scale_factor=2.0, mode="bilinear")[:, 0]
+    np.testing.assert_array_equal(pixels(out), want)
 
 
 def test_stack_per_axis_scale_nearest(tmp_path):
@@ -257,23 +310,28 @@ def test_rgb_stack(tmp_path):
     src, out = tmp_path / "rgb.tif", tmp_path / "out.tif"
     data = np.stack([pixels(PHOTO)[:64, :80]] * 5)  # (Z, Y, X, 3)
     tifffile.imwrite(src, data, photometric="rgb")
-    assert_ok(run("resize", src, out, "--scale", "2,2,1", "--mode", "trilinear"), out)
+    assert_ok(run("resize", src, out, "--scale", "2,2,1.4", "--mode", "trilinear"), out)
     got = pixels(out)
-    assert got.shape == (5, 128, 160, 3) and got.dtype == np.uint8
+    assert got.shape == (7, 128, 160, 3) and got.dtype == np.uint8
     vol = data.transpose(3, 0, 1, 2)[None]
-    want = interpolate(vol, scale_factor=(1.0, 2.0, 2.0), mode="trilinear")[0].transpose(1, 2, 3, 0)
+    want = interpolate(vol, scale_factor=(1.4, 2.0, 2.0), mode="trilinear")[0].transpose(1, 2, 3, 0)
     np.testing.assert_array_equal(got, want)
+    # Depth kept: each slice in-plane, as torch's bilinear on one image.
+    assert_ok(run("resize", src, out, "--scale", "2,2,1", "--mode", "trilinear"), out)
+    want = interpolate(data.transpose(0, 3, 1, 2), scale_factor=2.0, mode="bilinear").transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(pixels(out), want)
 
 
-def test_imagej_hyperstack_channels_go_last(tmp_path):
+def test_imagej_hyperstack_keeps_its_axes(tmp_path):
     src, out = tmp_path / "zcyx.tif", tmp_path / "out.tif"
     data = np.random.default_rng(0).integers(0, 4000, (6, 2, 20, 24), dtype=np.uint16)  # Z, C, Y, X
     tifffile.imwrite(src, data, imagej=True, metadata={"axes": "ZCYX"})
     assert_ok(run("resize", src, out, "--scale", "2", "--mode", "nearest"), out)
     got = pixels(out)
-    assert got.shape == (12, 40, 48, 2)
-    want = data.transpose(0, 2, 3, 1).repeat(2, 0).repeat(2, 1).repeat(2, 2)
-    np.testing.assert_array_equal(got, want)
+    assert got.shape == (12, 2, 40, 48)
+    np.testing.assert_array_equal(got, data.repeat(2, 0).repeat(2, 2).repeat(2, 3))
+    with tifffile.TiffFile(out) as tif:
+        assert tif.is_imagej and tif.series[0].axes == "ZCYX"
 
 
 # --- errors --------------------------------------------------------------------------
@@ -297,14 +355,12 @@ ERRORS = [
     ("scale empty", PHOTO, "out.png", ["--scale", ""], 2, "--scale"),
     ("four scales", PHOTO, "out.png", ["--scale", "1,2,3,4"], 2, "--scale"),
     ("three scales on an image", PHOTO, "out.png", ["--scale", "1,2,3"], 2, "W,H"),
-    ("two scales on a stack", STACK, "out.tif", ["--scale", "1,2"], 2, "W,H,D"),
-    ("depth with in-plane mode", STACK, "out.tif", ["--scale", "2,2,2", "--mode", "bicubic"], 2, "in-plane"),
+    ("depth with bilinear", STACK, "out.tif", ["--scale", "2,2,2", "--mode", "bilinear"], 2, "in-plane"),
     ("size one number", PHOTO, "out.png", ["--size", "640"], 2, "WIDTHxHEIGHT"),
     ("size zero", PHOTO, "out.png", ["--size", "0x10"], 2, "at least 1"),
     ("size letters", PHOTO, "out.png", ["--size", "axb"], 2, "--size"),
     ("size negative", PHOTO, "out.png", ["--size", "-5x10"], 2, "--size"),
     ("size 3-D on an image", PHOTO, "out.png", ["--size", "10x10x10"], 2, "WxH"),
-    ("size 2-D on a stack", STACK, "out.tif", ["--size", "10x10"], 2, "WxHxD"),
     ("scale and size", PHOTO, "out.png", ["--scale", "2", "--size", "5x5"], 2, "one of --scale or --size"),
     ("neither", PHOTO, "out.png", [], 2, "one of --scale or --size"),
     ("unknown mode", PHOTO, "out.png", ["--scale", "2", "--mode", "cubic"], 2, "--mode"),
@@ -318,11 +374,11 @@ ERRORS = [
     ("missing output folder", PHOTO, "sub/out.png", ["--scale", "2"], 1, "does not exist"),
     ("RGBA as JPEG", LOGO, "out.jpg", ["--scale", "2"], 1, "JPEG"),
     ("16-bit as JPEG", DEPTH, "out.jpg", ["--scale", "2"], 1, "JPEG"),
-    ("stack as PNG", STACK, "out.png", ["--scale", "2"], 1, "TIFF"),
+    ("stack as PNG", STACK, "out.png", ["--scale", "2"], 1, ".tif"),
     ("empty file", lambda t: (t / "empty.png").open("w").close() or t / "empty.png", "out.png", ["--scale", "2"], 1,
      "empty"),
-    ("int16 TIFF", lambda t: tifffile.imwrite(t / "i16.tif", np.zeros((4, 4), np.int16)) or t / "i16.tif", "out.tif",
-     ["--scale", "2"], 1, "int16"),
+    ("int16 TIFF as PNG", lambda t: tifffile.imwrite(t / "i16.tif", np.zeros((4, 4), np.int16)) or t / "i16.tif",
+     "out.png", ["--scale", "2"], 1, "int16"),
 ]
 
 

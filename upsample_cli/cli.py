@@ -1,8 +1,9 @@
 """The ``upsample`` command line.
 
 Exit status: 0 on success, 2 for bad usage (options, paths, settings that do not fit the
-file), 1 when a file could not be read or written. Every error is one line on stderr:
-``error: <path>: <message>`` or ``error: <message>``.
+file, an output over the size limit), 1 when a file could not be read or written (missing,
+malformed, over the input limit, unwritable, interrupted). Every error is one line on stderr:
+``error: <path>: <message>`` or ``error: <message>``; ``--debug`` adds the traceback.
 
 Nothing heavy is imported at start-up: numpy, Pillow, tifffile and the resize engine (Numba)
 load when a command runs, so ``upsample --help`` stays fast.
@@ -10,17 +11,17 @@ load when a command runs, so ``upsample --help`` stays fast.
 
 from __future__ import annotations
 
-import math
 import re
+import signal
+import sys
+import traceback
 from contextlib import contextmanager
 
 import click
 
-from . import __version__
+from . import __version__, defaults, sizes
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos")
-
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 class UsageFailure(click.UsageError):
@@ -72,35 +73,53 @@ def _one_line(text: str) -> str:
 
 
 def parse_scale(ctx, param, value):
-    """``"2"`` -> ``(2.0,)``; ``"1.5,2"`` -> ``(1.5, 2.0)`` (width first)."""
+    """``"2"`` -> ``Scale((2.0,))``; ``"1.5,2"`` -> ``Scale((1.5, 2.0))`` (width first)."""
     if value is None:
         return None
-    parts = [p.strip() for p in value.split(",")]
-    if not 1 <= len(parts) <= 3 or not all(re.fullmatch(_NUMBER, p) for p in parts):
-        raise click.BadParameter(
-            f"{value!r} is not a scale; give one positive number for every axis (e.g. 2 or 0.5) "
-            "or one per axis separated by commas: W,H for images (e.g. 1.5,2), W,H,D for stacks"
-        )
-    factors = tuple(float(p) for p in parts)
-    if not all(math.isfinite(f) and f > 0 for f in factors):
-        raise click.BadParameter(f"{value!r}: scale factors must be positive and finite (e.g. 2 or 0.5)")
-    return factors
+    try:
+        return sizes.parse_scale(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def parse_size(ctx, param, value):
-    """``"640x480"`` -> ``(640, 480)``; ``"64x64x24"`` -> ``(64, 64, 24)`` (width first)."""
+    """``"640x480"``, ``"640x"``, ``"x480"``, ``"64x64x24"`` -> ``Size``; ``"50%"`` -> ``Scale``."""
     if value is None:
         return None
-    parts = [p.strip() for p in value.lower().split("x")]
-    if len(parts) not in (2, 3) or not all(p.isdigit() and p.isascii() for p in parts):
+    try:
+        return sizes.parse_size(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def parse_axes(ctx, param, value):
+    """``"zyx"`` -> ``"ZYX"``: one letter per axis, with Y and X."""
+    if value is None:
+        return None
+    from .image import check_axes
+
+    try:
+        return check_axes(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
+
+
+def parse_pixels(ctx, param, value):
+    """``"268435456"``, ``"100M"``, ``"2G"`` -> an int; ``"0"`` or ``"none"`` -> None (no limit)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in ("none", "0"):
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)", text)
+    if not match:
         raise click.BadParameter(
-            f"{value!r} is not a size; give WIDTHxHEIGHT in pixels for images (e.g. 640x480) "
-            "or WIDTHxHEIGHTxDEPTH for stacks (e.g. 128x128x48)"
+            f"{value!r} is not a pixel count; give a number such as 100000000, 100M or 2G (0 or none: no limit)"
         )
-    sizes = tuple(int(p) for p in parts)
-    if min(sizes) < 1:
-        raise click.BadParameter(f"{value!r}: every size must be at least 1 pixel")
-    return sizes
+    return int(float(match.group(1)) * _SUFFIXES[match.group(2)])
 
 
 def check_output(ctx, param, value):
@@ -113,6 +132,17 @@ def check_output(ctx, param, value):
     return value
 
 
+_axes_option = click.option(
+    "--axes",
+    metavar="AXES",
+    callback=parse_axes,
+    help="Name the axes of a TIFF or .npy input, one letter each, e.g. ZYX, YXC, TZCYX: X, Y and Z are "
+    "resized; C/S (channels), T (time) and other letters are not. Overrides what a TIFF says; a .npy "
+    "defaults to YX (2-D), YXC (3-D, last axis 1 to 4), ZYX (other 3-D) or ZYXC (4-D, last axis 1 to 4).",
+)
+_debug_option = click.option("--debug", is_flag=True, help="Show the traceback of an error (for bug reports).")
+
+
 # --- commands --------------------------------------------------------------------------
 
 
@@ -122,19 +152,24 @@ def main():
     """Resize images and volumes exactly as torch, TensorFlow/Keras, Pillow and OpenCV do."""
 
 
-RESIZE_HELP = """Resize the image or stack IN and write it to OUT.
+RESIZE_HELP = """Resize the image, stack or array IN and write it to OUT.
 
-IN is a PNG, JPEG, BMP or TIFF image, or a multi-page TIFF stack (Z, Y, X). OUT's format
-follows its extension: .png, .jpg/.jpeg, .bmp, .tif/.tiff (stacks: TIFF only). The pixel
-type is kept: an 8-bit image comes out 8-bit, a 16-bit one 16-bit, float stays float.
+IN: PNG, JPEG, BMP, WebP, GIF, TIFF (2-D, multi-page, ImageJ hyperstack, OME-TIFF) or .npy,
+recognised from its content. OUT's format follows its extension: .png, .jpg/.jpeg, .bmp,
+.webp, .tif/.tiff, .npy (stacks: .tif or .npy). The pixel type, the axes and the metadata
+(ICC profile, EXIF, DPI and physical pixel sizes, scaled) are kept. OUT is written
+atomically; an input is never overwritten unless --overwrite-input is given.
 
-Sizes and scales are given width first: W,H for images, W,H,D for stacks.
+Sizes and scales are width first: W,H for images, W,H,D for stacks. A stack whose depth is
+kept is resized slice by slice (linear and trilinear act as bilinear); one whose depth
+changes is resized in 3-D (bilinear refuses).
 
 \b
 Examples:
   upsample resize photo.png big.png --scale 2 --mode bicubic
-  upsample resize photo.png thumb.png --size 128x96 --mode bilinear --antialias
+  upsample resize photo.jpg thumb.jpg --size 320x --antialias --quality 90
   upsample resize stack.tif big.tif --scale 2,2,4 --mode trilinear
+  upsample resize cells.ome.tif half.ome.tif --size 50% --mode area
 """
 
 
@@ -143,27 +178,26 @@ Examples:
 @click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False), callback=check_output)
 @click.option(
     "--scale",
-    metavar="F[,F...]",
+    metavar="F[,F[,F]]",
     callback=parse_scale,
-    help="Scale factor: one for all axes (2, 0.5), or one per axis: W,H for images (1.5,2), W,H,D for "
-    "stacks. On a stack, the in-plane modes take one factor or W,H and keep the depth.",
+    help="Scale factor: one for every axis (2, 0.5, 50%), or one per axis, width first: W,H (1.5,2) or "
+    "W,H,D for stacks (2,2,1). Two factors on a stack keep its depth.",
 )
 @click.option(
     "--size",
     metavar="WxH[xD]",
     callback=parse_size,
-    help="Output size in pixels: WxH for images (640x480), WxHxD for stacks (128x128x48; WxH with the "
-    "in-plane modes).",
+    help="Output size in pixels, width first: 800x600; 800x or x600 keep the aspect ratio; WxHxD for "
+    "stacks (128x128x48, or 128xx to keep the proportions); 50% is --scale 0.5. WxH on a stack keeps "
+    "its depth.",
 )
 @click.option(
     "--mode",
     type=click.Choice(MODES),
     default="linear",
     metavar="MODE",
-    help="Interpolation, as torch's interpolate: nearest, nearest-exact, linear (the default), bilinear, "
-    "bicubic, trilinear, area or lanczos. linear is bilinear on images and trilinear on stacks; bilinear, "
-    "bicubic and lanczos resize each slice of a stack in-plane; trilinear, area, nearest and nearest-exact "
-    "act on all three axes of a stack.",
+    help="Interpolation, as torch's interpolate: nearest, nearest-exact, linear (the default: bilinear on "
+    "images, trilinear on stacks), bilinear, bicubic, trilinear, area or lanczos.",
 )
 @click.option(
     "--align-corners",
@@ -176,36 +210,158 @@ Examples:
     is_flag=True,
     help="Low-pass filter when shrinking (torch antialias=True); linear, bilinear, bicubic, trilinear, lanczos.",
 )
-def resize(src, dst, scale, size, mode, align_corners, antialias):
+@click.option(
+    "--straight-alpha",
+    is_flag=True,
+    help="Resize an alpha channel like any other channel, as torch does. By default colours are "
+    "resized premultiplied by alpha, so transparent pixels do not bleed into the edges.",
+)
+@_axes_option
+@click.option(
+    "--quality",
+    type=click.IntRange(1, 100),
+    metavar="1-100",
+    help=f"JPEG quality (default {defaults.JPEG_QUALITY}) or WebP quality (default: WebP is written lossless).",
+)
+@click.option(
+    "--compression",
+    type=click.Choice(defaults.TIFF_COMPRESSIONS),
+    default="deflate",
+    show_default=True,
+    help="TIFF compression.",
+)
+@click.option(
+    "--max-input-pixels",
+    metavar="N",
+    default=str(defaults.MAX_PIXELS),
+    show_default=True,
+    callback=parse_pixels,
+    help="Refuse inputs whose header states more pixels (channels not counted) before decoding them: "
+    "protects against decompression bombs. 100M, 2G and so on; 0 for no limit.",
+)
+@click.option(
+    "--max-output-pixels",
+    metavar="N",
+    default=str(defaults.MAX_PIXELS),
+    show_default=True,
+    callback=parse_pixels,
+    help="Refuse to make an output with more pixels (channels not counted); 0 for no limit.",
+)
+@click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
+@_debug_option
+def resize(src, dst, scale, size, mode, align_corners, antialias, straight_alpha, axes, quality, compression,
+           max_input_pixels, max_output_pixels, overwrite_input, debug):
     ctx = click.get_current_context()
     if (scale is None) == (size is None):
         raise UsageFailure(f"give one of --scale or --size (see '{ctx.command_path} --help')")
     from . import io
     from .resize import Settings
 
-    if io.is_same_file(src, dst):
-        raise UsageFailure(f"{dst}: OUT is the input file; choose another path, the input is never overwritten")
-    settings = Settings(scale=scale, size=size, mode=mode, align_corners=align_corners, antialias=antialias)
-    run_resize(src, dst, settings)
+    if io.is_same_file(src, dst) and not overwrite_input:
+        raise UsageFailure(
+            f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
+        )
+    settings = Settings(
+        target=scale or size,
+        mode=mode,
+        align_corners=align_corners,
+        antialias=antialias,
+        premultiply_alpha=not straight_alpha,
+        max_output_pixels=max_output_pixels,
+    )
+    options = io.WriteOptions(quality=quality, compression=compression)
+    with _reported(src, dst, debug):
+        run_resize(src, dst, settings, axes=axes, max_input_pixels=max_input_pixels, write_options=options)
 
 
-def run_resize(src: str, dst: str, settings) -> None:
-    """Read, resize and write one file; failures become one-line Click errors."""
+def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defaults.MAX_PIXELS,
+               write_options=None) -> None:
+    """Read, resize and write one file. Raises UpsampleError (file) or ValueError (settings)."""
     from . import io
-    from .resize import resize_image
+    from .resize import SettingsError, resize_image, result_header
 
-    try:
-        image = io.read(src)
+    def check(header):
+        """Before decoding: the settings fit the file, and OUT's format can hold the result."""
         try:
-            result = resize_image(image, settings)
+            out = result_header(header, settings)
         except (ValueError, TypeError) as e:
-            raise UsageFailure(f"{src}: {e}") from None
-        except MemoryError:
-            raise FileFailure(f"{src}: not enough memory for this output size") from None
-        io.write(dst, result)
-    except io.UpsampleError as e:
-        raise FileFailure(str(e)) from None
+            raise SettingsError(f"{src}: {e}") from None
+        io.check_writable(dst, out)
+
+    image = io.read(src, axes=axes, max_pixels=max_input_pixels, check=check)
+    try:
+        result = resize_image(image, settings)
+    except (ValueError, TypeError) as e:
+        raise SettingsError(f"{src}: {e}") from None
+    io.write(dst, result, write_options or io.WriteOptions())
+
+
+INFO_HELP = """Show what FILE holds: format, shape, axes (which are resized), pixel type, and the
+metadata a resize keeps. Only the header is read."""
+
+
+@main.command(help=INFO_HELP, no_args_is_help=True)
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@_axes_option
+@_debug_option
+def info(path, axes, debug):
+    from . import io
+    from .info import describe
+
+    with _reported(path, None, debug):
+        image = io.probe(path, axes=axes)
+    click.echo("\n".join(describe(path, image)))
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+@contextmanager
+def _reported(src: str, dst, debug: bool):
+    """Turn every failure inside into one line (and, with ``debug``, its traceback).
+
+    SIGTERM is turned into an exception while inside, so an interrupted write cleans up too.
+    """
+    from .image import UpsampleError
+    from .resize import SettingsError
+
+    def on_term(signum, frame):
+        raise _Interrupted()
+
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
     except click.ClickException:
         raise
+    except UpsampleError as e:
+        _traceback(debug)
+        raise FileFailure(str(e)) from None
+    except SettingsError as e:
+        _traceback(debug)
+        raise UsageFailure(str(e)) from None
+    except (KeyboardInterrupt, _Interrupted):
+        _traceback(debug)
+        what = f"{dst}: interrupted; nothing was written" if dst else f"{src}: interrupted"
+        raise FileFailure(what) from None
+    except MemoryError:
+        _traceback(debug)
+        raise FileFailure(f"{src}: not enough memory") from None
     except Exception as e:  # a bug; still one line, naming the file
+        _traceback(debug)
         raise FileFailure(f"{src}: unexpected {type(e).__name__}: {e}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _traceback(debug: bool) -> None:
+    if debug:
+        traceback.print_exc(file=sys.stderr)

@@ -1,0 +1,365 @@
+"""PNG, JPEG, BMP, WebP and GIF through Pillow, and 2-D TIFFs tifffile cannot decode alone.
+
+Reading gives the array Pillow gives (``np.asarray``), in display orientation (the EXIF
+orientation is applied and removed from the EXIF):
+
+=================  =========  =======  ===========================================
+Pillow mode        dtype      axes     notes
+=================  =========  =======  ===========================================
+1, L               uint8      YX       bilevel becomes 0/255
+LA, RGB, RGBA      uint8      YXS      a colour key (tRNS) becomes an alpha channel
+CMYK               uint8      YXS      written back as CMYK (JPEG, TIFF)
+P                  uint8      YX       palette indices; the palette is kept beside them
+I;16 (16-bit)      uint16     YX
+I (32-bit)         int32      YX
+F                  float32    YX
+=================  =========  =======  ===========================================
+
+Metadata read: ICC profile, EXIF, DPI, PNG text and colour chunks (gAMA, sRGB, cHRM), the
+JPEG comment. Writing takes an image whose axes are Y, X and at most one channel axis
+(other axes of length 1 are dropped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from typing import Optional
+
+import numpy as np
+
+from ..defaults import JPEG_QUALITY
+from ..image import Image, Refused, Metadata, UpsampleError
+
+# Pillow's format names -> ours.
+READ_FORMATS = {
+    "PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "BMP": "BMP", "DIB": "BMP",
+    "WEBP": "WEBP", "GIF": "GIF", "TIFF": "TIFF",
+}
+READABLE = "PNG, JPEG, BMP, WebP, GIF, TIFF or .npy"
+_EIGHT_BIT = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4}
+_CONVERT = {"1": "L", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB", "PA": "RGBA", "YCbCr": "RGB", "I;16S": None}
+_MODE_FOR_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+# What each output format can hold (Pillow modes), and what to suggest instead.
+_WRITE_MODES = {
+    "PNG": ("L", "LA", "RGB", "RGBA", "P", "I;16"),
+    "JPEG": ("L", "RGB", "CMYK"),
+    "BMP": ("L", "RGB", "P"),
+    "WEBP": ("RGB", "RGBA"),
+}
+_PNG_COLOUR_CHUNKS = ("gamma", "srgb", "chromaticity")
+_ORIENTATION = 0x0112
+_EXIF_IFD = 0x8769
+_SWAPS_AXES = (5, 6, 7, 8)
+
+
+@contextlib.contextmanager
+def _own_pixel_limit():
+    """Pillow's decompression-bomb check off: the caller checks its own limit before decoding."""
+    from PIL import Image as PILImage
+
+    saved = PILImage.MAX_IMAGE_PIXELS
+    PILImage.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = saved
+
+
+def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
+    """Read ``path`` with Pillow; ``before_load(header)`` runs before any pixel is decoded."""
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    if axes is not None:
+        raise UpsampleError(path, "--axes applies to TIFF and .npy files only")
+    try:
+        with _own_pixel_limit(), PILImage.open(path) as im:
+            fmt = READ_FORMATS.get(im.format)
+            if fmt is None:
+                raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
+                raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
+            header = _header(path, im, fmt)
+            if before_load is not None:
+                before_load(header)
+            if not load:
+                return header
+            im.load()
+            from PIL import ImageOps
+
+            ImageOps.exif_transpose(im, in_place=True)
+            array = _pixels(im)
+            metadata = _metadata(im, fmt)
+    except UnidentifiedImageError:
+        raise UpsampleError(path, f"not a recognised image (expected {READABLE})") from None
+    except (UpsampleError, Refused):
+        raise
+    except MemoryError:
+        raise UpsampleError(path, "not enough memory to decode this image") from None
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, OverflowError, IndexError, KeyError) as e:
+        # Pillow reports truncated or corrupt data with these.
+        raise UpsampleError(path, f"cannot read image data ({_reason(e)})") from None
+    if array.shape[:2] != header.shape[:2]:
+        raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
+    return header.with_array(array, metadata=metadata)
+
+
+def _header(path: str, im, fmt: str) -> Image:
+    """Shape, dtype, axes, mode and palette, from the header alone."""
+    width, height = im.size
+    if width < 1 or height < 1:
+        raise UpsampleError(path, f"image has no pixels ({width}x{height})")
+    with contextlib.suppress(Exception):
+        if im.getexif().get(_ORIENTATION) in _SWAPS_AXES:
+            width, height = height, width
+    mode = _CONVERT.get(im.mode, im.mode)
+    if mode is None or mode in ("LAB", "HSV"):
+        raise UpsampleError(path, f"Pillow mode {im.mode!r} is not supported")
+    if mode in ("L", "RGB") and "transparency" in im.info:
+        mode += "A"
+    palette = None
+    if mode == "P":
+        palette = _palette(im)
+        dtype, channels = np.dtype(np.uint8), 0
+    elif mode in _EIGHT_BIT:
+        dtype, channels = np.dtype(np.uint8), _EIGHT_BIT[mode]
+    elif mode.startswith("I;16"):
+        dtype, channels, mode = np.dtype(np.uint16), 1, "I;16"
+    elif mode == "I":
+        dtype, channels = np.dtype(np.int32), 1
+    elif mode == "F":
+        dtype, channels = np.dtype(np.float32), 1
+    else:
+        raise UpsampleError(path, f"Pillow mode {im.mode!r} is not supported")
+    shape, axes = ((height, width), "YX") if channels <= 1 else ((height, width, channels), "YXS")
+    alpha = channels - 1 if mode in ("LA", "RGBA") else None
+    return Image(None, shape, dtype, axes, fmt, mode=mode, alpha=alpha, palette=palette)
+
+
+def _palette(im) -> np.ndarray:
+    """The palette as an (n, 3) RGB or, with transparency, (n, 4) RGBA uint8 table."""
+    raw = im.getpalette("RGB") or []
+    rgb = np.asarray(raw, dtype=np.uint8).reshape(-1, 3)
+    if len(rgb) < 256:
+        rgb = np.vstack([rgb, np.zeros((256 - len(rgb), 3), np.uint8)])
+    transparency = im.info.get("transparency")
+    if transparency is None:
+        return rgb
+    alpha = np.full(len(rgb), 255, np.uint8)
+    if isinstance(transparency, int):
+        if transparency < len(alpha):
+            alpha[transparency] = 0
+    else:
+        values = np.frombuffer(bytes(transparency), np.uint8)[: len(alpha)]
+        alpha[: len(values)] = values
+    return np.column_stack([rgb, alpha])
+
+
+def _pixels(im) -> np.ndarray:
+    mode = _CONVERT.get(im.mode, im.mode)
+    if mode in ("L", "RGB") and "transparency" in im.info:
+        mode += "A"  # a colour key becomes an alpha channel
+    if mode != im.mode and mode != "P":
+        im = im.convert(mode)
+    a = np.asarray(im)
+    if im.mode.startswith("I;16"):
+        a = a.astype(np.uint16)
+    elif im.mode == "I":
+        a = a.astype(np.int32)
+    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+
+
+def _metadata(im, fmt: str) -> Metadata:
+    info = im.info
+    resolution = None
+    dpi = info.get("dpi")
+    if dpi and len(dpi) == 2 and all(float(d) > 0 for d in dpi):
+        resolution = (float(dpi[0]), float(dpi[1]))
+    text = {}
+    if fmt == "PNG":
+        text = {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
+    elif fmt == "JPEG" and info.get("comment"):
+        comment = info["comment"]
+        text = {"comment": comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
+    chunks = {k: info[k] for k in _PNG_COLOUR_CHUNKS if fmt == "PNG" and k in info}
+    return Metadata(
+        icc_profile=info.get("icc_profile") or None,
+        exif=info.get("exif") or None,
+        resolution=resolution,
+        resolution_unit="inch" if resolution else None,
+        text=text,
+        png_chunks=chunks,
+    )
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None):
+    """The Pillow image and ``save`` options that write ``image`` as ``fmt``.
+
+    Raises UpsampleError (naming ``path``) when ``fmt`` cannot hold the image, before anything
+    is written.
+    """
+    pil = to_pillow(path, image, fmt)
+    return pil, _save_options(image, pil, fmt, quality)
+
+
+def check(path: str, image: Image, fmt: str) -> None:
+    """Raise UpsampleError when ``fmt`` cannot hold ``image``; needs only the header."""
+    _layout(path, image, fmt)
+
+
+def to_pillow(path: str, image: Image, fmt: str):
+    """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none."""
+    from PIL import Image as PILImage
+
+    order, mode, use_palette = _layout(path, image, fmt)
+    drop = tuple(i for i in range(image.array.ndim) if i not in order)
+    a = image.array.squeeze(drop) if drop else image.array
+    a = a.transpose([sorted(order).index(i) for i in order])
+    h, w = a.shape[:2]
+    if image.palette is not None and not use_palette:
+        a = image.palette[a]  # JPEG and WebP hold no palette
+    if mode == "P":
+        pil = PILImage.frombytes("P", (w, h), np.ascontiguousarray(a).tobytes())
+        pil.putpalette(np.ascontiguousarray(image.palette[:, :3]).tobytes())
+        if image.palette.shape[1] == 4:
+            pil.info["transparency"] = image.palette[:, 3].tobytes()
+        return pil
+    if fmt == "WEBP" and (a.ndim == 2 or a.shape[2] == 2):  # gray is stored as RGB
+        a = a.reshape(h, w, -1)
+        a = np.concatenate([np.repeat(a[..., :1], 3, axis=2), a[..., 1:]], axis=2)
+    data = a.astype("<u2") if mode == "I;16" else a
+    return PILImage.frombytes(mode, (w, h), np.ascontiguousarray(data).tobytes(), "raw", mode)
+
+
+def _layout(path: str, image: Image, fmt: str):
+    """The axes kept, in (Y, X[, channels]) order, the Pillow mode, and whether the palette is used."""
+    axes, shape = image.axes, image.shape
+    kept = [i for i, letter in enumerate(axes) if letter in "YX" or i == image.channel_axis or shape[i] != 1]
+    letters = [axes[i] for i in kept]
+    extra = [letter for letter in letters if letter not in "YXSC"]
+    channel = [i for i in kept if axes[i] in "SC"]
+    if extra or len(channel) > 1:
+        sizes = ", ".join(f"{letter}={n}" for letter, n in zip(axes, shape))
+        kind = "a stack" if "Z" in extra else "an array"
+        raise UpsampleError(
+            path, f"{fmt} holds 2-D images only and this is {kind} with axes {axes} ({sizes}); "
+            "write a .tif or .npy instead"
+        )
+    order = [axes.index("Y"), axes.index("X")] + channel
+    channels = shape[channel[0]] if channel else 1
+    use_palette = image.palette is not None and fmt in ("PNG", "BMP")
+    if use_palette:
+        if fmt == "BMP" and image.palette.shape[1] == 4 and (image.palette[:, 3] < 255).any():
+            raise UpsampleError(path, "BMP cannot store transparency; use .png, .webp or .tif")
+        return order, "P", True
+    if image.palette is not None:
+        channels = image.palette.shape[1]
+    mode = _mode(image, image.dtype, channels)
+    if fmt == "WEBP" and mode in ("L", "LA"):
+        mode = _MODE_FOR_CHANNELS[channels + 2]
+    if mode not in _WRITE_MODES[fmt]:
+        raise UpsampleError(path, _cannot_store(fmt, mode, image.dtype, channels))
+    return order, mode, False
+
+
+def _mode(image: Image, dtype, channels: int) -> str:
+    if dtype == np.uint8:
+        if channels == 4 and image.mode == "CMYK":
+            return "CMYK"
+        return _MODE_FOR_CHANNELS.get(channels, f"{channels}-channel 8-bit")
+    if dtype == np.uint16:
+        return "I;16" if channels == 1 else f"{channels}-channel 16-bit"
+    return f"{channels}-channel {dtype}"
+
+
+def _cannot_store(fmt: str, mode: str, dtype, channels: int) -> str:
+    if dtype != np.uint8:
+        what = f"{np.dtype(dtype).name} pixels" if channels == 1 else f"{channels}-channel {np.dtype(dtype).name} pixels"
+        others = ".png, .tif or .npy" if dtype == np.uint16 and fmt != "PNG" else ".tif or .npy"
+        return f"{fmt} cannot store {what}; use {others}"
+    if mode in ("LA", "RGBA"):
+        return f"{fmt} cannot store {mode} images (alpha); use .png, .webp or .tif"
+    return f"{fmt} cannot store {mode} images; use .tif or .npy"
+
+
+def _save_options(image: Image, pil, fmt: str, quality: Optional[int]) -> dict:
+    meta = image.metadata
+    options = {}
+    if meta.icc_profile and fmt in ("PNG", "JPEG", "WEBP"):
+        options["icc_profile"] = meta.icc_profile
+    dpi = meta.dpi()
+    if dpi and fmt in ("PNG", "JPEG", "BMP"):
+        options["dpi"] = dpi if fmt != "JPEG" else tuple(max(1, int(round(d))) for d in dpi)
+    if meta.exif and fmt in ("PNG", "JPEG", "WEBP"):
+        options["exif"] = _synced_exif(meta.exif, pil.size, dpi)
+    if fmt == "PNG":
+        info = _png_info(meta)
+        if info is not None:
+            options["pnginfo"] = info
+        if "transparency" in pil.info:
+            options["transparency"] = pil.info["transparency"]
+    elif fmt == "JPEG":
+        options["quality"] = JPEG_QUALITY if quality is None else quality
+        if options["quality"] >= 90:
+            options["subsampling"] = 0  # full-resolution colour at high quality
+        if "comment" in meta.text:
+            options["comment"] = meta.text["comment"]
+    elif fmt == "WEBP":
+        if quality is None:
+            options["lossless"] = True
+        else:
+            options["quality"] = quality
+    return options
+
+
+def _png_info(meta: Metadata):
+    from PIL import PngImagePlugin
+
+    if not meta.text and not meta.png_chunks:
+        return None
+    info = PngImagePlugin.PngInfo()
+    for key, value in meta.text.items():
+        if value.isascii() and key.isascii() and len(key) < 80:
+            info.add_text(key, value)
+        elif len(key) < 80:
+            info.add_itxt(key, value)
+    chunks = meta.png_chunks
+    if "gamma" in chunks:
+        info.add(b"gAMA", struct.pack(">I", int(round(float(chunks["gamma"]) * 100000))))
+    if "srgb" in chunks:
+        info.add(b"sRGB", struct.pack(">B", int(chunks["srgb"])))
+    if "chromaticity" in chunks and len(chunks["chromaticity"]) == 8:
+        info.add(b"cHRM", struct.pack(">8I", *(int(round(v * 100000)) for v in chunks["chromaticity"])))
+    return info
+
+
+def _synced_exif(raw: bytes, size, dpi) -> bytes:
+    """The EXIF with its pixel dimensions and resolution set to the image written."""
+    from PIL import Image as PILImage
+
+    exif = PILImage.Exif()
+    try:
+        exif.load(raw)
+    except Exception:
+        return raw
+    exif.pop(_ORIENTATION, None)
+    if dpi:
+        for tag, value in ((0x011A, dpi[0]), (0x011B, dpi[1])):
+            if tag in exif:
+                exif[tag] = float(value)
+    with contextlib.suppress(Exception):
+        ifd = exif.get_ifd(_EXIF_IFD)
+        for tag, value in ((0xA002, size[0]), (0xA003, size[1])):
+            if tag in ifd:
+                ifd[tag] = int(value)
+    return exif.tobytes()
+
+
+def _reason(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text or type(e).__name__

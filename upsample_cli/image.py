@@ -1,0 +1,211 @@
+"""An image or volume in memory: its pixels, what its axes are, and the metadata that travels with it.
+
+Axes are named with one letter each, as tifffile names them: ``X`` (columns), ``Y`` (rows), ``Z``
+(depth) are spatial and get resized; ``S`` (samples: the colours of a pixel), ``C`` (channels),
+``T`` (time) and any other letter are not. A PNG is ``"YXS"``, a plain multi-page TIFF ``"ZYX"``,
+an ImageJ hyperstack for instance ``"TZCYX"``. Arrays keep the axis order of their file.
+
+No I/O here: the readers in :mod:`upsample_cli.formats` build these objects, the writers consume
+them, and :mod:`upsample_cli.resize` changes their pixels and scales their metadata.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+SPATIAL = "ZYX"
+CHANNEL_AXES = "SC"
+
+# Pixel lengths in inches, for converting resolutions between units.
+LENGTH_IN_INCHES = {
+    "inch": 1.0,
+    "cm": 1 / 2.54,
+    "centimeter": 1 / 2.54,
+    "mm": 1 / 25.4,
+    "millimeter": 1 / 25.4,
+    "micron": 1 / 25400,
+    "um": 1 / 25400,
+    "µm": 1 / 25400,
+    "\u00b5m": 1 / 25400,
+    "nm": 1 / 25.4e6,
+    "m": 1 / 0.0254,
+}
+
+
+class UpsampleError(Exception):
+    """A file that could not be read or written; ``str()`` is ``"<path>: <message>"``."""
+
+    def __init__(self, path, message: str):
+        super().__init__(f"{os.fspath(path)}: {message}")
+        self.path = os.fspath(path)
+        self.message = message
+
+
+class Refused(Exception):
+    """Raised by a reader's ``before_load`` check to stop before decoding; readers let it through."""
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What is carried from the input to the output.
+
+    ``resolution`` is pixels per ``resolution_unit`` along X and Y (DPI for the Pillow formats,
+    the TIFF resolution tags, ImageJ's pixels per ``unit``); ``resolution_unit`` is ``"inch"``,
+    ``"cm"``, a length unit ImageJ wrote (``"micron"``) or ``"none"``. ``spacing`` maps an axis to
+    ``(pixel size, unit)``: ImageJ's Z spacing, OME's physical sizes. A resize multiplies
+    resolutions and divides spacings by the scale of their axis (:meth:`scaled`); everything
+    else is copied as is.
+    """
+
+    icc_profile: Optional[bytes] = None
+    exif: Optional[bytes] = None
+    resolution: Optional[Tuple[float, float]] = None
+    resolution_unit: Optional[str] = None
+    spacing: Dict[str, Tuple[float, Optional[str]]] = field(default_factory=dict)
+    text: Dict[str, str] = field(default_factory=dict)
+    png_chunks: Dict[str, object] = field(default_factory=dict)
+    imagej: Dict[str, object] = field(default_factory=dict)
+    ome: Dict[str, object] = field(default_factory=dict)
+
+    def scaled(self, factors: Dict[str, float]) -> "Metadata":
+        """The metadata of the image resized by ``factors`` (axis -> output pixels per input pixel)."""
+        resolution = self.resolution
+        if resolution is not None:
+            resolution = (resolution[0] * factors.get("X", 1.0), resolution[1] * factors.get("Y", 1.0))
+        spacing = {a: (size / factors.get(a, 1.0), unit) for a, (size, unit) in self.spacing.items()}
+        return replace(self, resolution=resolution, spacing=spacing)
+
+    def dpi(self) -> Optional[Tuple[float, float]]:
+        """The resolution in pixels per inch, when its unit is a length."""
+        if self.resolution is None or self.resolution_unit not in LENGTH_IN_INCHES:
+            return None
+        inches = LENGTH_IN_INCHES[self.resolution_unit]
+        return (self.resolution[0] / inches, self.resolution[1] / inches)
+
+    def describe(self) -> list:
+        """One line per item kept, for ``upsample info``."""
+        lines = []
+        if self.resolution is not None:
+            x, y = self.resolution
+            unit = self.resolution_unit or "none"
+            per = "pixels per unit (no unit)" if unit == "none" else f"pixels per {unit}"
+            lines.append(f"resolution: {_num(x)} x {_num(y)} {per} (scaled with the resize)")
+        for axis, (size, unit) in sorted(self.spacing.items(), key=lambda kv: SPATIAL.find(kv[0])):
+            lines.append(f"pixel size {axis}: {_num(size)} {unit or ''}".rstrip() + " (scaled with the resize)")
+        if self.icc_profile:
+            lines.append(f"ICC profile: {len(self.icc_profile)} bytes")
+        if self.exif:
+            lines.append(f"EXIF: {len(self.exif)} bytes (orientation applied, sizes and resolution updated)")
+        for key, value in self.text.items():
+            lines.append(f"text {key!r}: {_short(value)}")
+        for key in self.png_chunks:
+            lines.append(f"PNG colour chunk: {key}")
+        for key, value in self.imagej.items():
+            lines.append(f"ImageJ {key}: {_short(str(value))}")
+        for key, value in self.ome.items():
+            lines.append(f"OME {key}: {_short(str(value))}")
+        return lines
+
+
+@dataclass(frozen=True)
+class Image:
+    """Pixels and what they are.
+
+    ``array`` is None when only the header was read (:func:`upsample_cli.io.probe`); ``shape``
+    and ``dtype`` are known either way. ``axes`` names the array's axes (module docstring).
+    ``format`` is the format the file was read as (``"PNG"``, ``"TIFF"``, ``"NPY"``, ...) and
+    ``flavour`` its TIFF kind (``"imagej"``, ``"ome"``, ``"shaped"``) or None. ``mode`` is the
+    Pillow mode the pixels had and ``photometric`` the TIFF interpretation, when known.
+    ``alpha`` is the index of the alpha channel along the channel axis (``S``, else ``C``),
+    ``premultiplied`` whether the colours are already multiplied by it. ``palette`` is an
+    ``(n, 3)`` or ``(n, 4)`` uint8 RGB(A) table when the array holds palette indices.
+    """
+
+    array: Optional[np.ndarray]
+    shape: Tuple[int, ...]
+    dtype: np.dtype
+    axes: str
+    format: str
+    flavour: Optional[str] = None
+    mode: Optional[str] = None
+    photometric: Optional[str] = None
+    alpha: Optional[int] = None
+    premultiplied: bool = False
+    palette: Optional[np.ndarray] = None
+    metadata: Metadata = field(default_factory=Metadata)
+
+    @classmethod
+    def of(cls, array: np.ndarray, axes: str, format: str, **kw) -> "Image":
+        return cls(array, tuple(array.shape), array.dtype, axes, format, **kw)
+
+    def with_array(self, array: np.ndarray, **changes) -> "Image":
+        """This image with other pixels (same axes unless ``changes`` says otherwise)."""
+        return replace(self, array=array, shape=tuple(array.shape), dtype=array.dtype, **changes)
+
+    @property
+    def is_stack(self) -> bool:
+        return "Z" in self.axes
+
+    @property
+    def channel_axis(self) -> Optional[int]:
+        """The position of the colour/channel axis (``S``, else ``C``), or None."""
+        for letter in CHANNEL_AXES:
+            if letter in self.axes:
+                return self.axes.index(letter)
+        return None
+
+    @property
+    def channels(self) -> int:
+        axis = self.channel_axis
+        return 1 if axis is None else self.shape[axis]
+
+    def size(self, axis: str) -> int:
+        return self.shape[self.axes.index(axis)]
+
+    @property
+    def pixels(self) -> int:
+        """Pixels (voxels) counted over every axis but the channel ones."""
+        return pixel_count(self.shape, self.axes)
+
+    def describe(self) -> str:
+        """A short description such as ``"256x192 RGB uint8 image"`` (sizes width first)."""
+        sizes = "x".join(str(self.size(a)) for a in "XYZ" if a in self.axes)
+        kind = "stack" if self.is_stack else "image"
+        what = self.mode or f"{self.channels}-channel"
+        return f"{sizes} {what} {self.dtype} {kind}"
+
+
+def pixel_count(shape, axes: str) -> int:
+    n = 1
+    for size, letter in zip(shape, axes):
+        if letter not in CHANNEL_AXES:
+            n *= int(size)
+    return n
+
+
+def check_axes(axes: str, ndim: Optional[int] = None) -> str:
+    """``axes`` upper-cased and checked; raises ValueError saying what is accepted."""
+    axes = axes.strip().upper()
+    if not axes.isascii() or not axes.isalpha():
+        raise ValueError(f"{axes!r} is not an axes string; use one letter per axis, e.g. ZYX, YXC or TZCYX")
+    repeated = sorted({a for a in axes if axes.count(a) > 1})
+    if repeated:
+        raise ValueError(f"axes {axes!r} name {', '.join(repeated)} more than once")
+    if "Y" not in axes or "X" not in axes:
+        raise ValueError(f"axes {axes!r} need a Y (rows) and an X (columns) axis")
+    if ndim is not None and len(axes) != ndim:
+        raise ValueError(f"axes {axes!r} name {len(axes)} axes but the array has {ndim}")
+    return axes
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
