@@ -12,6 +12,7 @@ the input's layout.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 import numbers
@@ -25,6 +26,7 @@ from .kernels import GATHER_COST, WIDE
 from .taps import Rule, Taps, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
+AUTO_GPU_SIZE = 1 << 22  # device="auto" moves NumPy inputs of at least this many samples to a GPU
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,22 @@ def interpolate(
     recompute_scale_factor: Optional[bool] = None,
     antialias: bool = False,
     *,
-    backend: str = "cpu",
-) -> np.ndarray:
+    device: str = "cpu",
+    backend: Optional[str] = None,
+):
     """Resize ``input`` of shape ``(N, C, *spatial)`` (1 to 3 spatial axes) as torch does.
 
     Arguments, output shape, values and errors follow ``torch.nn.functional.interpolate``;
-    see the module docstring for dtypes and layout. ``backend`` is ``"cpu"`` (Numba,
-    parallel) or ``"reference"`` (NumPy, slow; the oracle of the tests).
+    see the module docstring for dtypes and layout.
+
+    ``device``: ``"cpu"`` (Numba, parallel), ``"cuda"`` (Numba CUDA; a NumPy input comes back
+    as NumPy, an input already on the GPU, anything with ``__cuda_array_interface__``, is read
+    in place and the result stays on the GPU as a Numba device array), or ``"auto"`` (the GPU
+    for GPU inputs and for inputs of at least ``AUTO_GPU_SIZE`` samples, when one is present).
+    ``backend="reference"`` runs the slow NumPy oracle of the tests instead.
     """
-    x = _as_array(input)
+    backend = backend or choose_backend(device, input, math.prod(getattr(input, "shape", ())))
+    x = _as_array(input, backend)
     spec = _mode(mode)
     if not spec.interpolating and align_corners is not None:
         raise ValueError(
@@ -139,7 +148,9 @@ def interpolate(
     if any(n == 0 for n in x.shape[1:]):
         raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {x.shape}")
     if x.size == 0 or 0 in out_size:
-        return np.empty(x.shape[:2] + tuple(out_size), x.dtype)
+        kernel = _backend(backend)
+        empty = kernel.empty(x.shape[:2] + tuple(out_size), x.dtype)
+        return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
     return resize_axes(x, [rule] * dim, out_size, scales, pipeline, backend=backend)
 
 
@@ -185,7 +196,7 @@ def output_size(in_size: Sequence[int], size, scale_factor, recompute_scale_fact
     return out, scales
 
 
-def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, backend: str = "cpu") -> np.ndarray:
+def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str = "cpu"):
     """Resize the trailing ``len(rules)`` axes of ``x`` to ``out_size``, one taps rule per axis.
 
     The passes run in the array's memory order, in the pipeline's pass order; axes whose
@@ -207,29 +218,29 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
     else:
         plan.reverse()
 
-    work = x.transpose(order)
-    if not plan:
-        return work.copy().transpose(np.argsort(order))
     kernel = _backend(backend)
-    work = np.ascontiguousarray(work)
+    on_device = not isinstance(x, np.ndarray)
+    inverse = list(np.argsort(order))
+    work = kernel.prepare(x, order)
+    if not plan:
+        return kernel.result(kernel.copy(work), inverse, on_device)
     if all(t.is_selection for _, t in plan):
         for axis, t in plan:  # nearest modes: copy samples, in any dtype
-            m = order.index(axis)
-            src = work.reshape(math.prod(work.shape[:m]), work.shape[m], -1)
-            out = np.empty(src.shape[:1] + (t.index.shape[0],) + src.shape[2:], x.dtype)
-            kernel.select_axis(src, np.ascontiguousarray(t.index[:, 0]), out)
-            work = out.reshape(work.shape[:m] + (t.index.shape[0],) + work.shape[m + 1 :])
-        return work.transpose(np.argsort(order))
+            shape, outer, inner = _around(work.shape, order.index(axis))
+            out = kernel.empty((outer, t.index.shape[0], inner), x.dtype)
+            kernel.select_axis(work.reshape(outer, shape[order.index(axis)], inner),
+                               np.ascontiguousarray(t.index[:, 0]), out)
+            shape[order.index(axis)] = t.index.shape[0]
+            work = out.reshape(tuple(shape))
+        return kernel.result(work, inverse, on_device)
     final = np.float32 if x.dtype == np.float16 else x.dtype
-    if x.dtype == np.float16:
-        work = work.astype(np.float32)
+    work = kernel.astype(work, np.float32) if x.dtype == np.float16 else work
     for n, (axis, t) in enumerate(plan):
         m = order.index(axis)
-        shape = list(work.shape)
-        outer, inner = int(np.prod(shape[:m])), int(np.prod(shape[m + 1 :]))
+        shape, outer, inner = _around(work.shape, m)
         n_out = t.index.shape[0]
         dtype = final if pipeline.round_between or n == len(plan) - 1 else compute
-        out = np.empty((outer, n_out, inner), dtype)
+        out = kernel.empty((outer, n_out, inner), dtype)
         weight = t.weight if t.shift else t.weight.astype(compute)
         kernel.resample_axis(
             work.reshape(outer, shape[m], inner),
@@ -239,8 +250,13 @@ def resize_axes(x: np.ndarray, rules, out_size, scales, pipeline: Pipeline, *, b
             t.shift,
         )
         shape[m] = n_out
-        work = out.reshape(shape)
-    return work.astype(x.dtype, copy=False).transpose(np.argsort(order))
+        work = out.reshape(tuple(shape))
+    return kernel.result(kernel.astype(work, x.dtype), inverse, on_device)
+
+
+def _around(shape, m):
+    """The shape as a list, and the sizes before and after axis ``m`` (outer, inner)."""
+    return list(shape), math.prod(shape[:m]), math.prod(shape[m + 1 :])
 
 
 def _work(passes, shape, order) -> int:
@@ -259,44 +275,85 @@ def _work(passes, shape, order) -> int:
     return total
 
 
-def _memory_order(x: np.ndarray) -> list:
+def _memory_order(x) -> list:
     """Axes from the outermost in memory to the innermost.
 
     C order and channels-last are recognised as such (size-1 axes have no meaningful stride);
     any other layout is sorted by stride, size-1 axes kept in front of the next longer axis.
     """
-    if x.flags.c_contiguous:
-        return list(range(x.ndim))
-    channels_last = [0, *range(2, x.ndim), 1]
-    if x.transpose(channels_last).flags.c_contiguous:
-        return channels_last
-    order = sorted((a for a in range(x.ndim) if x.shape[a] > 1), key=lambda a: -abs(x.strides[a]))
+    shape, strides = x.shape, x.strides
+    for order in (list(range(x.ndim)), [0, *range(2, x.ndim), 1]):
+        expected = x.dtype.itemsize
+        for a in reversed(order):
+            if shape[a] != 1 and strides[a] != expected:
+                break
+            expected *= shape[a]
+        else:
+            return order
+    order = sorted((a for a in range(x.ndim) if shape[a] > 1), key=lambda a: -abs(strides[a]))
     for a in range(x.ndim):
-        if x.shape[a] == 1:
-            later = [b for b in range(a + 1, x.ndim) if x.shape[b] > 1]
+        if shape[a] == 1:
+            later = [b for b in range(a + 1, x.ndim) if shape[b] > 1]
             order.insert(order.index(later[0]) if later else len(order), a)
     return order
 
 
 def _backend(name: str):
-    if name == "cpu":
-        from .kernels import cpu
-
-        return cpu
-    if name == "reference":
-        from .kernels import reference
-
-        return reference
-    raise ValueError(f"unknown backend {name!r}; expected 'cpu' or 'reference'")
+    if name not in ("cpu", "reference", "cuda"):
+        raise ValueError(f"unknown backend {name!r}; expected 'cpu', 'cuda' or 'reference'")
+    return importlib.import_module(f".kernels.{name}", __package__)
 
 
-def _as_array(input) -> np.ndarray:
-    x = input if isinstance(input, np.ndarray) else np.asarray(input)
+def choose_backend(device: str, input, size: int) -> str:
+    """The backend for ``device`` ("cpu", "cuda", "auto") and this input (``size`` samples)."""
+    if device not in ("cpu", "cuda", "auto"):
+        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'auto'")
+    if device == "cpu":
+        return "cpu"
+    on_gpu = _on_gpu(input)
+    if device == "auto" and not on_gpu and size < AUTO_GPU_SIZE:
+        return "cpu"
+    if not _cuda_available():
+        if device == "auto":
+            return "cpu"
+        raise RuntimeError(
+            "device='cuda' needs an NVIDIA GPU with its driver and the numba-cuda package "
+            "(pip install 'upsample[cuda]'); no GPU was found"
+        )
+    return "cuda"
+
+
+def _cuda_available() -> bool:
+    try:
+        from .kernels import cuda
+    except ImportError:
+        return False
+    return cuda.available()
+
+
+def _on_gpu(input) -> bool:
+    """Whether ``input`` lives on a GPU: it exposes ``__cuda_array_interface__`` or is a Numba
+    device array (which, under the simulator, exposes only ``__cuda_ndarray__``)."""
+    if isinstance(input, np.ndarray):
+        return False
+    return hasattr(input, "__cuda_array_interface__") or getattr(input, "__cuda_ndarray__", False)
+
+
+def _as_array(input, backend: str):
+    """A NumPy array, or a Numba device array for a GPU input resized on the GPU."""
+    if _on_gpu(input):
+        from .kernels import cuda
+
+        x = cuda.as_device_array(input)
+        if backend != "cuda":
+            x = x.copy_to_host()
+    else:
+        x = input if isinstance(input, np.ndarray) else np.asarray(input)
     if x.dtype.type not in SUPPORTED_DTYPES:
         names = ", ".join(np.dtype(t).name for t in SUPPORTED_DTYPES)
         raise TypeError(f"unsupported dtype {x.dtype}; expected one of {names}")
     if not x.dtype.isnative:
-        x = x.astype(x.dtype.newbyteorder("="))
+        x = np.asarray(x).astype(x.dtype.newbyteorder("="))
     return x
 
 

@@ -12,7 +12,34 @@ clamped. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p
 src[p, index[j], q]`` in any dtype. Backends know nothing about modes.
 """
 
+import numpy as np
+
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
 # shorter ones gather their taps, which costs about GATHER_COST times more per tap.
 WIDE = 16
 GATHER_COST = 8
+
+
+# Array handling of the backends that work on NumPy arrays (cpu, reference); the CUDA backend
+# has its own versions for device arrays.
+
+
+def prepare(x, order):
+    """``x`` in memory order ``order``, C-contiguous (a view when it already is)."""
+    return np.ascontiguousarray(x.transpose(order))
+
+
+def empty(shape, dtype):
+    return np.empty(shape, dtype)
+
+
+def astype(a, dtype):
+    return a.astype(dtype, copy=False)
+
+
+def copy(a):
+    return a.copy()
+
+
+def result(work, inverse, on_device=False):
+    return work.transpose(inverse)

@@ -17,7 +17,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
-from . import WIDE
+from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
 
 
 def _finish(acc, half, shift, lo, hi):

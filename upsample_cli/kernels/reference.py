@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from . import astype, copy, empty, prepare, result  # noqa: F401 (array handling)
+
 
 def resample_axis(src, index, weight, out, shift=0):
     acc_type = np.int64 if shift else weight.dtype

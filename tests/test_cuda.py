@@ -1,0 +1,111 @@
+"""The CUDA backend against the CPU backend, on small arrays (Numba's simulator is slow).
+
+On a machine with a GPU: ``UPSAMPLE_TEST_GPU=1 python -m pytest tests/test_cuda.py``.
+"""
+
+import numpy as np
+import pytest
+
+from upsample_cli import api, interpolate
+
+cuda = pytest.importorskip("numba.cuda")
+if not api._cuda_available():
+    pytest.skip("neither a CUDA GPU nor Numba's simulator is available", allow_module_level=True)
+
+RNG = np.random.default_rng(7)
+
+CASES = [
+    ("nearest", 2, {}),
+    ("nearest-exact", 1, {}),
+    ("linear", 1, {"align_corners": True}),
+    ("bilinear", 2, {}),
+    ("bilinear", 2, {"antialias": True}),
+    ("bicubic", 2, {}),
+    ("bicubic", 3, {}),
+    ("lanczos", 2, {"antialias": True}),
+    ("trilinear", 3, {}),
+    ("area", 2, {}),
+]
+DTYPES = [np.uint8, np.uint16, np.float16, np.float32, np.float64]
+
+
+def sample(shape, dtype):
+    if np.dtype(dtype).kind == "u":
+        return RNG.integers(0, np.iinfo(dtype).max, shape, endpoint=True).astype(dtype)
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def assert_close(got, want):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if want.dtype.kind == "u":
+        np.testing.assert_array_equal(got, want)
+    else:  # a GPU may fuse multiply-adds: equal to rounding
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=2e-3, atol=2e-3)
+
+
+def spatial(dim, n_in, n_out):
+    return (n_in,) * dim, [n_out] * dim
+
+
+@pytest.mark.parametrize("mode,dim,extra", CASES, ids=[f"{m}-{d}d-{'-'.join(e)}" for m, d, e in CASES])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_cuda_equals_cpu(mode, dim, extra, dtype):
+    shape_in, size = spatial(dim, {1: 6, 2: 5, 3: 3}[dim], {1: 9, 2: 3, 3: 4}[dim])
+    x = sample((1, 2) + shape_in, dtype)
+    want = interpolate(x, size=size, mode=mode, **extra)
+    got = interpolate(x, size=size, mode=mode, device="cuda", **extra)
+    assert isinstance(got, np.ndarray)
+    assert_close(got, want)
+
+
+def test_uint8_torch_path_is_exact_on_gpu():
+    # width pass then height pass with int16 fixed-point weights and uint8 between
+    x = sample((1, 3, 6, 5), np.uint8)
+    want = interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True)
+    np.testing.assert_array_equal(interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True, device="cuda"), want)
+
+
+def test_gpu_input_stays_on_gpu_and_keeps_layout():
+    hwc = sample((4, 5, 3), np.float32)
+    view = hwc.transpose(2, 0, 1)[None]  # channels-last
+    want = interpolate(view, size=(3, 7), mode="bilinear")
+    on_gpu = cuda.to_device(np.ascontiguousarray(hwc))
+    got = interpolate(_cl_view(on_gpu), size=(3, 7), mode="bilinear", device="cuda")
+    assert api._on_gpu(got)
+    host = got.copy_to_host()
+    assert_close(host, want)
+    assert np.moveaxis(host, 1, -1).flags.c_contiguous  # NHWC memory, like the input
+
+
+def _cl_view(hwc_on_gpu):
+    """A (1, C, H, W) channels-last view of an (H, W, C) device array."""
+    from upsample_cli.kernels import cuda as backend
+
+    h, w, c = hwc_on_gpu.shape
+    item = hwc_on_gpu.dtype.itemsize
+    return backend.view(hwc_on_gpu, (1, c, h, w), (h * w * c * item, item, w * c * item, c * item))
+
+
+def test_auto_uses_gpu_for_gpu_input():
+    x = sample((1, 1, 4, 4), np.float32)
+    got = interpolate(cuda.to_device(x), scale_factor=2, mode="nearest", device="auto")
+    assert api._on_gpu(got)
+    np.testing.assert_array_equal(got.copy_to_host(), interpolate(x, scale_factor=2, mode="nearest"))
+
+
+def test_gpu_input_with_cpu_device_comes_back_as_numpy():
+    x = sample((1, 1, 3, 3), np.uint8)
+    got = interpolate(cuda.to_device(x), size=5, mode="bilinear", device="cpu")
+    np.testing.assert_array_equal(got, interpolate(x, size=5, mode="bilinear"))
+
+
+def test_without_gpu(monkeypatch):
+    monkeypatch.setattr(api, "_cuda_available", lambda: False)
+    x = sample((1, 1, 3, 3), np.float32)
+    with pytest.raises(RuntimeError, match="no GPU was found"):
+        interpolate(x, size=5, mode="bilinear", device="cuda")
+    np.testing.assert_array_equal(
+        interpolate(x, size=5, mode="bilinear", device="auto"), interpolate(x, size=5, mode="bilinear")
+    )
+    with pytest.raises(ValueError, match="unknown device"):
+        interpolate(x, size=5, mode="bilinear", device="tpu")
