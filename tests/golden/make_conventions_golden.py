@@ -1,0 +1,142 @@
+"""Write the golden files of the conventions: what the real libraries return.
+
+Run with the dev virtualenv (opencv-python-headless, Pillow, tensorflow-cpu, keras installed)::
+
+    python tests/golden/make_conventions_golden.py [opencv] [pillow] [tf] [keras]
+
+(all four by default). Each library gets ``tests/golden/<library>.npz`` holding, for case ``k``:
+
+``c{k:04d}_in``
+    The input array.
+``c{k:04d}_out``
+    The library's output, as a NumPy array (absent when the library raised).
+
+and ``meta``, a JSON list with one object per case: ``name`` (a readable id), ``function`` (the
+``upsample_cli.compat`` function that twins the call), ``kwargs`` (its keyword arguments
+besides the array), ``dtype`` (of the input), ``error`` (the exception the library raised, or
+null) and ``library`` (name and version).
+
+The libraries are needed only here; the tests read the files with NumPy alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+SEED = 20250101
+
+
+def random_image(rng, shape, dtype):
+    """Random samples over the dtype's range; floats in [-0.25, 1.25) (so results can be negative)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint8:
+        return rng.integers(0, 256, shape, dtype=np.uint8)
+    if dtype == np.uint16:
+        return rng.integers(0, 65536, shape, dtype=np.uint16)
+    return (rng.random(shape) * 1.5 - 0.25).astype(dtype)
+
+
+def pick_sizes(rng, kind, max_in=40, max_out=40):
+    """``(h, w, out_h, out_w)`` of a given kind: up, down, mixed, odd or one-pixel."""
+    if kind == "up":
+        h, w = rng.integers(1, 16, 2)
+        return int(h), int(w), int(rng.integers(h + 1, max_out + 1)), int(rng.integers(w + 1, max_out + 1))
+    if kind == "down":
+        h, w = rng.integers(4, max_in + 1, 2)
+        return int(h), int(w), int(rng.integers(1, h)), int(rng.integers(1, w))
+    if kind == "one":  # a 1-pixel output or a 1-pixel input on some axis
+        h, w = (int(v) for v in rng.integers(1, max_in + 1, 2))
+        oh, ow = (int(v) for v in rng.integers(1, max_out + 1, 2))
+        which = rng.integers(0, 4)
+        if which == 0:
+            oh = 1
+        elif which == 1:
+            ow = 1
+        elif which == 2:
+            h = 1
+        else:
+            oh = ow = 1
+        return h, w, oh, ow
+    if kind == "odd":
+        h, w, oh, ow = (int(v) * 2 + 1 for v in rng.integers(0, 20, 4))
+        return h, w, oh, ow
+    h, w = rng.integers(1, max_in + 1, 2)
+    oh, ow = rng.integers(1, max_out + 1, 2)
+    return int(h), int(w), int(oh), int(ow)
+
+
+KINDS = ["up", "down", "mixed", "odd", "one"]
+
+
+class Writer:
+    def __init__(self, library: str, version: str):
+        self.library = f"{library} {version}"
+        self.arrays = {}
+        self.meta = []
+
+    def add(self, name, function, kwargs, x, out=None, error=None):
+        k = len(self.meta)
+        self.arrays[f"c{k:04d}_in"] = x
+        if error is None:
+            self.arrays[f"c{k:04d}_out"] = np.asarray(out)
+        self.meta.append({"name": name, "function": function, "kwargs": kwargs,
+                          "dtype": str(x.dtype), "error": error, "library": self.library})
+
+    def save(self, path: Path):
+        np.savez_compressed(path, meta=json.dumps(self.meta), **self.arrays)
+        print(f"{path}: {len(self.meta)} cases, {path.stat().st_size / 1e6:.2f} MB")
+
+
+# --- OpenCV ------------------------------------------------------------------------------
+
+CV_FLAGS = {"nearest": 0, "nearest-exact": 6, "linear": 1, "cubic": 2, "area": 3, "lanczos4": 4}
+CV_FACTORS = [0.5, 2.0, 1 / 3, 3.0, 1.5, 0.7, 1.25, 0.25, 0.45, 2.5]
+
+
+def make_opencv(per_combo=30):
+    import cv2
+
+    rng = np.random.default_rng(SEED)
+    w = Writer("opencv-python-headless", cv2.__version__)
+    for mode, flag in CV_FLAGS.items():
+        for dtype in ("uint8", "uint16", "float32"):
+            made = 0
+            while made < per_combo:
+                kind = KINDS[made % len(KINDS)]
+                h, wd, oh, ow = pick_sizes(rng, kind)
+                cn = int(rng.choice([0, 1, 2, 3, 4, 5]))  # 0: a 2-D array
+                shape = (h, wd) if cn == 0 else (h, wd, cn)
+                x = random_image(rng, shape, dtype)
+                if made % 4 == 3:  # fx / fy instead of dsize
+                    fx, fy = (float(rng.choice(CV_FACTORS)) for _ in range(2))
+                    kwargs = {"dsize": None, "fx": fx, "fy": fy, "interpolation": mode}
+                    try:
+                        out = cv2.resize(x, None, fx=fx, fy=fy, interpolation=flag)
+                    except cv2.error:
+                        continue
+                    name = f"{mode}-{dtype}-{'x'.join(map(str, shape))}-fx{fx:.3g}-fy{fy:.3g}"
+                else:
+                    kwargs = {"dsize": [ow, oh], "interpolation": mode}
+                    name = f"{mode}-{dtype}-{'x'.join(map(str, shape))}-to-{ow}x{oh}"
+                    try:
+                        out = cv2.resize(x, (ow, oh), interpolation=flag)
+                    except cv2.error:  # INTER_AREA shrinking more than 4 channels
+                        w.add(name, "cv2_resize", kwargs, x, error="cv2.error")
+                        made += 1
+                        continue
+                w.add(name, "cv2_resize", kwargs, x, out)
+                made += 1
+    w.save(HERE / "opencv.npz")
+
+
+MAKERS = {"opencv": make_opencv}
+
+
+if __name__ == "__main__":
+    for library in sys.argv[1:] or list(MAKERS):
+        MAKERS[library]()

@@ -1,0 +1,270 @@
+"""``cv2.resize`` (OpenCV 5) as taps rules.
+
+OpenCV resizes the width first into a wide intermediate row, then the height. What each
+interpolation does, per axis and per depth, is the table ``RULES`` below; the arithmetic around
+it (the 8-bit fixed point, the rounding to the output depth) follows the table.
+
+Facts reproduced, all checked against OpenCV 5.0 (``tests/golden/opencv.npz``):
+
+- Output size from ``fx``/``fy``: ``round(w * fx)``, half to even. The coordinate scale is
+  ``1 / inv_scale`` in double, with ``inv_scale = fx`` when given, else ``dsize / size``.
+- INTER_NEAREST: ``floor(i * scale)`` in double. INTER_NEAREST_EXACT: ``x = scale / 2``, then
+  ``x += scale`` per pixel, floored (Pillow's rule).
+- INTER_LINEAR: ``(float)((i + 0.5) * scale - 0.5)``; along the width a coordinate outside
+  ``[0, w - 1]`` is clamped, along the height the rows are. 8-bit: weights ``round(w * 2048)``,
+  the width pass keeps ``sum * 2048`` in int32, the height pass computes
+  ``((b0 * (S0 >> 4) >> 16) + (b1 * (S1 >> 4) >> 16) + 2) >> 2``. A shrink by exactly 2 on
+  both axes is INTER_AREA.
+- INTER_CUBIC (A = -0.75, OpenCV's float formulas) and INTER_LANCZOS4 (8 taps, normalised):
+  taps clamped to the edge. 8-bit: int16 weights over 2048, sums in int32, height pass
+  ``(sum + 2**21) >> 22``; for INTER_CUBIC the vectorised part of the height pass (whole
+  groups of 8 values of a row) computes in float32 and rounds half to even.
+- Images with 1, 3 or 4 channels of at least 4 x 4 pixels (2 x 2 when ``fx``/``fy`` do not
+  give the output size exactly) go through Intel IPP for INTER_CUBIC (every depth) and
+  INTER_LINEAR (16U, 32F): weights from double coordinates, float32 sums, rounded half to even.
+- INTER_AREA shrinking: by integer factors (``1 / inv_scale`` within DBL_EPSILON of an integer on
+  both axes) block sums times ``1.f / area`` (partial blocks at the edge: ``sum / count``), with
+  ``(sum + 2) >> 2`` for 2 x 2 blocks of 1, 3 or 4 channels (8U, 16U); otherwise OpenCV's
+  decimation table in float32. Enlarging (either axis): the linear path with INTER_AREA's
+  fractions.
+- 16U and 32F sum in float32; 16U rounds half to even.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+from .. import filters
+from ..taps import FixedPoint, Rule, taps
+from ._passes import resample, round_half_even
+
+# cv2's interpolation flags, accepted as well as the names.
+FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 6: "nearest-exact"}
+
+MODES = {
+    "nearest": "INTER_NEAREST: the pixel at floor(i * scale), OpenCV's historical rule",
+    "nearest-exact": "INTER_NEAREST_EXACT: the pixel under the output pixel's centre (Pillow's rule)",
+    "linear": "INTER_LINEAR: bilinear, half-pixel centres, no antialiasing (the default)",
+    "cubic": "INTER_CUBIC: bicubic, A = -0.75, 4 x 4 taps",
+    "area": "INTER_AREA: pixel-area average when shrinking, a linear variant when enlarging",
+    "lanczos4": "INTER_LANCZOS4: Lanczos with 8 x 8 taps",
+}
+
+_F32 = np.float32
+_COORD = dict(coordinate="opencv", precision=_F32)
+
+# mode -> (rule for the width, rule for the height)
+RULES = {
+    "nearest": (Rule("point", nearest="scaled"),) * 2,
+    "nearest-exact": (Rule("point", nearest="accumulate"),) * 2,
+    "linear": (
+        Rule("interp", filters.OPENCV_LINEAR, clamp_negative=True, clamp_high=True, **_COORD),
+        Rule("interp", filters.OPENCV_LINEAR, **_COORD),
+    ),
+    "cubic": (Rule("interp", filters.OPENCV_CUBIC, **_COORD),) * 2,
+    "lanczos4": (Rule("interp", filters.OPENCV_LANCZOS4, **_COORD),) * 2,
+    # INTER_AREA: decimation table, integer blocks, and the enlarging variant of linear.
+    "area-shrink": (Rule("cells"),) * 2,
+    "area-blocks": (Rule("block"),) * 2,
+    "area-enlarge": (
+        Rule("interp", filters.OPENCV_LINEAR, clamp_negative=True, clamp_high=True,
+             coordinate="opencv-area", precision=_F32),
+        Rule("interp", filters.OPENCV_LINEAR, coordinate="opencv-area", precision=_F32),
+    ),
+    # IPP's cubic and linear: the kernel at double coordinates, rounded to float32 weights.
+    "ipp-cubic": (Rule("interp", filters.CUBIC_075),) * 2,
+    "ipp-linear": (Rule("interp", filters.TRIANGLE, clamp_negative=True, clamp_high=True),) * 2,
+}
+
+# 8-bit fixed point: int16 weights over 2**11, rounded half to even, one per tap. The width
+# pass keeps the scaled sums in int32; the height pass drops 22 bits.
+_WIDTH_FIXED = FixedPoint(11, rounding="half-even", merge=False, shift=0)
+_HEIGHT_FIXED = FixedPoint(11, rounding="half-even", merge=False, shift=22)
+
+DTYPES = (np.uint8, np.uint16, np.float32)
+_SIMD_LANES = 8  # int16 lanes of OpenCV's baseline vectors (SSE3)
+
+
+def cv2_resize(array, dsize=None, fx=0, fy=0, interpolation="linear") -> np.ndarray:
+    """``cv2.resize(array, dsize, fx=fx, fy=fy, interpolation=...)`` without OpenCV.
+
+    ``array`` is ``(H, W)`` or ``(H, W, C)`` with any number of channels, uint8, uint16 or
+    float32. ``dsize=(width, height)``, or ``fx``/``fy`` with ``dsize`` None or ``(0, 0)``.
+    ``interpolation``: ``nearest, nearest-exact, linear, cubic, area, lanczos4`` (or cv2's
+    integer flags). The output has the input's dtype and shape ``(height, width, C)``, or ``(height, width)`` for one
+    channel, as cv2 returns it.
+    """
+    x = np.asarray(array)
+    mode = _mode(interpolation)
+    if x.dtype.type not in DTYPES:
+        names = ", ".join(np.dtype(t).name for t in DTYPES)
+        raise TypeError(f"cv2_resize: unsupported dtype {x.dtype}; expected one of {names}")
+    if x.ndim not in (2, 3) or x.shape[0] == 0 or x.shape[1] == 0 or (x.ndim == 3 and x.shape[2] == 0):
+        raise ValueError(f"cv2_resize: expected a non-empty (H, W) or (H, W, C) array, got shape {x.shape}")
+    h, w = x.shape[:2]
+    (out_w, out_h), (inv_x, inv_y) = output_size(w, h, dsize, fx, fy)
+    if (out_w, out_h) == (w, h):
+        return x.copy() if x.ndim == 2 or x.shape[2] > 1 else x[:, :, 0].copy()
+    image = x if x.ndim == 3 else x[:, :, None]
+    out = _resize(image, out_h, out_w, inv_y, inv_x, mode)
+    return out if out.shape[2] > 1 else out[:, :, 0]  # one channel comes back 2-D, as from cv2
+
+
+def output_size(w: int, h: int, dsize, fx, fy):
+    """``((out_w, out_h), (inv_scale_x, inv_scale_y))`` as ``cv::resize`` derives them."""
+    if dsize is not None and tuple(dsize) != (0, 0):
+        if len(dsize) != 2 or not all(_is_int(v) for v in dsize):
+            raise TypeError(f"cv2_resize: dsize must be (width, height) in integers, got {dsize!r}")
+        out_w, out_h = int(dsize[0]), int(dsize[1])
+        if out_w <= 0 or out_h <= 0:
+            raise ValueError(f"cv2_resize: dsize must be positive, got {dsize!r}")
+        return (out_w, out_h), (out_w / w, out_h / h)
+    for name, f in (("fx", fx), ("fy", fy)):
+        if isinstance(f, bool) or not isinstance(f, numbers.Real) or not math.isfinite(f) or f <= 0:
+            raise ValueError(f"cv2_resize: without dsize, {name} and fy must be positive numbers, got {name}={f!r}")
+    out_w, out_h = _saturate_round(w * float(fx)), _saturate_round(h * float(fy))
+    if out_w <= 0 or out_h <= 0:
+        raise ValueError(f"cv2_resize: fx={fx}, fy={fy} give an empty output ({out_w} x {out_h})")
+    return (out_w, out_h), (float(fx), float(fy))
+
+
+def _saturate_round(v: float) -> int:
+    # cvRound: half to even, saturated to int.
+    return int(min(max(round(v), -(2**31)), 2**31 - 1))
+
+
+def _resize(x, out_h, out_w, inv_y, inv_x, mode):
+    h, w, cn = x.shape
+    scale_x, scale_y = 1.0 / inv_x, 1.0 / inv_y
+    iscale_x, iscale_y = _saturate_round(scale_x), _saturate_round(scale_y)
+    area_fast = abs(scale_x - iscale_x) < sys.float_info.epsilon and abs(scale_y - iscale_y) < sys.float_info.epsilon
+    if mode == "linear" and area_fast and iscale_x == 2 and iscale_y == 2:
+        mode = "area"  # OpenCV: a 2x shrink on both axes is INTER_AREA
+    if mode in ("nearest", "nearest-exact"):
+        rx, ry = RULES[mode]
+        if mode == "nearest-exact":  # its step is size / size, whatever fx and fy were
+            inv_x = inv_y = None
+        out = resample(x, 1, _f64(rx), out_w, inv_x)
+        return resample(out, 0, _f64(ry), out_h, inv_y)
+    if mode == "area":
+        if scale_x >= 1 and scale_y >= 1:
+            if area_fast:
+                return _area_blocks(x, out_h, out_w, inv_y, inv_x, iscale_y, iscale_x)
+            if cn > 4:
+                raise ValueError("cv2_resize: INTER_AREA shrinks images of at most 4 channels (as OpenCV)")
+            return _float_passes(x, RULES["area-shrink"], out_h, out_w, inv_y, inv_x)
+        mode = "area-enlarge"
+    ipp = _uses_ipp(cn, w, h, out_w, out_h, inv_x, inv_y)
+    if mode == "cubic" and ipp:
+        return _float_passes(x, RULES["ipp-cubic"], out_h, out_w, inv_y, inv_x)
+    if mode == "linear" and ipp and x.dtype != np.uint8:
+        return _float_passes(x, RULES["ipp-linear"], out_h, out_w, inv_y, inv_x)
+    if x.dtype != np.uint8:
+        return _float_passes(x, RULES[mode], out_h, out_w, inv_y, inv_x)
+    return _fixed_point_passes(x, mode, out_h, out_w, inv_y, inv_x)
+
+
+def _uses_ipp(cn, w, h, out_w, out_h, inv_x, inv_y) -> bool:
+    """Whether OpenCV hands INTER_CUBIC (and 16U/32F INTER_LINEAR) to IPP: 1, 3 or 4 channels,
+    and at least 4 x 4 pixels, or 2 x 2 when the size ratio is not exactly the scale (IPP's
+    affine warp)."""
+    if cn not in (1, 3, 4):
+        return False
+    affine = abs(out_w / w - inv_x) / inv_x > 1e-10 or abs(out_h / h - inv_y) / inv_y > 1e-10
+    return min(w, h) >= (2 if affine else 4)
+
+
+def _f64(rule: Rule) -> Rule:
+    return replace(rule, precision=np.float64)
+
+
+def _float_passes(x, rules, out_h, out_w, inv_y, inv_x):
+    """Width then height in float32; integer depths rounded half to even at the end."""
+    rx, ry = rules
+    work = x.astype(_F32)
+    work = resample(work, 1, rx, out_w, inv_x)
+    work = resample(work, 0, ry, out_h, inv_y)
+    return work if x.dtype == _F32 else round_half_even(work, x.dtype)
+
+
+def _fixed_point_passes(x, mode, out_h, out_w, inv_y, inv_x):
+    """OpenCV's 8-bit path: int32 width pass, then its height-pass arithmetic."""
+    rx, ry = RULES[mode]
+    rx = replace(rx, fixed_point=_WIDTH_FIXED)
+    wide = resample(x.astype(np.int32), 1, rx, out_w, inv_x)  # sums * 2048
+    if mode in ("linear", "area-enlarge"):
+        t = taps(x.shape[0], out_h, replace(ry, fixed_point=_WIDTH_FIXED), inv_y)
+        return _height_linear_u8(wide, t)
+    if mode == "cubic":
+        t = taps(x.shape[0], out_h, replace(ry, fixed_point=_WIDTH_FIXED), inv_y)
+        return _height_cubic_u8(wide, t)
+    out = resample(wide, 0, replace(ry, fixed_point=_HEIGHT_FIXED), out_h, inv_y)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _height_linear_u8(wide, t):
+    """VResizeLinear for 8 bits: each product keeps 16 bits, ``(p0 + p1 + 2) >> 2``."""
+    b = t.weight.astype(np.int64)[:, :, None, None]
+    rows = wide.astype(np.int64)[t.index] >> 4  # (out_h, 2, out_w, cn)
+    out = (((b[:, 0] * rows[:, 0]) >> 16) + ((b[:, 1] * rows[:, 1]) >> 16) + 2) >> 2
+    return out.astype(np.uint8)
+
+
+def _height_cubic_u8(wide, t):
+    """VResizeCubic for 8 bits: whole groups of 8 values per row in float32 (``S0 b0 + (S1 b1 +
+    (S2 b2 + S3 b3))``, rounded half to even), the rest ``(sum + 2**21) >> 22`` in integers."""
+    out_h = t.index.shape[0]
+    rows = wide[t.index]  # (out_h, 4, out_w, cn)
+    flat = rows.reshape(out_h, 4, -1)
+    width = flat.shape[2]
+    vec = width // _SIMD_LANES * _SIMD_LANES
+    exact = (np.einsum("jk,jkx->jx", t.weight.astype(np.int64), flat.astype(np.int64)) + (1 << 21)) >> 22
+    out = np.clip(exact, 0, 255)
+    if vec:
+        beta = (t.weight.astype(_F32) * _F32(1.0 / (2048 * 2048))).astype(_F32)
+        s = flat[:, :, :vec].astype(_F32)
+        acc = (s[:, 3] * beta[:, 3, None]).astype(_F32)
+        for k in (2, 1, 0):
+            acc = (s[:, k] * beta[:, k, None] + acc).astype(_F32)
+        out[:, :vec] = np.clip(np.rint(acc), 0, 255)
+    return out.reshape(rows.shape[:1] + rows.shape[2:]).astype(np.uint8)
+
+
+def _area_blocks(x, out_h, out_w, inv_y, inv_x, fy, fx):
+    """resizeAreaFast: block sums, then ``sum * (1.f / area)`` or, at the edges, ``sum / count``."""
+    ry, rx = RULES["area-blocks"]
+    sums = resample(resample(x.astype(np.float64), 1, rx, out_w, inv_x, np.float64), 0, ry, out_h, inv_y, np.float64)
+    h, w, cn = x.shape
+    full_x = np.arange(out_w) < w // fx
+    full_y = (np.arange(out_h) + 1) * fy <= h
+    count = (np.minimum((np.arange(out_h) + 1) * fy, h) - np.arange(out_h) * fy)[:, None] * (
+        np.minimum((np.arange(out_w) + 1) * fx, w) - np.arange(out_w) * fx
+    )[None, :]
+    full = full_y[:, None] & full_x[None, :]
+    sums32 = sums.astype(_F32)
+    value = np.where(full[:, :, None], sums32 * _F32(1.0 / (fx * fy)), sums32 / count[:, :, None].astype(_F32))
+    if x.dtype == _F32:
+        return value.astype(_F32)
+    out = round_half_even(value, x.dtype)
+    if fx == 2 and fy == 2 and cn in (1, 3, 4):  # OpenCV's 2x2 kernels: (sum + 2) >> 2
+        halved = ((sums.astype(np.int64) + 2) >> 2).astype(x.dtype)
+        out = np.where(full[:, :, None], halved, out)
+    return out
+
+
+def _mode(interpolation) -> str:
+    if isinstance(interpolation, numbers.Integral) and not isinstance(interpolation, bool):
+        if int(interpolation) in FLAGS:
+            return FLAGS[int(interpolation)]
+    elif interpolation in MODES:
+        return interpolation
+    raise ValueError(f"cv2_resize: unknown interpolation {interpolation!r}; expected one of: {', '.join(MODES)}")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
