@@ -445,6 +445,205 @@ def test_version():
     assert result.exit_code == 0 and "upsample" in result.output
 
 
+# --- size syntax, options -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size, shape",
+    [("128x", (96, 128, 3)), ("x96", (96, 128, 3)), ("100x50", (50, 100, 3)), ("50%", (96, 128, 3))],
+)
+def test_size_syntax(tmp_path, size, shape):
+    out = tmp_path / "out.png"
+    assert_ok(run("resize", PHOTO, out, "--size", size), out)
+    assert pixels(out).shape == shape
+
+
+def test_percentage_is_the_scale(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert_ok(run("resize", PHOTO, a, "--size", "37%", "--mode", "bicubic"), a)
+    assert_ok(run("resize", PHOTO, b, "--scale", "0.37", "--mode", "bicubic"), b)
+    np.testing.assert_array_equal(pixels(a), pixels(b))
+
+
+def test_stack_size_keeping_proportions(tmp_path):
+    out = tmp_path / "out.tif"
+    assert_ok(run("resize", STACK, out, "--size", "32xx", "--mode", "area"), out)
+    np.testing.assert_array_equal(pixels(out), interpolate(pixels(STACK)[None, None], size=(12, 32, 32), mode="area")[0, 0])
+
+
+@pytest.mark.parametrize("ext", [".webp", ".npy", ".bmp", ".tiff", ".jpeg"])
+def test_more_output_formats(tmp_path, ext):
+    out = tmp_path / f"out{ext}"
+    assert_ok(run("resize", PHOTO, out, "--scale", "0.5", "--mode", "area"), out)
+    if ext == ".npy":
+        assert np.load(out).shape == (96, 128, 3)
+    else:
+        with Image.open(out) as im:
+            assert im.size == (128, 96)
+
+
+def test_npy_axes_option(tmp_path):
+    src, out = tmp_path / "a.npy", tmp_path / "out.npy"
+    data = np.random.default_rng(1).random((3, 10, 12)).astype(np.float32)  # C, Y, X
+    np.save(src, data)
+    assert_ok(run("resize", src, out, "--scale", "2", "--axes", "CYX", "--mode", "bicubic"), out)
+    np.testing.assert_array_equal(np.load(out), interpolate(data[None], scale_factor=2.0, mode="bicubic")[0])
+    # Without --axes a (3, 10, 12) array is a ZYX volume
+    assert_ok(run("resize", src, out, "--scale", "2", "--mode", "nearest"), out)
+    assert np.load(out).shape == (6, 20, 24)
+
+
+def test_quality_and_compression(tmp_path):
+    low, high = tmp_path / "low.jpg", tmp_path / "high.jpg"
+    assert_ok(run("resize", PHOTO, low, "--scale", "1", "--quality", "30"), low)
+    assert_ok(run("resize", PHOTO, high, "--scale", "1"), high)
+    assert low.stat().st_size < high.stat().st_size
+    sizes = {}
+    for compression in ("none", "deflate", "lzma"):
+        out = tmp_path / f"{compression}.tif"
+        assert_ok(run("resize", STACK, out, "--scale", "1", "--compression", compression), out)
+        np.testing.assert_array_equal(pixels(out), pixels(STACK))
+        sizes[compression] = out.stat().st_size
+    assert sizes["deflate"] < sizes["none"] and sizes["lzma"] < sizes["none"]
+
+
+def test_overwrite_input_when_forced(tmp_path):
+    src = tmp_path / "photo.png"
+    shutil.copy(PHOTO, src)
+    link = tmp_path / "link.png"
+    os.link(src, link)  # a second name for the original bytes
+    result = run("resize", src, src, "--scale", "0.5", "--overwrite-input")
+    assert result.exit_code == 0, result.output
+    assert pixels(src).shape == (96, 128, 3)
+    assert digest(link) == digest(PHOTO)  # replaced by a new file, not rewritten in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "photo.png"]
+
+
+USAGE_ERRORS = [
+    (["--axes", "ZZX"], "more than once"),
+    (["--axes", "ZY"], "X"),
+    (["--quality", "0"], "--quality"),
+    (["--compression", "zip"], "--compression"),
+    (["--max-output-pixels", "lots"], "pixel count"),
+    (["--size", "800x600x"], "proportions"),
+]
+
+
+@pytest.mark.parametrize("options, text", USAGE_ERRORS, ids=[" ".join(o) for o, _ in USAGE_ERRORS])
+def test_usage_errors(tmp_path, options, text):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", *options)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert text in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_axes_on_a_png_is_refused(tmp_path):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", "--axes", "YXS")
+    assert result.exit_code == 1 and "--axes applies to TIFF and .npy" in result.stderr
+
+
+# --- trust: interruptions, debug -------------------------------------------------------
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
+    from upsample_cli.formats import tiff
+
+    def interrupted(tmp, image, compression="deflate"):
+        Path(tmp).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tiff, "write", interrupted)
+    out = tmp_path / "out.tif"
+    out.write_bytes(b"previous")
+    result = run("resize", STACK, out, "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: interrupted; nothing was written\n"
+    assert out.read_bytes() == b"previous"
+    assert sorted(os.listdir(tmp_path)) == ["out.tif"]
+
+
+def test_sigterm_during_a_write_leaves_nothing(tmp_path):
+    out = tmp_path / "out.tif"
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from upsample_cli.formats import tiff\n"
+        "from upsample_cli.cli import main\n"
+        "def slow(tmp, image, compression='deflate'):\n"
+        "    Path(tmp).write_bytes(b'half a file')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    Path(tmp).write_bytes(b'the whole file')\n"
+        "tiff.write = slow\n"
+        f"main(['resize', {str(STACK)!r}, {str(out)!r}, '--scale', '2'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"error: {out}: interrupted; nothing was written\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    from upsample_cli import resize as resize_module
+
+    def broken(image, settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(resize_module, "resize_image", broken)
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {PHOTO}: unexpected RuntimeError: boom\n"
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", "--debug")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and result.stderr.endswith(f"error: {PHOTO}: unexpected RuntimeError: boom\n")
+
+
+# --- info --------------------------------------------------------------------------------
+
+
+def test_info_of_an_image():
+    result = run("info", PHOTO)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"file:    {PHOTO}"
+    assert "format:  PNG" in lines and "dtype:   uint8" in lines and "mode:    RGB" in lines
+    assert "size:    256x192 (width x height)" in lines
+    assert "axes:    YXS (Y height, X width, S sample)" in lines
+    assert lines[-1] == "metadata kept: none"
+
+
+def test_info_of_a_hyperstack(tmp_path):
+    src = tmp_path / "ij.tif"
+    data = np.zeros((2, 6, 2, 20, 24), np.uint16)
+    tifffile.imwrite(src, data, imagej=True, resolution=(2.5, 2.5),
+                     metadata={"axes": "TZCYX", "spacing": 0.7, "unit": "micron"})
+    out = run("info", src).stdout
+    assert "format:  TIFF (ImageJ hyperstack)" in out
+    assert "shape:   2 x 6 x 2 x 20 x 24" in out
+    assert "resized: Z, Y, X; not resized: T, C" in out
+    assert "resolution: 2.5 x 2.5 pixels per micron" in out
+    assert "pixel size Z: 0.7 micron" in out
+    # --axes renames what the file says
+    assert "resized: Y, X; not resized: T, Q, C" in run("info", src, "--axes", "TQCYX").stdout
+
+
+def test_info_of_alpha_and_palette(tmp_path):
+    assert "alpha:   S channel 3 (straight" in run("info", LOGO).stdout
+    src = tmp_path / "p.png"
+    Image.fromarray(pixels(PHOTO)).quantize(8).save(src)
+    out = run("info", src).stdout
+    assert "mode:    P" in out and "palette: 256 colours" in out
+
+
+def test_info_reads_only_the_header(tmp_path):
+    src = tmp_path / "cut.npy"
+    data = np.zeros((4000, 4000), np.uint8)
+    np.save(src, data)
+    src.write_bytes(src.read_bytes()[:1000])  # the header is whole, the data is not
+    result = run("info", src)
+    assert result.exit_code == 0 and "size:    4000x4000" in result.stdout
+
+
 # --- a real process ------------------------------------------------------------------
 
 
@@ -474,7 +673,16 @@ def test_process_errors(tmp_path, args, code):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("args", [["--help"], ["resize", "--help"], ["resize", "in.png", "out.png", "--scale", "x"]])
+def test_process_info():
+    proc = run_process("info", STACK)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "axes:    ZYX (Z depth, Y height, X width)" in proc.stdout
+    proc = run_process("info", "missing.tif")
+    assert proc.returncode == 1 and proc.stderr == "error: missing.tif: no such file\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["resize", "--help"], ["resize", "in.png", "out.png", "--scale", "x"],
+                                  ["info", str(STACK)]])
 def test_no_numba_until_pixels_are_resized(args):
     code = (
         "import sys\n"

@@ -146,6 +146,36 @@ class Image:
         """This image with other pixels (same axes unless ``changes`` says otherwise)."""
         return replace(self, array=array, shape=tuple(array.shape), dtype=array.dtype, **changes)
 
+    def expanded(self) -> "Image":
+        """A palette image as RGB, or RGBA when the palette has transparency (axes + ``S``).
+
+        Works on a header too (``array`` None).
+        """
+        colours = self.palette.shape[1]
+        rgba = colours == 4
+        array = None if self.array is None else self.palette[self.array]
+        return replace(
+            self, array=array, shape=tuple(self.shape) + (colours,), axes=self.axes + "S", palette=None,
+            mode="RGBA" if rgba else "RGB", alpha=3 if rgba else None, premultiplied=False, photometric="rgb",
+        )
+
+    def straightened(self) -> "Image":
+        """An image with premultiplied alpha as straight alpha (colours divided by alpha)."""
+        if not self.premultiplied or self.alpha is None or self.array is None:
+            return replace(self, premultiplied=False)
+        a = np.moveaxis(self.array, self.channel_axis, -1)
+        opaque = float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0
+        work = a.astype(np.float64)
+        weight = work[..., self.alpha : self.alpha + 1] / opaque
+        colour = [i for i in range(work.shape[-1]) if i != self.alpha]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            work[..., colour] = np.where(weight > 0, work[..., colour] / weight, 0)
+        if a.dtype.kind in "iu":
+            info = np.iinfo(a.dtype)
+            work = np.clip(np.floor(work + 0.5), info.min, info.max)
+        out = np.moveaxis(work.astype(a.dtype), -1, self.channel_axis)
+        return self.with_array(out, premultiplied=False)
+
     @property
     def is_stack(self) -> bool:
         return "Z" in self.axes

@@ -130,7 +130,7 @@ def resize_image(image: Image, settings: Settings) -> Image:
     """
     p = plan(image, settings)
     if image.palette is not None and p.mode not in NEAREST_MODES:
-        image = expand_palette(image)
+        image = image.expanded()
     a = image.array
     alpha_axis = image.channel_axis
     premultiply = (
@@ -152,23 +152,9 @@ def result_header(image: Image, settings: Settings) -> Image:
     """What :func:`resize_image` will give, without pixels (the header is enough)."""
     p = plan(image, settings)
     if image.palette is not None and p.mode not in NEAREST_MODES:
-        image = expand_palette(image)
+        image = image.expanded()
     shape = tuple(p.sizes[p.axes.index(a)] if a in p.axes else n for a, n in zip(image.axes, image.shape))
     return replace(image, array=None, shape=shape, metadata=image.metadata.scaled(p.coordinate_scales))
-
-
-def expand_palette(image: Image) -> Image:
-    """The palette image as RGB, or RGBA when the palette has transparency (axes + ``S``).
-
-    Works on a header too (``array`` None).
-    """
-    colours = image.palette.shape[1]
-    rgba = colours == 4
-    array = None if image.array is None else image.palette[image.array]
-    return replace(
-        image, array=array, shape=tuple(image.shape) + (colours,), axes=image.axes + "S", palette=None,
-        mode="RGBA" if rgba else "RGB", alpha=3 if rgba else None, premultiplied=False, photometric="rgb",
-    )
 
 
 def _resize_axes(a: np.ndarray, axes: str, p: Plan, settings: Settings) -> np.ndarray:
@@ -220,8 +206,11 @@ def _from_engine(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return out != 0
     if dtype.kind in "iu" and out.dtype.kind == "f":
         info = np.iinfo(dtype)
+        high = float(info.max)
+        if int(high) > info.max:  # 64-bit: the float nearest the maximum is past it
+            high = float(np.nextafter(high, 0))
         out = np.floor(out + 0.5)
-        np.clip(out, info.min, info.max, out=out)
+        np.clip(out, float(info.min), high, out=out)
     return out.astype(dtype)
 
 
@@ -243,4 +232,4 @@ def _resize_premultiplied(a: np.ndarray, image: Image, p: Plan, settings: Settin
     return _from_engine(np.moveaxis(out, -1, axis), a.dtype)
 
 
-__all__ = ["NEAREST_MODES", "Plan", "Scale", "Settings", "SettingsError", "Size", "expand_palette", "plan", "resize_image", "result_header"]
+__all__ = ["NEAREST_MODES", "Plan", "Scale", "Settings", "SettingsError", "Size", "plan", "resize_image", "result_header"]

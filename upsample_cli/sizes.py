@@ -113,6 +113,8 @@ def resolve(target: Target, in_sizes: Tuple[int, ...], keep_depth_with_one_facto
     if len(sizes) > dims:
         raise ValueError(f"{target}: a 2-D image takes WxH (or 640x, x480)")
     known = [(n, m) for n, m in zip(sizes, in_sizes) if n is not None]
+    if len(known) != len(sizes) and len(known) != 1:
+        raise ValueError(f"{target}: to keep the proportions give one size and leave the others empty")
     if len(known) == 1:  # the others keep the proportions
         ratio = known[0][0] / known[0][1]
         sizes = tuple(n if n is not None else max(1, math.floor(m * ratio + 0.5)) for n, m in zip(sizes, in_sizes))

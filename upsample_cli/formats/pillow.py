@@ -93,6 +93,9 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             array = _pixels(im)
             metadata = _metadata(im, fmt)
     except UnidentifiedImageError:
+        size = _png_header_size(path)
+        if size is not None and 0 in size:
+            raise UpsampleError(path, f"image has no pixels ({size[0]}x{size[1]})") from None
         raise UpsampleError(path, f"not a recognised image (expected {READABLE})") from None
     except (UpsampleError, Refused):
         raise
@@ -104,6 +107,15 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
     if array.shape[:2] != header.shape[:2]:
         raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
     return header.with_array(array, metadata=metadata)
+
+
+def _png_header_size(path: str):
+    """Width and height from a PNG's IHDR (Pillow refuses some headers without saying why)."""
+    with contextlib.suppress(OSError), open(path, "rb") as f:
+        head = f.read(24)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+    return None
 
 
 def _header(path: str, im, fmt: str) -> Image:
@@ -217,6 +229,7 @@ def to_pillow(path: str, image: Image, fmt: str):
     from PIL import Image as PILImage
 
     order, mode, use_palette = _layout(path, image, fmt)
+    image = image.straightened()  # these formats store straight alpha
     drop = tuple(i for i in range(image.array.ndim) if i not in order)
     a = image.array.squeeze(drop) if drop else image.array
     a = a.transpose([sorted(order).index(i) for i in order])
@@ -312,6 +325,7 @@ def _save_options(image: Image, pil, fmt: str, quality: Optional[int]) -> dict:
     elif fmt == "WEBP":
         if quality is None:
             options["lossless"] = True
+            options["exact"] = True  # keep the colour of transparent pixels
         else:
             options["quality"] = quality
     return options

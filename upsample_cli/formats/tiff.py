@@ -243,6 +243,8 @@ def write(tmp: str, image: Image, compression: str = "deflate") -> None:
     """Write ``image`` to the file ``tmp``; ImageJ and OME files are written back as such."""
     import tifffile
 
+    if image.palette is not None and image.palette.shape[1] == 4 and (image.palette[:, 3] < 255).any():
+        image = image.expanded()  # a TIFF palette has no transparency
     data, axes = image.array, image.axes
     kwargs = _layout(image)
     if "transpose" in kwargs:
