@@ -430,3 +430,115 @@ def test_axes_override_for_tiff(tmp_path):
         resize_image(as_time, Settings(Scale((2.0,)), mode="trilinear"))
     with pytest.raises(io.UpsampleError, match="Y"):
         io.read(tmp_path / "a.tif", axes="ZCX")
+
+
+# --- 16-bit colour PNG (our codec; Pillow reads these as 8-bit) -------------------------
+
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _png_chunk(kind, body):
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _filtered_rows(a, kind):
+    """The PNG rows of ``a`` (H, W, C uint16) under one filter, written from the specification."""
+    h, w, c = a.shape
+    bpp = 2 * c
+    rows = a.astype(">u2").view(np.uint8).reshape(h, w * bpp).astype(np.int32)
+    out, previous = [], np.zeros(w * bpp, np.int32)
+    for row in rows:
+        left = np.concatenate([np.zeros(bpp, np.int32), row[:-bpp]])
+        upper_left = np.concatenate([np.zeros(bpp, np.int32), previous[:-bpp]])
+        if kind == 0:
+            f = row
+        elif kind == 1:
+            f = row - left
+        elif kind == 2:
+            f = row - previous
+        elif kind == 3:
+            f = row - (left + previous) // 2
+        else:
+            p = left + previous - upper_left
+            pa, pb, pc = np.abs(p - left), np.abs(p - previous), np.abs(p - upper_left)
+            f = row - np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, previous, upper_left))
+        out.append(bytes([kind]) + (f & 255).astype(np.uint8).tobytes())
+        previous = row
+    return b"".join(out)
+
+
+def _png16_file(a, kind, interlaced=False):
+    import zlib
+
+    h, w, c = a.shape
+    if interlaced:
+        raw = b"".join(_filtered_rows(a[y0::dy, x0::dx], kind) for x0, y0, dx, dy in _ADAM7 if x0 < w and y0 < h)
+    else:
+        raw = _filtered_rows(a, kind)
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, {2: 4, 3: 2, 4: 6}[c], 0, 0, int(interlaced))
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw))
+            + _png_chunk(b"IEND", b""))
+
+
+def _pillow_8_bit(path, channels):
+    """What Pillow makes of a 16-bit colour PNG: the high bytes (gray+alpha as RGBA)."""
+    with PILImage.open(path) as im:
+        a = np.asarray(im)
+    return a[..., [0, 3]] if channels == 2 else a
+
+
+@pytest.mark.parametrize("channels", [2, 3, 4])
+@pytest.mark.parametrize("kind", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("interlaced", [False, True], ids=["plain", "adam7"])
+def test_png16_reads_every_filter(tmp_path, channels, kind, interlaced):
+    a = RNG.integers(0, 65536, (13, 11, channels), dtype=np.uint16)
+    path = tmp_path / "a.png"
+    path.write_bytes(_png16_file(a, kind, interlaced))
+    # The file is valid: Pillow decodes its high bytes.
+    np.testing.assert_array_equal(_pillow_8_bit(path, channels), (a >> 8).astype(np.uint8))
+    im = io.read(path)
+    assert im.dtype == np.uint16 and im.axes == "YXS" and im.mode == {2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+    np.testing.assert_array_equal(im.array, a)
+
+
+@pytest.mark.parametrize("channels", [2, 3, 4])
+def test_png16_writes_what_pillow_reads(tmp_path, channels):
+    a = RNG.integers(0, 65536, (17, 23, channels), dtype=np.uint16)
+    a[:, :5] = 1000  # flat areas, where Sub and Up filters win
+    alpha = channels - 1 if channels in (2, 4) else None
+    meta = Metadata(icc_profile=ICC, resolution=(300.0, 300.0), resolution_unit="inch", text={"Title": "x"})
+    io.write(tmp_path / "a.png", image(a, "YXS", alpha=alpha, metadata=meta))
+    np.testing.assert_array_equal(_pillow_8_bit(tmp_path / "a.png", channels), (a >> 8).astype(np.uint8))
+    with PILImage.open(tmp_path / "a.png") as im:
+        assert im.info["icc_profile"] == ICC and im.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    back = io.read(tmp_path / "a.png")
+    np.testing.assert_array_equal(back.array, a)
+    assert back.metadata.icc_profile == ICC and back.metadata.text == {"Title": "x"}
+
+
+def test_png16_colour_key_becomes_alpha(tmp_path):
+    a = RNG.integers(0, 65536, (4, 5, 3), dtype=np.uint16)
+    a[0, 0] = (1, 2, 3)
+    data = _png16_file(a, 0)
+    iend = data.rindex(b"IEND") - 4
+    data = data[:iend] + _png_chunk(b"tRNS", struct.pack(">HHH", 1, 2, 3)) + data[iend:]
+    (tmp_path / "k.png").write_bytes(data)
+    im = io.read(tmp_path / "k.png")
+    assert im.shape == (4, 5, 4) and im.alpha == 3
+    assert im.array[0, 0, 3] == 0 and (im.array[..., 3].ravel()[1:] == 65535).all()
+
+
+def test_png16_resize_keeps_16_bits(tmp_path):
+    a = (np.linspace(0, 65535, 16 * 16 * 3).reshape(16, 16, 3)).astype(np.uint16)
+    path = tmp_path / "a.png"
+    path.write_bytes(_png16_file(a, 4))
+    out = resize_image(io.read(path), Settings(Scale((2.0,)), mode="bicubic"))
+    io.write(tmp_path / "o.png", out)
+    back = io.read(tmp_path / "o.png")
+    assert back.dtype == np.uint16 and back.shape == (32, 32, 3)
+    np.testing.assert_array_equal(back.array, interpolate(a.transpose(2, 0, 1)[None], scale_factor=2.0,
+                                                          mode="bicubic")[0].transpose(1, 2, 0))
+    with pytest.raises(io.UpsampleError, match="JPEG cannot store 3-channel uint16"):
+        io.write(tmp_path / "o.jpg", back)

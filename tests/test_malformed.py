@@ -91,6 +91,39 @@ def truncated_bmp(tmp):
     return "cut.bmp", _photo_bytes("BMP")[:20000]
 
 
+def _png16(width, height, rows=None, crc_ok=True):
+    body = zlib.compress(rows if rows is not None else b"\0" * (height * (1 + 6 * width)))
+    ihdr = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
+    idat = _png_chunk(b"IDAT", body)
+    if not crc_ok:
+        idat = idat[:-4] + bytes(4)
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat + _png_chunk(b"IEND", b"")
+
+
+def truncated_png16(tmp):
+    return "cut16.png", _png16(40, 30)[:-40]
+
+
+def png16_bad_checksum(tmp):
+    return "crc16.png", _png16(40, 30, crc_ok=False)
+
+
+def png16_short_data(tmp):
+    return "short16.png", _png16(40, 30, rows=b"\0" * 100)
+
+
+def png16_bad_filter(tmp):
+    return "filter16.png", _png16(4, 3, rows=b"\x07" + b"\0" * (3 * 25 - 1))
+
+
+def png16_huge_header(tmp):
+    return "huge16.png", _png16(2**31 - 1, 2**31 - 1, rows=b"")
+
+
+def png16_zero_size(tmp):
+    return "zero16.png", _png16(0, 3, rows=b"")
+
+
 def text_named_png(tmp):
     return "notes.png", b"not an image\n"
 
@@ -205,6 +238,12 @@ MATRIX = [
     (truncated_jpeg, "cannot read image data", False),
     (truncated_webp, "", False),
     (truncated_bmp, "cannot read image data", False),
+    (truncated_png16, "truncated PNG", False),
+    (png16_bad_checksum, "bad checksum in IDAT", False),
+    (png16_short_data, "truncated PNG", False),
+    (png16_bad_filter, "row filter", False),
+    (png16_huge_header, "more than the limit", False),
+    (png16_zero_size, "no pixels (0x3)", True),
     (text_named_png, "not a recognised image", True),
     (random_bytes, "not a recognised image", True),
     (empty_file, "file is empty", True),

@@ -1,8 +1,8 @@
 """Read and write images, stacks and arrays: pick the format, check the limits, replace files safely.
 
 Reading recognises the format from the file's first bytes, not its name: TIFF (tifffile),
-``.npy`` (NumPy, never pickle), and everything else through Pillow (PNG, JPEG, BMP, WebP,
-GIF). The size the header states is checked against a pixel limit before any pixel is
+``.npy`` (NumPy, never pickle), 16-bit colour PNG (our own codec: Pillow would make it 8-bit),
+and everything else through Pillow (PNG, JPEG, BMP, WebP, GIF). The size the header states is checked against a pixel limit before any pixel is
 decoded, so a small file that claims a huge image (a decompression bomb) costs nothing.
 
 Writing picks the format from the output's extension (:data:`FORMATS`) and goes to a temporary
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import defaults
-from .formats import npy, tiff
+from .formats import npy, png16, tiff
 from .image import Image, UpsampleError, pixel_count
 
 # Output extension -> format written.
@@ -83,6 +83,11 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
         _atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":
         _atomic_write(path, lambda tmp: tiff.write(tmp, image, options.compression))
+    elif fmt == "PNG" and png16.needed(image):
+        from .formats import pillow
+
+        pixels = pillow.arrange(path, image, fmt)[0]
+        _atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,))))
     else:
         from .formats import pillow
 
@@ -122,7 +127,7 @@ def is_same_file(a, b) -> bool:
 def _reader(path: str):
     try:
         with open(path, "rb") as f:
-            head = f.read(8)
+            head = f.read(26)
     except OSError as e:
         raise UpsampleError(path, _os_message(e)) from None
     if not head:
@@ -131,6 +136,8 @@ def _reader(path: str):
         return tiff.read
     if head.startswith(npy.MAGIC):
         return npy.read
+    if png16.is_sixteen_bit_colour(head):
+        return png16.read
     from .formats import pillow
 
     return pillow.read

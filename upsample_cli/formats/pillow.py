@@ -42,7 +42,7 @@ _CONVERT = {"1": "L", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB", "PA": "RGBA", "
 _MODE_FOR_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 # What each output format can hold (Pillow modes), and what to suggest instead.
 _WRITE_MODES = {
-    "PNG": ("L", "LA", "RGB", "RGBA", "P", "I;16"),
+    "PNG": ("L", "LA", "RGB", "RGBA", "P", "I;16", "LA;16", "RGB;16", "RGBA;16"),  # 16-bit colour: png16
     "JPEG": ("L", "RGB", "CMYK"),
     "BMP": ("L", "RGB", "P"),
     "WEBP": ("RGB", "RGBA"),
@@ -228,11 +228,7 @@ def to_pillow(path: str, image: Image, fmt: str):
     """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none."""
     from PIL import Image as PILImage
 
-    order, mode, use_palette = _layout(path, image, fmt)
-    image = image.straightened()  # these formats store straight alpha
-    drop = tuple(i for i in range(image.array.ndim) if i not in order)
-    a = image.array.squeeze(drop) if drop else image.array
-    a = a.transpose([sorted(order).index(i) for i in order])
+    a, mode, use_palette = arrange(path, image, fmt)
     h, w = a.shape[:2]
     if image.palette is not None and not use_palette:
         a = image.palette[a]  # JPEG and WebP hold no palette
@@ -247,6 +243,15 @@ def to_pillow(path: str, image: Image, fmt: str):
         a = np.concatenate([np.repeat(a[..., :1], 3, axis=2), a[..., 1:]], axis=2)
     data = a.astype("<u2") if mode == "I;16" else a
     return PILImage.frombytes(mode, (w, h), np.ascontiguousarray(data).tobytes(), "raw", mode)
+
+
+def arrange(path: str, image: Image, fmt: str):
+    """The pixels as ``(Y, X[, channels])`` with straight alpha, the mode, whether the palette is used."""
+    order, mode, use_palette = _layout(path, image, fmt)
+    image = image.straightened()  # these formats store straight alpha
+    drop = tuple(i for i in range(image.array.ndim) if i not in order)
+    a = image.array.squeeze(drop) if drop else image.array
+    return a.transpose([sorted(order).index(i) for i in order]), mode, use_palette
 
 
 def _layout(path: str, image: Image, fmt: str):
@@ -286,7 +291,7 @@ def _mode(image: Image, dtype, channels: int) -> str:
             return "CMYK"
         return _MODE_FOR_CHANNELS.get(channels, f"{channels}-channel 8-bit")
     if dtype == np.uint16:
-        return "I;16" if channels == 1 else f"{channels}-channel 16-bit"
+        return {1: "I;16", 2: "LA;16", 3: "RGB;16", 4: "RGBA;16"}.get(channels, f"{channels}-channel 16-bit")
     return f"{channels}-channel {dtype}"
 
 
@@ -309,7 +314,7 @@ def _save_options(image: Image, pil, fmt: str, quality: Optional[int]) -> dict:
     if dpi and fmt in ("PNG", "JPEG", "BMP"):
         options["dpi"] = dpi if fmt != "JPEG" else tuple(max(1, int(round(d))) for d in dpi)
     if meta.exif and fmt in ("PNG", "JPEG", "WEBP"):
-        options["exif"] = _synced_exif(meta.exif, pil.size, dpi)
+        options["exif"] = synced_exif(meta.exif, pil.size, dpi)
     if fmt == "PNG":
         info = _png_info(meta)
         if info is not None:
@@ -352,7 +357,7 @@ def _png_info(meta: Metadata):
     return info
 
 
-def _synced_exif(raw: bytes, size, dpi) -> bytes:
+def synced_exif(raw: bytes, size, dpi) -> bytes:
     """The EXIF with its pixel dimensions and resolution set to the image written."""
     from PIL import Image as PILImage
 

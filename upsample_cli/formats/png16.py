@@ -1,0 +1,316 @@
+"""16-bit colour PNGs (gray + alpha, RGB, RGBA), which Pillow reads and writes only as 8-bit.
+
+Reading follows the PNG specification: chunks with their CRCs, zlib, the five row filters,
+Adam7 interlacing, a tRNS colour key (becomes alpha); it keeps the same metadata as the
+Pillow reader (ICC profile, DPI, EXIF with its orientation applied, text, gAMA/sRGB/cHRM).
+Writing picks, per row, the cheapest of the None, Sub and Up filters. Gray 16-bit PNGs and
+every 8-bit PNG stay with Pillow.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Optional
+
+import numpy as np
+
+from ..image import Image, Metadata, Refused, UpsampleError
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHANNELS = {2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
+_COLOUR_TYPE = {v: k for k, v in _CHANNELS.items()}
+_MODES = {2: "LA", 3: "RGB", 4: "RGBA"}
+# Adam7 passes: first column, first row, column step, row step.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_ORIENTATION = 0x0112
+
+
+def is_sixteen_bit_colour(head: bytes) -> bool:
+    """Whether the first 26 bytes of a file start a 16-bit colour PNG."""
+    return len(head) >= 26 and head[:8] == SIGNATURE and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in _CHANNELS
+
+
+def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
+    if axes is not None:
+        raise UpsampleError(path, "--axes applies to TIFF and .npy files only")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        chunks = _chunks(path, data)
+        width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+        if chunks[0][0] != b"IHDR" or compression or filtering or interlace > 1:
+            raise UpsampleError(path, "not a valid PNG header")
+        if width < 1 or height < 1:
+            raise UpsampleError(path, f"image has no pixels ({width}x{height})")
+        channels = _CHANNELS[colour]
+        key = _chunk(chunks, b"tRNS")
+        if key is not None and colour == 2:
+            channels = 4
+        metadata = _metadata(chunks)
+        orientation = _orientation(metadata.exif)
+        shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+        alpha = channels - 1 if channels in (2, 4) else None
+        header = Image(None, shape + (channels,), np.dtype(np.uint16), "YXS", "PNG", mode=_MODES[channels], alpha=alpha)
+        if before_load is not None:
+            before_load(header)
+        if not load:
+            return header
+        samples = _CHANNELS[colour]
+        raw = _inflate(path, b"".join(body for kind, body in chunks if kind == b"IDAT"),
+                       _raw_size(width, height, samples * 2, interlace))
+        pixels = _decode(path, raw, width, height, samples, interlace)
+        if key is not None and colour == 2:
+            colour_key = np.frombuffer(key[:6], ">u2")
+            opaque = np.where((pixels == colour_key).all(axis=2), 0, 65535).astype(np.uint16)
+            pixels = np.dstack([pixels, opaque])
+    except (UpsampleError, Refused):
+        raise
+    except MemoryError:
+        raise UpsampleError(path, "not enough memory to decode this image") from None
+    except (OSError, ValueError, struct.error, zlib.error, KeyError, IndexError) as e:
+        raise UpsampleError(path, f"cannot read image data ({' '.join(str(e).split()) or type(e).__name__})") from None
+    return header.with_array(_oriented(pixels, orientation), metadata=_without_orientation(metadata))
+
+
+def _chunks(path: str, data: bytes):
+    if data[:8] != SIGNATURE:
+        raise UpsampleError(path, "not a PNG file")
+    chunks, pos = [], 8
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise UpsampleError(path, "cannot read image data (truncated PNG)")
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 12 + length
+        if end > len(data):
+            raise UpsampleError(path, f"cannot read image data (truncated PNG: {kind.decode('latin-1')} chunk cut)")
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(kind + body) != crc and kind[0] < 97:  # critical chunks (upper-case first letter)
+            raise UpsampleError(path, f"cannot read image data (corrupt PNG: bad checksum in {kind.decode('latin-1')})")
+        chunks.append((kind, body))
+        pos = end
+        if kind == b"IEND":
+            break
+    if not chunks or chunks[0][0] != b"IHDR":
+        raise UpsampleError(path, "not a valid PNG (no header)")
+    if not any(kind == b"IEND" for kind, _ in chunks):
+        raise UpsampleError(path, "cannot read image data (truncated PNG: no end)")
+    return chunks
+
+
+def _chunk(chunks, kind: bytes) -> Optional[bytes]:
+    return next((body for k, body in chunks if k == kind), None)
+
+
+def _raw_size(width: int, height: int, bpp: int, interlace: int) -> int:
+    if not interlace:
+        return height * (1 + width * bpp)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w > 0 and h > 0:
+            total += h * (1 + w * bpp)
+    return total
+
+
+def _inflate(path: str, compressed: bytes, size: int) -> bytes:
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(compressed, size)
+    if len(raw) < size:
+        raise UpsampleError(path, f"cannot read image data (truncated PNG: {len(raw)} of {size} bytes)")
+    return raw
+
+
+def _decode(path: str, raw: bytes, width: int, height: int, samples: int, interlace: int) -> np.ndarray:
+    bpp = samples * 2
+    buf = np.frombuffer(raw, np.uint8)
+    if not interlace:
+        rows = _unfilter(buf.reshape(height, 1 + width * bpp), bpp)
+        return rows.view(">u2").reshape(height, width, samples).astype(np.uint16)
+    out = np.empty((height, width, samples), np.uint16)
+    pos = 0
+    for x0, y0, dx, dy in _ADAM7:
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w <= 0 or h <= 0:
+            continue
+        size = h * (1 + w * bpp)
+        rows = _unfilter(buf[pos : pos + size].reshape(h, 1 + w * bpp), bpp)
+        out[y0::dy, x0::dx] = rows.view(">u2").reshape(h, w, samples)
+        pos += size
+    return out
+
+
+def _unfilter(rows: np.ndarray, bpp: int) -> np.ndarray:
+    """Undo the per-row filters of ``rows`` (each a filter byte then the row); uint8 rows out."""
+    kinds = rows[:, 0]
+    if kinds.max(initial=0) > 4:
+        raise ValueError(f"unknown PNG row filter {int(kinds.max())}")
+    data = np.ascontiguousarray(rows[:, 1:])
+    if (kinds <= 2).all():  # None, Sub and Up undo with whole-row operations
+        out = np.empty_like(data)
+        previous = np.zeros(data.shape[1], np.uint8)
+        for y in range(data.shape[0]):
+            row = data[y]
+            if kinds[y] == 1:
+                row = np.cumsum(row.reshape(-1, bpp), axis=0, dtype=np.uint8).reshape(-1)
+            elif kinds[y] == 2:
+                row = row + previous
+            out[y] = row
+            previous = out[y]
+        return out
+    from ._png_filters import unfilter
+
+    return unfilter(data, kinds.copy(), bpp)
+
+
+def _metadata(chunks) -> Metadata:
+    icc = None
+    iccp = _chunk(chunks, b"iCCP")
+    if iccp is not None and b"\0" in iccp:
+        try:
+            icc = zlib.decompress(iccp[iccp.index(b"\0") + 2 :])
+        except zlib.error:
+            icc = None
+    resolution = None
+    phys = _chunk(chunks, b"pHYs")
+    if phys is not None and len(phys) == 9:
+        x, y, unit = struct.unpack(">IIB", phys)
+        if unit == 1 and x and y:
+            resolution = (x * 0.0254, y * 0.0254)
+    text = {}
+    for kind, body in chunks:
+        try:
+            if kind == b"tEXt":
+                key, value = body.split(b"\0", 1)
+                text[key.decode("latin-1")] = value.decode("latin-1")
+            elif kind == b"zTXt":
+                key, value = body.split(b"\0", 1)
+                text[key.decode("latin-1")] = zlib.decompress(value[1:]).decode("latin-1")
+            elif kind == b"iTXt":
+                key, rest = body.split(b"\0", 1)
+                compressed, rest = rest[0], rest[2:]
+                _, rest = rest.split(b"\0", 1)
+                _, value = rest.split(b"\0", 1)
+                text[key.decode("latin-1")] = (zlib.decompress(value) if compressed else value).decode("utf-8")
+        except (ValueError, zlib.error, UnicodeDecodeError):
+            continue
+    chunks_kept = {}
+    gama, srgb, chrm = _chunk(chunks, b"gAMA"), _chunk(chunks, b"sRGB"), _chunk(chunks, b"cHRM")
+    if gama is not None and len(gama) == 4:
+        chunks_kept["gamma"] = struct.unpack(">I", gama)[0] / 100000
+    if srgb is not None and len(srgb) == 1:
+        chunks_kept["srgb"] = srgb[0]
+    if chrm is not None and len(chrm) == 32:
+        chunks_kept["chromaticity"] = tuple(v / 100000 for v in struct.unpack(">8I", chrm))
+    exif = _chunk(chunks, b"eXIf")
+    return Metadata(
+        icc_profile=icc, exif=exif or None, resolution=resolution,
+        resolution_unit="inch" if resolution else None, text=text, png_chunks=chunks_kept,
+    )
+
+
+def _orientation(exif: Optional[bytes]) -> int:
+    if not exif:
+        return 1
+    from PIL import Image as PILImage
+
+    try:
+        parsed = PILImage.Exif()
+        parsed.load(exif)
+        return int(parsed.get(_ORIENTATION, 1))
+    except Exception:
+        return 1
+
+
+def _oriented(a: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels as displayed, for an EXIF orientation (as Pillow's exif_transpose)."""
+    t = (1, 0, 2)
+    return {
+        2: lambda: a[:, ::-1],
+        3: lambda: a[::-1, ::-1],
+        4: lambda: a[::-1],
+        5: lambda: a.transpose(t),
+        6: lambda: a.transpose(t)[:, ::-1],
+        7: lambda: a[::-1, ::-1].transpose(t),
+        8: lambda: a.transpose(t)[::-1],
+    }.get(orientation, lambda: a)()
+
+
+def _without_orientation(metadata: Metadata) -> Metadata:
+    if not metadata.exif or _orientation(metadata.exif) == 1:
+        return metadata
+    from dataclasses import replace
+
+    from PIL import Image as PILImage
+
+    parsed = PILImage.Exif()
+    parsed.load(metadata.exif)
+    parsed.pop(_ORIENTATION, None)
+    return replace(metadata, exif=parsed.tobytes())
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def needed(image: Image) -> bool:
+    """Whether ``image`` is a 16-bit colour image (what this module writes as PNG)."""
+    return image.dtype == np.uint16 and image.palette is None and image.channels in _COLOUR_TYPE
+
+
+def write(tmp: str, image: Image, pixels: np.ndarray) -> None:
+    """Write the ``(H, W, C)`` uint16 ``pixels`` of ``image`` (its metadata) to ``tmp``."""
+    from .pillow import synced_exif
+
+    height, width, channels = pixels.shape
+    rows = np.ascontiguousarray(pixels.astype(">u2")).view(np.uint8).reshape(height, width * channels * 2)
+    filtered = _filter(rows, channels * 2)
+    meta = image.metadata
+    parts = [SIGNATURE, _pack(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, _COLOUR_TYPE[channels], 0, 0, 0))]
+    if meta.icc_profile:
+        parts.append(_pack(b"iCCP", b"ICC profile\0\0" + zlib.compress(meta.icc_profile)))
+    chunks = meta.png_chunks
+    if "gamma" in chunks:
+        parts.append(_pack(b"gAMA", struct.pack(">I", int(round(float(chunks["gamma"]) * 100000)))))
+    if "srgb" in chunks:
+        parts.append(_pack(b"sRGB", struct.pack(">B", int(chunks["srgb"]))))
+    if "chromaticity" in chunks and len(chunks["chromaticity"]) == 8:
+        parts.append(_pack(b"cHRM", struct.pack(">8I", *(int(round(v * 100000)) for v in chunks["chromaticity"]))))
+    dpi = meta.dpi()
+    if dpi:
+        ppm = tuple(int(d / 0.0254 + 0.5) for d in dpi)
+        parts.append(_pack(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1)))
+    for key, value in meta.text.items():
+        k = key.encode("latin-1", "replace")[:79]
+        try:
+            parts.append(_pack(b"tEXt", k + b"\0" + value.encode("latin-1")))
+        except UnicodeEncodeError:
+            parts.append(_pack(b"iTXt", k + b"\0\0\0\0\0" + value.encode("utf-8")))
+    if meta.exif:
+        exif = synced_exif(meta.exif, (width, height), dpi)
+        parts.append(_pack(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
+    compressed = zlib.compress(filtered.tobytes(), 6)
+    step = 1 << 20
+    parts.extend(_pack(b"IDAT", compressed[i : i + step]) for i in range(0, max(len(compressed), 1), step))
+    parts.append(_pack(b"IEND", b""))
+    with open(tmp, "wb") as f:
+        for part in parts:
+            f.write(part)
+
+
+def _filter(rows: np.ndarray, bpp: int) -> np.ndarray:
+    """Each row with the filter byte of the cheapest of None, Sub and Up (smallest sum of |bytes|)."""
+    none = rows
+    sub = rows.copy()
+    sub[:, bpp:] = rows[:, bpp:] - rows[:, :-bpp]
+    up = rows.copy()
+    up[1:] = rows[1:] - rows[:-1]
+    candidates = np.stack([none, sub, up])
+    cost = np.abs(candidates.view(np.int8).astype(np.int32)).sum(axis=2)
+    best = cost.argmin(axis=0)
+    chosen = candidates[best, np.arange(rows.shape[0])]
+    return np.hstack([best.astype(np.uint8)[:, None], chosen])
+
+
+def _pack(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
