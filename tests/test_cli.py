@@ -540,7 +540,7 @@ def test_usage_errors(tmp_path, options, text):
 
 def test_axes_on_a_png_is_refused(tmp_path):
     result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", "--axes", "YXS")
-    assert result.exit_code == 1 and "--axes applies to TIFF and .npy" in result.stderr
+    assert result.exit_code == 2 and "--axes applies to TIFF and .npy" in result.stderr
 
 
 # --- trust: interruptions, debug -------------------------------------------------------

@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms, PngImagePlugin
 
 from upsample_cli import interpolate, io
-from upsample_cli.image import Image, Metadata
+from upsample_cli.image import Image, Metadata, SettingsError
 from upsample_cli.resize import Settings, plan, resize_image
 from upsample_cli.sizes import Scale, Size
 
@@ -164,7 +164,7 @@ def test_npy_axes_must_be_given_when_ambiguous(tmp_path):
         io.read(tmp_path / "a.npy")
     im = io.read(tmp_path / "a.npy", axes="tcyx")
     assert im.axes == "TCYX"
-    with pytest.raises(io.UpsampleError, match="3 axes but the array has 4"):
+    with pytest.raises(SettingsError, match="3 axes but the array has 4"):
         io.read(tmp_path / "a.npy", axes="ZYX")
 
 
@@ -428,7 +428,7 @@ def test_axes_override_for_tiff(tmp_path):
     assert out.shape == (5, 16, 18)
     with pytest.raises(ValueError, match="trilinear"):
         resize_image(as_time, Settings(Scale((2.0,)), mode="trilinear"))
-    with pytest.raises(io.UpsampleError, match="Y"):
+    with pytest.raises(SettingsError, match="Y"):
         io.read(tmp_path / "a.tif", axes="ZCX")
 
 

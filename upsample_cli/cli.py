@@ -278,7 +278,8 @@ def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defa
                write_options=None) -> None:
     """Read, resize and write one file. Raises UpsampleError (file) or ValueError (settings)."""
     from . import io
-    from .resize import SettingsError, resize_image, result_header
+    from .image import SettingsError
+    from .resize import resize_image, result_header
 
     def check(header):
         """Before decoding: the settings fit the file, and OUT's format can hold the result."""
@@ -300,7 +301,7 @@ INFO_HELP = """Show what FILE holds: format, shape, axes (which are resized), pi
 metadata a resize keeps. Only the header is read."""
 
 
-@main.command(help=INFO_HELP, no_args_is_help=True)
+@main.command(help=INFO_HELP, short_help="Show a file's shape, axes, pixel type and kept metadata.", no_args_is_help=True)
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @_axes_option
 @_debug_option
@@ -326,8 +327,7 @@ def _reported(src: str, dst, debug: bool):
 
     SIGTERM is turned into an exception while inside, so an interrupted write cleans up too.
     """
-    from .image import UpsampleError
-    from .resize import SettingsError
+    from .image import SettingsError, UpsampleError
 
     def on_term(signum, frame):
         raise _Interrupted()

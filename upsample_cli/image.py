@@ -49,6 +49,11 @@ class Refused(Exception):
     """Raised by a reader's ``before_load`` check to stop before decoding; readers let it through."""
 
 
+class SettingsError(Refused):
+    """Settings that do not fit the file (``--axes`` on a PNG, a size a stack cannot take, ...);
+    ``str()`` names the file. The command line exits 2 for these, not 1."""
+
+
 @dataclass(frozen=True)
 class Metadata:
     """What is carried from the input to the output.

@@ -34,17 +34,13 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .image import Image, Refused, pixel_count
+from .image import Image, SettingsError, pixel_count
 from .sizes import Scale, Size, Target, resolve
 
 NEAREST_MODES = ("nearest", "nearest-exact")
 _TWO_D = {"linear": "bilinear", "trilinear": "bilinear"}
 _THREE_D = {"linear": "trilinear"}
 _ENGINE_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
-
-
-class SettingsError(Refused):
-    """Settings that do not fit the file (the command line exits 2)."""
 
 
 @dataclass(frozen=True)

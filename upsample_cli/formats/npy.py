@@ -22,7 +22,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..image import Image, Refused, UpsampleError, check_axes
+from ..image import Image, Refused, SettingsError, UpsampleError, check_axes
 
 MAGIC = b"\x93NUMPY"
 
@@ -104,7 +104,7 @@ def _header(path: str, shape, dtype: np.dtype, axes: Optional[str]) -> Image:
         try:
             axes = check_axes(axes, len(shape))
         except ValueError as e:
-            raise UpsampleError(path, f"--axes {e}") from None
+            raise SettingsError(f"{path}: --axes {e}") from None
     return Image(None, shape, dtype, axes, "NPY")
 
 

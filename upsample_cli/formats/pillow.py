@@ -29,7 +29,7 @@ from typing import Optional
 import numpy as np
 
 from ..defaults import JPEG_QUALITY
-from ..image import Image, Refused, Metadata, UpsampleError
+from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
 
 # Pillow's format names -> ours.
 READ_FORMATS = {
@@ -72,7 +72,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
     from PIL import UnidentifiedImageError
 
     if axes is not None:
-        raise UpsampleError(path, "--axes applies to TIFF and .npy files only")
+        raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     try:
         with _own_pixel_limit(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..image import Image, Metadata, Refused, UpsampleError
+from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
@@ -33,7 +33,7 @@ def is_sixteen_bit_colour(head: bytes) -> bool:
 
 def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
     if axes is not None:
-        raise UpsampleError(path, "--axes applies to TIFF and .npy files only")
+        raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     try:
         with open(path, "rb") as f:
             data = f.read()

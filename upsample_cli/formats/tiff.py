@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..image import LENGTH_IN_INCHES, Image, Refused, Metadata, UpsampleError, check_axes
+from ..image import Image, LENGTH_IN_INCHES, Metadata, Refused, SettingsError, UpsampleError, check_axes
 
 MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 COMPRESSION = {"deflate": "zlib", "lzma": "lzma", "none": None}  # defaults.TIFF_COMPRESSIONS
@@ -98,7 +98,7 @@ def _header(path: str, tif, axes_override: Optional[str]):
         try:
             axes = check_axes(axes_override, len(shape))
         except ValueError as e:
-            raise UpsampleError(path, f"--axes {e}") from None
+            raise SettingsError(f"{path}: --axes {e}") from None
     elif "Y" not in axes or "X" not in axes:
         raise UpsampleError(path, f"TIFF axes {series.axes!r} have no Y and X; give them with --axes")
     flavour = "imagej" if tif.is_imagej else "ome" if tif.is_ome else "shaped" if tif.is_shaped else None
