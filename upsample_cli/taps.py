@@ -46,7 +46,7 @@ libraries compute them.
 
 Nearest rules (``point``): ``floor`` and ``floor-shortcuts`` (torch ``nearest``, float32),
 ``half`` (torch ``nearest-exact``), ``scaled`` (``floor(i * scale)`` in ``precision``: OpenCV
-INTER_NEAREST), ``half-scaled`` (``floor((i + 0.5) * scale)`` in ``precision``: TensorFlow),
+INTER_NEAREST), ``half-scaled`` (``floor((i + 0.5) * scale + origin)`` in ``precision``: TensorFlow),
 ``accumulate`` (``x = origin + scale / 2``, then ``x += scale`` per sample, in double: Pillow's
 NEAREST and OpenCV's INTER_NEAREST_EXACT) and ``floor-exact`` (``i * n_in // n_out`` in
 integers: Keras' repeat).
@@ -188,8 +188,8 @@ def _point(n_in, n_out, dst, scale, rule):
         src = np.floor((_source_coordinate(dst, scale, rule) + ft(0.5)).astype(np.float32))
     elif rule.nearest == "scaled":  # OpenCV INTER_NEAREST
         src = np.floor(dst * scale)
-    elif rule.nearest == "half-scaled":  # TensorFlow, half-pixel centres
-        src = np.maximum(np.floor((dst + ft(0.5)) * scale), 0)
+    elif rule.nearest == "half-scaled":  # TensorFlow (half-pixel centres), Pillow's I;16
+        src = np.maximum(np.floor((dst + ft(0.5)) * scale + ft(rule.origin)), 0)
     elif rule.nearest == "accumulate":  # Pillow NEAREST, OpenCV INTER_NEAREST_EXACT
         step = float(scale)
         src = np.floor(np.cumsum(np.r_[rule.origin + step * 0.5, np.full(n_out - 1, step)]))
@@ -283,7 +283,9 @@ def _window(n_in, dst, scale, rule):
     j = np.arange(k)
     weight = rule.filter(((j + xmin[:, None]).astype(ft) - center[:, None] + ft(0.5)) * inv_widen)
     weight = np.where(j < (xmax - xmin)[:, None], weight, ft(0)).astype(ft, copy=False)
-    total = weight.sum(axis=1, keepdims=True)
+    total = np.zeros((len(weight), 1), ft)
+    for c in range(k):  # summed tap by tap, as Pillow and torch do
+        total += weight[:, c : c + 1]
     weight = np.where(total != 0, weight / np.where(total != 0, total, 1), weight)
     index = np.minimum(xmin[:, None] + j, n_in - 1)
     return _trim(Taps(index, weight.astype(ft, copy=False)))

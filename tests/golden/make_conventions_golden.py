@@ -134,7 +134,51 @@ def make_opencv(per_combo=30):
     w.save(HERE / "opencv.npz")
 
 
-MAKERS = {"opencv": make_opencv}
+# --- Pillow ------------------------------------------------------------------------------
+
+PIL_RESAMPLE = {"nearest": 0, "box": 4, "bilinear": 2, "hamming": 5, "bicubic": 3, "lanczos": 1}
+# (dtype, channels, share of the cases); channels 0 is a 2-D array
+PIL_IMAGES = [("uint8", 0, 10), ("uint8", 2, 4), ("uint8", 3, 8), ("uint8", 4, 9), ("uint16", 0, 9),
+              ("float32", 0, 9), ("int32", 0, 6)]
+
+
+def pil_image(rng, shape, dtype, channels):
+    if dtype == "int32":
+        return rng.integers(-100000, 100000, shape, dtype=np.int32)
+    x = random_image(rng, shape, dtype)
+    if channels == 4:  # alpha 0, 255 and everything between
+        x[..., 3] = rng.choice([0, 255, 1, 128, 200, 7], size=shape[:2])
+    return x
+
+
+def make_pillow():
+    import PIL
+    from PIL import Image
+
+    rng = np.random.default_rng(SEED + 1)
+    w = Writer("Pillow", PIL.__version__)
+    for name, resample in PIL_RESAMPLE.items():
+        made = 0
+        for dtype, channels, count in PIL_IMAGES:
+            for i in range(count):
+                kind = KINDS[(made + i) % len(KINDS)]
+                h, wd, oh, ow = pick_sizes(rng, kind)
+                shape = (h, wd) if channels == 0 else (h, wd, channels)
+                x = pil_image(rng, shape, dtype, channels)
+                box = None
+                if i % 3 == 2:  # a sub-rectangle in float pixels
+                    x0, x1 = sorted(rng.uniform(0, wd, 2))
+                    y0, y1 = sorted(rng.uniform(0, h, 2))
+                    box = [round(float(v), 3) for v in (x0, y0, x1, y1)]
+                out = np.asarray(Image.fromarray(x).resize((ow, oh), resample, box=box))
+                kwargs = {"size": [ow, oh], "resample": name, "box": box}
+                label = f"{name}-{dtype}{'' if channels == 0 else f'x{channels}'}-{h}x{wd}-to-{ow}x{oh}" + ("-box" if box else "")
+                w.add(label, "pil_resize", kwargs, x, out)
+            made += count
+    w.save(HERE / "pillow.npz")
+
+
+MAKERS = {"opencv": make_opencv, "pillow": make_pillow}
 
 
 if __name__ == "__main__":

@@ -6,5 +6,6 @@ Each function is a twin of its library's call; each convention is a set of taps 
 """
 
 from .opencv import cv2_resize
+from .pillow import pil_resize
 
-__all__ = ["cv2_resize"]
+__all__ = ["cv2_resize", "pil_resize"]

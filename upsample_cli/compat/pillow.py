@@ -1,0 +1,178 @@
+"""``PIL.Image.resize`` (Pillow 13) as taps rules.
+
+Pillow resamples by convolution, always antialiased: the filter is widened by the shrink factor
+and each output's weights are normalised (the ``window`` sampler). The width is resized first,
+then the height, except when the height shrinks by more than twice as many pixels as the width
+(``h - out_h > 2 * (w - out_w)``), which Pillow 13 resizes height first; a pass whose size does
+not change, without a ``box``, is skipped. What each pass stores depends on the image mode:
+
+- 8-bit modes (L, LA, RGB, RGBA): weights in fixed point, ``(int)(w * 2**22 +- 0.5)``, integer
+  sums, ``(sum + 2**21) >> 22`` clamped to 0..255 after each pass. RGBA and LA are resized
+  premultiplied (``(c * a + 128 + ((c * a + 128) >> 8)) >> 8``) and divided back
+  (``255 * c // a``, 0 and 255 alpha untouched).
+- ``I;16``: double sums, rounded half up and clamped to 0..65535 after each pass.
+- ``I`` (int32): double sums rounded half away from zero.
+- ``F`` (float32): double sums, stored as float32.
+
+NEAREST is an affine transform with an accumulated coordinate: ``x = box0 + step / 2``, then
+``x += step`` per pixel (``step = (box1 - box0) / size``), truncated; for ``I;16`` (Pillow's
+generic transform) ``floor((i + 0.5) * step + box0)``. ``box`` coordinates are
+float32, as Pillow stores them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import replace
+
+import numpy as np
+
+from .. import filters
+from ..taps import FixedPoint, Rule
+from ._passes import resample
+
+# Pillow's Resampling enum values, accepted as well as the names.
+RESAMPLING = {0: "nearest", 4: "box", 2: "bilinear", 5: "hamming", 3: "bicubic", 1: "lanczos"}
+
+MODES = {
+    "nearest": "NEAREST: the pixel under the output pixel's centre (accumulated coordinate)",
+    "box": "BOX: each input pixel weighs its overlap with the output pixel",
+    "bilinear": "BILINEAR: triangle filter, widened when shrinking (antialiased)",
+    "hamming": "HAMMING: Hamming-windowed sinc on (-1, 1), widened when shrinking",
+    "bicubic": "BICUBIC: Keys cubic, a = -0.5, widened when shrinking (the default)",
+    "lanczos": "LANCZOS: Lanczos-3, widened when shrinking",
+}
+
+_WINDOW = {
+    "box": filters.PILLOW_BOX,
+    "bilinear": filters.PILLOW_BILINEAR,
+    "hamming": filters.PILLOW_HAMMING,
+    "bicubic": filters.PILLOW_BICUBIC,
+    "lanczos": filters.PILLOW_LANCZOS,
+}
+
+# resample name -> rule for both axes (the box's origin and extent are set per call)
+RULES = {"nearest": Rule("point", nearest="accumulate", precision=np.float64)}
+RULES.update({name: Rule("window", f, precision=np.float64) for name, f in _WINDOW.items()})
+
+_FIXED_8BIT = FixedPoint(22)  # PRECISION_BITS = 32 - 8 - 2, weights rounded half away from zero
+
+# (dtype, channels) -> Pillow mode; channels 0 is a 2-D array
+IMAGE_MODES = {
+    ("uint8", 0): "L", ("uint8", 1): "L", ("uint8", 2): "LA", ("uint8", 3): "RGB", ("uint8", 4): "RGBA",
+    ("uint16", 0): "I;16", ("int32", 0): "I", ("float32", 0): "F",
+}
+
+
+def pil_resize(array, size, resample="bicubic", box=None) -> np.ndarray:
+    """``Image.fromarray(array).resize(size, resample, box)`` as an array, without Pillow.
+
+    ``array``: ``(H, W)`` uint8 (L), uint16 (I;16), int32 (I) or float32 (F), or ``(H, W, C)``
+    uint8 with 2 (LA), 3 (RGB) or 4 (RGBA) channels. ``size=(width, height)``. ``resample``:
+    ``nearest, box, bilinear, hamming, bicubic, lanczos`` (or Pillow's enum values).
+    ``box=(x0, y0, x1, y1)``: the source region, in pixels (floats allowed); default the
+    whole image. The result has the input's dtype and channels.
+    """
+    x = np.asarray(array)
+    mode = _image_mode(x)
+    name = _resample(resample)
+    out_w, out_h = _size(size)
+    h, w = x.shape[:2]
+    x0, y0, x1, y1 = _box(box, w, h)
+    if (out_w, out_h) == (w, h) and (x0, y0, x1, y1) == (0, 0, w, h):
+        return x.copy()
+    image = x if x.ndim == 3 else x[:, :, None]
+    rule_x = replace(RULES[name], origin=float(x0), extent=float(np.float32(x1) - np.float32(x0)))
+    rule_y = replace(RULES[name], origin=float(y0), extent=float(np.float32(y1) - np.float32(y0)))
+    if name == "nearest":
+        out = resample_nearest(image, rule_x, rule_y, out_w, out_h, mode)
+    else:
+        need_x = out_w != w or x0 != 0 or x1 != out_w  # Pillow compares box[2] with the new width
+        need_y = out_h != h or y0 != 0 or y1 != out_h
+        premultiplied = mode in ("LA", "RGBA")
+        work = _premultiply(image) if premultiplied else image
+        passes = [(1, rule_x, out_w)] * need_x + [(0, rule_y, out_h)] * need_y
+        if need_x and need_y and out_h < h and h - out_h > 2 * (w - out_w):
+            passes.reverse()  # Pillow 13 shrinks the height first when it loses twice the pixels
+        for axis, rule, n_out in passes:
+            work = _pass(work, axis, rule, n_out, mode)
+        out = _unpremultiply(work) if premultiplied else work
+    return out if x.ndim == 3 else out[:, :, 0]
+
+
+def resample_nearest(image, rule_x, rule_y, out_w, out_h, mode):
+    if mode == "I;16":  # Pillow's generic transform: floor(box0 + (i + 0.5) * step), not accumulated
+        rule_x, rule_y = (replace(r, nearest="half-scaled") for r in (rule_x, rule_y))
+    return resample(resample(image, 1, rule_x, out_w, precision=np.float64), 0, rule_y, out_h, precision=np.float64)
+
+
+def _pass(x, axis, rule, n_out, mode):
+    """One pass in the precision and storage of Pillow's mode."""
+    if x.dtype == np.uint8:
+        return resample(x, axis, replace(rule, fixed_point=_FIXED_8BIT), n_out)
+    if mode in ("F", "I;16"):  # double sums; I;16 rounded half up and clamped
+        return resample(x, axis, rule, n_out, precision=np.float64)
+    sums = resample(x.astype(np.float64), axis, rule, n_out, precision=np.float64)
+    return np.trunc(np.where(sums >= 0, sums + 0.5, sums - 0.5)).astype(np.int32)  # ROUND_UP
+
+
+def _premultiply(x):
+    """RGBA -> RGBa: every colour times alpha / 255, Pillow's MULDIV255."""
+    alpha = x[:, :, -1:].astype(np.int32)
+    t = x[:, :, :-1].astype(np.int32) * alpha + 128
+    colour = ((t >> 8) + t) >> 8
+    return np.concatenate([colour.astype(np.uint8), x[:, :, -1:]], axis=2)
+
+
+def _unpremultiply(x):
+    """RGBa -> RGBA: ``255 * c // a`` clamped, colours kept where alpha is 0 or 255."""
+    alpha = x[:, :, -1:].astype(np.int32)
+    colour = x[:, :, :-1].astype(np.int32)
+    divided = np.minimum(255 * colour // np.maximum(alpha, 1), 255)
+    colour = np.where((alpha == 0) | (alpha == 255), colour, divided)
+    return np.concatenate([colour.astype(np.uint8), x[:, :, -1:]], axis=2)
+
+
+def _image_mode(x) -> str:
+    channels = x.shape[2] if x.ndim == 3 else 0
+    mode = IMAGE_MODES.get((x.dtype.name, channels)) if x.ndim in (2, 3) else None
+    if mode is None:
+        raise TypeError(
+            f"pil_resize: no Pillow mode for a {x.dtype} array of shape {x.shape}; expected (H, W) uint8, "
+            "uint16, int32 or float32, or (H, W, 2|3|4) uint8"
+        )
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"pil_resize: empty image of shape {x.shape}")
+    return mode
+
+
+def _resample(resample) -> str:
+    if isinstance(resample, numbers.Integral) and not isinstance(resample, bool):
+        if int(resample) in RESAMPLING:
+            return RESAMPLING[int(resample)]
+    elif isinstance(resample, str) and resample.lower() in MODES:
+        return resample.lower()
+    raise ValueError(f"pil_resize: unknown resample {resample!r}; expected one of: {', '.join(MODES)}")
+
+
+def _size(size):
+    if len(size) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in size):
+        raise TypeError(f"pil_resize: size must be (width, height) in integers, got {size!r}")
+    if size[0] < 1 or size[1] < 1:
+        raise ValueError("pil_resize: height and width must be > 0")
+    return int(size[0]), int(size[1])
+
+
+def _box(box, w, h):
+    if box is None:
+        return 0, 0, w, h
+    if len(box) != 4:
+        raise ValueError(f"pil_resize: box must be (x0, y0, x1, y1), got {box!r}")
+    x0, y0, x1, y1 = (float(np.float32(v)) for v in box)
+    if x0 < 0 or y0 < 0:
+        raise ValueError("pil_resize: box offset can't be negative")
+    if x1 > w or y1 > h:
+        raise ValueError("pil_resize: box can't exceed original image size")
+    if x1 - x0 < 0 or y1 - y0 < 0:
+        raise ValueError("pil_resize: box can't be empty")
+    return x0, y0, x1, y1
