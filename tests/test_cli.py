@@ -468,7 +468,8 @@ def test_percentage_is_the_scale(tmp_path):
 def test_stack_size_keeping_proportions(tmp_path):
     out = tmp_path / "out.tif"
     assert_ok(run("resize", STACK, out, "--size", "32xx", "--mode", "area"), out)
-    np.testing.assert_array_equal(pixels(out), interpolate(pixels(STACK)[None, None], size=(12, 32, 32), mode="area")[0, 0])
+    want = interpolate(pixels(STACK)[None, None], size=(12, 32, 32), mode="area")[0, 0]
+    np.testing.assert_array_equal(pixels(out), want)
 
 
 @pytest.mark.parametrize("ext", [".webp", ".npy", ".bmp", ".tiff", ".jpeg"])

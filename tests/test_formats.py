@@ -408,7 +408,8 @@ def test_plain_stack_spacing_survives_as_shaped_metadata(tmp_path):
 
 
 def test_metadata_scale_follows_the_coordinate_mapping():
-    im = image(np.zeros((10, 100), np.float32), "YX", metadata=Metadata(resolution=(10.0, 10.0), resolution_unit="inch"))
+    meta = Metadata(resolution=(10.0, 10.0), resolution_unit="inch")
+    im = image(np.zeros((10, 100), np.float32), "YX", metadata=meta)
     by_scale = plan(im, Settings(Scale((0.3,)), mode="bilinear"))
     assert by_scale.sizes == (3, 30) and by_scale.coordinate_scales == {"Y": 0.3, "X": 0.3}
     by_size = plan(im, Settings(Size((30, 3)), mode="bilinear"))

@@ -34,7 +34,9 @@ def test_percentage_size_is_a_scale():
     assert parse_size("150 %") == Scale((1.5,))
 
 
-@pytest.mark.parametrize("text", ["800", "x", "xx", "0x10", "800x600x", "-5x10", "axb", "1x2x3x4", "50", "abc%", "8.5x2"])
+@pytest.mark.parametrize(
+    "text", ["800", "x", "xx", "0x10", "800x600x", "-5x10", "axb", "1x2x3x4", "50", "abc%", "8.5x2"]
+)
 def test_parse_size_refuses(text):
     with pytest.raises(ValueError):
         parse_size(text)

@@ -301,7 +301,9 @@ INFO_HELP = """Show what FILE holds: format, shape, axes (which are resized), pi
 metadata a resize keeps. Only the header is read."""
 
 
-@main.command(help=INFO_HELP, short_help="Show a file's shape, axes, pixel type and kept metadata.", no_args_is_help=True)
+@main.command(
+    help=INFO_HELP, short_help="Show a file's shape, axes, pixel type and kept metadata.", no_args_is_help=True
+)
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @_axes_option
 @_debug_option

@@ -2,8 +2,9 @@
 
 Reading recognises the format from the file's first bytes, not its name: TIFF (tifffile),
 ``.npy`` (NumPy, never pickle), 16-bit colour PNG (our own codec: Pillow would make it 8-bit),
-and everything else through Pillow (PNG, JPEG, BMP, WebP, GIF). The size the header states is checked against a pixel limit before any pixel is
-decoded, so a small file that claims a huge image (a decompression bomb) costs nothing.
+and everything else through Pillow (PNG, JPEG, BMP, WebP, GIF). The size the header states is
+checked against a pixel limit before any pixel is decoded, so a small file that claims a huge
+image (a decompression bomb) costs nothing.
 
 Writing picks the format from the output's extension (:data:`FORMATS`) and goes to a temporary
 file in the target folder, flushed to disk and renamed over the target only when complete: a

@@ -228,4 +228,6 @@ def _resize_premultiplied(a: np.ndarray, image: Image, p: Plan, settings: Settin
     return _from_engine(np.moveaxis(out, -1, axis), a.dtype)
 
 
-__all__ = ["NEAREST_MODES", "Plan", "Scale", "Settings", "SettingsError", "Size", "plan", "resize_image", "result_header"]
+__all__ = [
+    "NEAREST_MODES", "Plan", "Scale", "Settings", "SettingsError", "Size", "plan", "resize_image", "result_header",
+]

@@ -79,7 +79,8 @@ def _read_header(path: str, f):
         else:
             shape, fortran, dtype = fmt._read_array_header(f, version)
     except Exception as e:  # numpy raises ValueError and others for bad headers
-        raise UpsampleError(path, f"not a readable .npy file ({' '.join(str(e).split()) or type(e).__name__})") from None
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise UpsampleError(path, f"not a readable .npy file ({reason})") from None
     return tuple(int(n) for n in shape), bool(fortran), np.dtype(dtype), f.tell()
 
 

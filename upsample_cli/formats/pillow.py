@@ -104,7 +104,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, OverflowError, IndexError, KeyError) as e:
         # Pillow reports truncated or corrupt data with these.
         raise UpsampleError(path, f"cannot read image data ({_reason(e)})") from None
-    if array.shape[:2] != header.shape[:2]:
+    if array.shape[0] * array.shape[1] != header.shape[0] * header.shape[1]:  # an orientation may swap them
         raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
     return header.with_array(array, metadata=metadata)
 
@@ -297,7 +297,8 @@ def _mode(image: Image, dtype, channels: int) -> str:
 
 def _cannot_store(fmt: str, mode: str, dtype, channels: int) -> str:
     if dtype != np.uint8:
-        what = f"{np.dtype(dtype).name} pixels" if channels == 1 else f"{channels}-channel {np.dtype(dtype).name} pixels"
+        name = np.dtype(dtype).name
+        what = f"{name} pixels" if channels == 1 else f"{channels}-channel {name} pixels"
         others = ".png, .tif or .npy" if dtype == np.uint16 and fmt != "PNG" else ".tif or .npy"
         return f"{fmt} cannot store {what}; use {others}"
     if mode in ("LA", "RGBA"):

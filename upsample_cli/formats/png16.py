@@ -28,7 +28,9 @@ _ORIENTATION = 0x0112
 
 def is_sixteen_bit_colour(head: bytes) -> bool:
     """Whether the first 26 bytes of a file start a 16-bit colour PNG."""
-    return len(head) >= 26 and head[:8] == SIGNATURE and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in _CHANNELS
+    if len(head) < 26 or head[:8] != SIGNATURE or head[12:16] != b"IHDR":
+        return False
+    return head[24] == 16 and head[25] in _CHANNELS
 
 
 def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:

@@ -115,7 +115,8 @@ def _header(path: str, tif, axes_override: Optional[str]):
         dtype = np.dtype(np.uint8)
     mode = None
     if dtype == np.uint8 and set(axes) <= set("YXS") and palette is None:
-        mode = "CMYK" if photometric == "separated" and samples == 4 else {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}.get(samples)
+        modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+        mode = "CMYK" if photometric == "separated" and samples == 4 else modes.get(samples)
     elif dtype == np.uint16 and axes == "YX":
         mode = "I;16"
     header = Image(
