@@ -217,7 +217,8 @@ class TapFilter:
     taps: Callable[[np.ndarray], np.ndarray]
 
 
-def _opencv_linear_taps(t):
+def _linear_taps(t):
+    # (1 - t, t) in float32, as OpenCV, TensorFlow and most C code compute them.
     t = t.astype(_F)
     return np.stack([_F(1) - t, t], axis=-1)
 
@@ -279,7 +280,8 @@ def _tf_bicubic_taps(t):
     return np.stack([_TF_CUBIC_FAR[offset], _TF_CUBIC_NEAR[offset], _TF_CUBIC_NEAR[back], _TF_CUBIC_FAR[back]], axis=-1)
 
 
-OPENCV_LINEAR = TapFilter("triangle", 1, _opencv_linear_taps)
+LINEAR_TAPS = TapFilter("triangle", 1, _linear_taps)
+OPENCV_LINEAR = LINEAR_TAPS
 OPENCV_CUBIC = TapFilter("cubic(a=-0.75)", 2, _opencv_cubic_taps)
 OPENCV_LANCZOS4 = TapFilter("lanczos4", 4, _opencv_lanczos4_taps)
 TF_BICUBIC_TABLE = TapFilter("cubic(a=-0.5), 1/1024 table", 2, _tf_bicubic_taps)

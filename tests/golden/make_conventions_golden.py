@@ -178,7 +178,87 @@ def make_pillow():
     w.save(HERE / "pillow.npz")
 
 
-MAKERS = {"opencv": make_opencv, "pillow": make_pillow}
+# --- TensorFlow and Keras ----------------------------------------------------------------
+
+TF_METHODS = ["bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic"]
+TF_DTYPES = ["uint8", "float32", "float64", "uint16"]
+
+
+def _quiet_tensorflow():
+    import os
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ["KERAS_HOME"] = tempfile.mkdtemp()  # data_format=None: Keras's default, channels_last
+
+
+def make_tf(per_combo=25):
+    _quiet_tensorflow()
+    import tensorflow as tf
+
+    rng = np.random.default_rng(SEED + 2)
+    w = Writer("tensorflow-cpu", tf.__version__)
+    for method in TF_METHODS:
+        for antialias in (False, True):
+            for i in range(per_combo):
+                dtype = TF_DTYPES[i % len(TF_DTYPES)]
+                kind = KINDS[i % len(KINDS)]
+                h, wd, oh, ow = pick_sizes(rng, kind, max_in=32, max_out=32)
+                channels = int(rng.integers(1, 5))
+                shape = (h, wd, channels) if i % 4 else (2, h, wd, channels)
+                x = random_image(rng, shape, dtype)
+                preserve = i % 7 == 6
+                kwargs = {"size": [oh, ow], "method": method, "preserve_aspect_ratio": preserve, "antialias": antialias}
+                name = f"{method}{'-aa' if antialias else ''}-{dtype}-{'x'.join(map(str, shape))}-to-{oh}x{ow}" + (
+                    "-keep-aspect" if preserve else "")
+                try:
+                    out = tf.image.resize(x, (oh, ow), method=method, preserve_aspect_ratio=preserve,
+                                          antialias=antialias).numpy()
+                except tf.errors.InvalidArgumentError:  # a kept aspect ratio that rounds a side to 0
+                    w.add(name, "tf_resize", kwargs, x, error="InvalidArgumentError")
+                    continue
+                w.add(name, "tf_resize", kwargs, x, out)
+    w.save(HERE / "tf.npz")
+
+
+KERAS_2D = ["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"]
+KERAS_DTYPES = ["uint8", "float32", "float64", "uint16", "float16"]
+
+
+def make_keras(per_combo=50, volumes=40):
+    _quiet_tensorflow()
+    import keras
+
+    rng = np.random.default_rng(SEED + 3)
+    w = Writer("keras", keras.__version__)
+    for interpolation in KERAS_2D:
+        for i in range(per_combo):
+            dtype = KERAS_DTYPES[i % len(KERAS_DTYPES)]
+            data_format = [None, "channels_last", "channels_first"][i % 3]
+            b, h, wd, c = int(rng.integers(1, 3)), *(int(v) for v in rng.integers(1, 13, 2)), int(rng.integers(1, 4))
+            size = [int(v) for v in rng.integers(1, 4, 2)] if i % 5 else int(rng.integers(1, 4))
+            shape = (b, c, h, wd) if data_format == "channels_first" else (b, h, wd, c)
+            x = random_image(rng, shape, dtype)
+            layer = keras.layers.UpSampling2D(size, data_format=data_format, interpolation=interpolation)
+            out = np.asarray(layer(x))
+            kwargs = {"size": size, "data_format": data_format, "interpolation": interpolation}
+            w.add(f"2d-{interpolation}-{dtype}-{data_format}-{'x'.join(map(str, shape))}-by-{size}",
+                  "keras_upsampling2d", kwargs, x, out)
+    for i in range(volumes):
+        dtype = KERAS_DTYPES[i % len(KERAS_DTYPES)]
+        data_format = [None, "channels_last", "channels_first"][i % 3]
+        b, c = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+        d1, d2, d3 = (int(v) for v in rng.integers(1, 7, 3))
+        size = [int(v) for v in rng.integers(1, 4, 3)] if i % 4 else int(rng.integers(1, 4))
+        shape = (b, c, d1, d2, d3) if data_format == "channels_first" else (b, d1, d2, d3, c)
+        x = random_image(rng, shape, dtype)
+        out = np.asarray(keras.layers.UpSampling3D(size, data_format=data_format)(x))
+        kwargs = {"size": size, "data_format": data_format}
+        w.add(f"3d-{dtype}-{data_format}-{'x'.join(map(str, shape))}-by-{size}", "keras_upsampling3d", kwargs, x, out)
+    w.save(HERE / "keras.npz")
+
+
+MAKERS = {"opencv": make_opencv, "pillow": make_pillow, "tf": make_tf, "keras": make_keras}
 
 
 if __name__ == "__main__":

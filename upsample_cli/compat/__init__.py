@@ -7,5 +7,6 @@ Each function is a twin of its library's call; each convention is a set of taps 
 
 from .opencv import cv2_resize
 from .pillow import pil_resize
+from .tensorflow import keras_upsampling2d, keras_upsampling3d, tf_resize
 
-__all__ = ["cv2_resize", "pil_resize"]
+__all__ = ["cv2_resize", "keras_upsampling2d", "keras_upsampling3d", "pil_resize", "tf_resize"]

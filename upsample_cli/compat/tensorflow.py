@@ -1,0 +1,227 @@
+"""``tf.image.resize`` (TensorFlow 2) and Keras 3's ``UpSampling2D``/``UpSampling3D`` as taps rules.
+
+TensorFlow computes in float32 with half-pixel centres; its kernels, per method:
+
+- ``nearest`` (ResizeNearestNeighbor): ``min(floor((i + 0.5f) * scale), in - 1)``, ``scale =
+  in / out`` in float32; the only method that keeps the input dtype.
+- ``bilinear`` (ResizeBilinear): ``(i + 0.5f) * scale - 0.5f``, the two neighbours clamped to
+  the image; width then height.
+- ``bicubic`` (ResizeBicubic): Keys' cubic, ``a = -0.5``, read from a table at multiples of
+  1/1024; taps outside the image get weight 0 and the rest are scaled to sum 1; height then width.
+- ``area`` (ResizeArea): each input pixel weighs its overlap with the output pixel's box
+  (float32), the sum times ``1 / (scale_h * scale_w)``; width then height.
+- ``lanczos3``, ``lanczos5``, ``gaussian``, ``mitchellcubic``, and ``bilinear``/``bicubic`` with
+  ``antialias=True`` (ScaleAndTranslate): TensorFlow's spans, the kernel widened by the shrink
+  factor when antialiasing; height then width.
+
+Every method but ``nearest`` returns float32, from the input rounded to float32.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from dataclasses import replace
+
+import numpy as np
+
+from .. import filters
+from ..taps import Rule
+from ._passes import resample
+
+_F32 = np.float32
+
+METHODS = {
+    "bilinear": "bilinear, half-pixel centres (the default); with antialias, a widened triangle",
+    "nearest": "nearest neighbour, half-pixel centres; keeps the input dtype",
+    "bicubic": "Keys cubic a = -0.5, edge taps dropped; with antialias, widened",
+    "area": "each input pixel weighs its overlap with the output pixel",
+    "lanczos3": "Lanczos-3 (ScaleAndTranslate), widened when shrinking with antialias",
+    "lanczos5": "Lanczos-5 (ScaleAndTranslate), widened when shrinking with antialias",
+    "gaussian": "Gaussian, radius 1.5, sigma 0.5 (ScaleAndTranslate)",
+    "mitchellcubic": "Mitchell-Netravali cubic, B = C = 1/3 (ScaleAndTranslate)",
+}
+
+# method -> (rule, pass order: "hw" height first or "wh" width first)
+RULES = {
+    "nearest": (Rule("point", nearest="half-scaled", precision=_F32), "wh"),
+    "bilinear": (Rule("interp", filters.LINEAR_TAPS, coordinate="tf", precision=_F32), "wh"),
+    "bicubic": (Rule("interp", filters.TF_BICUBIC_TABLE, coordinate="tf", edge="drop", precision=_F32), "hw"),
+    "area": (Rule("coverage"), "wh"),
+    "lanczos3": (Rule("span", filters.TF_LANCZOS3, widen=False), "hw"),
+    "lanczos5": (Rule("span", filters.TF_LANCZOS5, widen=False), "hw"),
+    "gaussian": (Rule("span", filters.TF_GAUSSIAN, widen=False), "hw"),
+    "mitchellcubic": (Rule("span", filters.TF_MITCHELL, widen=False), "hw"),
+}
+# with antialias=True (nearest and area ignore it)
+ANTIALIASED = {
+    "bilinear": (Rule("span", filters.TF_TRIANGLE), "hw"),
+    "bicubic": (Rule("span", filters.TF_KEYS_CUBIC), "hw"),
+    "lanczos3": (Rule("span", filters.TF_LANCZOS3), "hw"),
+    "lanczos5": (Rule("span", filters.TF_LANCZOS5), "hw"),
+    "gaussian": (Rule("span", filters.TF_GAUSSIAN), "hw"),
+    "mitchellcubic": (Rule("span", filters.TF_MITCHELL), "hw"),
+}
+
+KERAS_INTERPOLATIONS = {
+    "nearest": "repeat each pixel (UpSampling2D's default)",
+    "bilinear": "tf.image.resize bilinear to the multiplied size",
+    "bicubic": "tf.image.resize bicubic to the multiplied size",
+    "lanczos3": "tf.image.resize lanczos3 to the multiplied size",
+    "lanczos5": "tf.image.resize lanczos5 to the multiplied size",
+    "area": "tf.image.resize area to the multiplied size",
+}
+_KERAS_REPEAT = Rule("point", nearest="floor-exact")
+
+
+def tf_resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False) -> np.ndarray:
+    """``tf.image.resize(images, size, method, preserve_aspect_ratio, antialias)`` without TensorFlow.
+
+    ``images``: ``[H, W, C]`` or ``[B, H, W, C]``; ``size=(height, width)``. The result is
+    float32, except for ``nearest``, which keeps the input dtype.
+    """
+    x = np.asarray(images)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"tf_resize: 'images' must have either 3 or 4 dimensions, got shape {x.shape}")
+    name = _method(method)
+    h, w = x.shape[-3], x.shape[-2]
+    out_h, out_w = _tf_size(size)
+    if preserve_aspect_ratio:
+        factor = min(_F32(out_h) / _F32(h), _F32(out_w) / _F32(w))
+        out_h, out_w = (int(np.rint(_F32(factor * _F32(n)))) for n in (h, w))
+    if min(out_h, out_w) <= 0:
+        raise ValueError(f"tf_resize: output dimensions must be positive, got {(out_h, out_w)}")
+    if x.size == 0:
+        return np.zeros(x.shape[:-3] + (out_h, out_w, x.shape[-1]), x.dtype if name == "nearest" else _F32)
+    if name == "nearest":
+        return _nearest(x, out_h, out_w)
+    rule, order = (ANTIALIASED if antialias and name in ANTIALIASED else RULES)[name]
+    work = x.astype(_F32)
+    h_axis, w_axis = x.ndim - 3, x.ndim - 2
+    passes = [(h_axis, out_h), (w_axis, out_w)]
+    for axis, n_out in passes if order == "hw" else passes[::-1]:
+        work = resample(work, axis, rule, n_out)
+    if name == "area":  # ResizeArea sums overlaps, then scales by 1 / (scale_h * scale_w)
+        scale = _F32(1.0 / float(_F32(_F32(h) / _F32(out_h)) * _F32(_F32(w) / _F32(out_w))))
+        work = (work * scale).astype(_F32)
+    return work
+
+
+def _nearest(x, out_h, out_w):
+    rule = RULES["nearest"][0]
+    out = resample(x, x.ndim - 3, rule, out_h)
+    return resample(out, x.ndim - 2, rule, out_w)
+
+
+def keras_upsampling2d(x, size=(2, 2), data_format=None, interpolation="nearest") -> np.ndarray:
+    """Keras 3 ``UpSampling2D(size, data_format, interpolation)(x)`` with the TensorFlow backend.
+
+    ``x`` is 4-D, ``(batch, rows, cols, channels)`` or ``(batch, channels, rows, cols)``.
+    ``data_format=None`` reads ``image_data_format`` from ``keras.json`` in the Keras folder
+    (``$KERAS_HOME``, else ``~/.keras``), as Keras does, default ``channels_last``. Floats come
+    out float32 (Keras casts them to its compute dtype); integers keep their dtype, rounded half
+    to even and saturated after interpolation.
+    """
+    x = _keras_input(x, 4, "UpSampling2D")
+    fh, fw = _keras_factors(size, 2)
+    data_format = _data_format(data_format)
+    mode = str(interpolation).lower()
+    if mode not in KERAS_INTERPOLATIONS:
+        raise ValueError(
+            f"Invalid value for argument `interpolation`. Expected one of {tuple(KERAS_INTERPOLATIONS)}. "
+            f"Received: interpolation={interpolation}"
+        )
+    nhwc = x.transpose(0, 2, 3, 1) if data_format == "channels_first" else x
+    if mode == "nearest":
+        out = _repeat(nhwc, [(1, fh), (2, fw)])
+    else:
+        resized = tf_resize(nhwc, (nhwc.shape[1] * fh, nhwc.shape[2] * fw), method=mode)
+        if nhwc.dtype.kind in "iu":
+            info = np.iinfo(nhwc.dtype)
+            resized = np.clip(np.rint(resized), info.min, info.max)
+        out = resized.astype(nhwc.dtype)
+    return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
+
+
+def keras_upsampling3d(x, size=(2, 2, 2), data_format=None) -> np.ndarray:
+    """Keras 3 ``UpSampling3D(size, data_format)(x)``: each voxel repeated ``size`` times.
+
+    ``x`` is 5-D, ``(batch, d1, d2, d3, channels)`` or ``(batch, channels, d1, d2, d3)``;
+    ``data_format`` as for :func:`keras_upsampling2d`. Floats come out float32.
+    """
+    x = _keras_input(x, 5, "UpSampling3D")
+    factors = _keras_factors(size, 3)
+    first = 2 if _data_format(data_format) == "channels_first" else 1
+    return _repeat(x, [(first + i, f) for i, f in enumerate(factors)])
+
+
+def _repeat(x, axis_factors):
+    for axis, f in axis_factors:
+        x = resample(x, axis, _KERAS_REPEAT, x.shape[axis] * f)
+    return x
+
+
+def _keras_input(x, ndim, layer):
+    x = np.asarray(x)
+    if x.ndim != ndim:
+        raise ValueError(f"Input 0 of layer \"{layer.lower()}\" is incompatible with the layer: expected ndim={ndim}, "
+                         f"found ndim={x.ndim}. Full shape received: {x.shape}")
+    if x.dtype.kind == "f" and x.dtype != _F32:  # Keras casts floats to its compute dtype
+        x = x.astype(_F32)
+    elif x.dtype.kind not in "fiu":
+        raise TypeError(f"{layer}: unsupported dtype {x.dtype}")
+    return x
+
+
+def _keras_factors(size, n):
+    message = f"The `size` argument must be a tuple of {n} integers. Received size={size!r}"
+    values = (size,) * n if isinstance(size, numbers.Integral) else tuple(size) if hasattr(size, "__len__") else None
+    if values is None or len(values) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise ValueError(message)
+    if any(v <= 0 for v in values):
+        raise ValueError(f"{message}; every value must be > 0")
+    return tuple(int(v) for v in values)
+
+
+def keras_home() -> str:
+    """The Keras folder: ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` when home is read-only)."""
+    if "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
+    base = os.path.expanduser("~")
+    return os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+
+
+def _data_format(data_format) -> str:
+    if data_format is None:
+        data_format = "channels_last"
+        path = os.path.expanduser(os.path.join(keras_home(), "keras.json"))
+        if os.path.exists(path):
+            try:
+                with open(path) as f:
+                    config = json.load(f)
+            except ValueError:
+                config = {}
+            data_format = config.get("image_data_format", data_format) if isinstance(config, dict) else data_format
+    data_format = str(data_format).lower()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    return data_format
+
+
+def _method(method) -> str:
+    name = str(getattr(method, "value", method)).lower()
+    if name not in METHODS:
+        raise ValueError(f"tf_resize: unknown method {method!r}; expected one of: {', '.join(METHODS)}")
+    return name
+
+
+def _tf_size(size):
+    values = np.asarray(size)
+    if values.shape != (2,) or values.dtype.kind not in "iu":
+        raise ValueError(f"tf_resize: 'size' must be a 1-D Tensor of 2 elements: new_height, new_width; got {size!r}")
+    return int(values[0]), int(values[1])
