@@ -211,20 +211,23 @@ def _from_engine(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _resize_premultiplied(a: np.ndarray, image: Image, p: Plan, settings: Settings) -> np.ndarray:
+    """Colours times alpha, resized with it, divided by the resized alpha (see the module docstring)."""
     axis, alpha = image.channel_axis, image.alpha
     wide = a.dtype == np.float64 or (a.dtype.kind in "iu" and a.dtype.itemsize >= 4)
     work_type = np.float64 if wide else np.float32
     opaque = float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0
     work = np.moveaxis(a.astype(work_type), axis, -1)  # a view; channels last
-    weight = work[..., alpha : alpha + 1] / work_type(opaque)
+    weight = work[..., alpha] / work_type(opaque)
     colour = [i for i in range(work.shape[-1]) if i != alpha]
-    work[..., colour] *= weight
-    out = _resize_axes(np.moveaxis(work, -1, axis), image.axes, p, settings)
-    out = np.moveaxis(out, axis, -1)
-    weight = out[..., alpha : alpha + 1] / work_type(opaque)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        straight = np.where(weight > 0, out[..., colour] / weight, 0)
-    out[..., colour] = straight
+    for i in colour:  # one channel at a time: no full-size temporaries
+        work[..., i] *= weight
+    out = np.moveaxis(_resize_axes(np.moveaxis(work, -1, axis), image.axes, p, settings), axis, -1)
+    weight = out[..., alpha] / work_type(opaque)
+    covered = weight > 0
+    np.divide(1, weight, out=weight, where=covered)
+    weight[~covered] = 0  # fully transparent: colour 0
+    for i in colour:
+        out[..., i] *= weight
     return _from_engine(np.moveaxis(out, -1, axis), a.dtype)
 
 
