@@ -22,6 +22,7 @@ import click
 from . import __version__, defaults, sizes
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos")
+CONVENTIONS = ("torch", "tf", "keras", "pillow", "opencv")
 
 
 class UsageFailure(click.UsageError):
@@ -193,11 +194,18 @@ Examples:
 )
 @click.option(
     "--mode",
-    type=click.Choice(MODES),
-    default="linear",
     metavar="MODE",
-    help="Interpolation, as torch's interpolate: nearest, nearest-exact, linear (the default: bilinear on "
-    "images, trilinear on stacks), bilinear, bicubic, trilinear, area or lanczos.",
+    help="Interpolation, in the convention's names; torch: nearest, nearest-exact, linear (the default: "
+    "bilinear on images, trilinear on stacks), bilinear, bicubic, trilinear, area or lanczos. "
+    "'upsample modes' lists every convention's modes.",
+)
+@click.option(
+    "--convention",
+    type=click.Choice(CONVENTIONS),
+    default="torch",
+    show_default=True,
+    help="Whose numbers to reproduce: torch's interpolate, TensorFlow's tf.image.resize, Keras' UpSampling2D, "
+    "Pillow's Image.resize or OpenCV's cv2.resize (each 2-D image or slice, with that library's modes).",
 )
 @click.option(
     "--align-corners",
@@ -249,13 +257,21 @@ Examples:
 )
 @click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
 @_debug_option
-def resize(src, dst, scale, size, mode, align_corners, antialias, straight_alpha, axes, quality, compression,
-           max_input_pixels, max_output_pixels, overwrite_input, debug):
+def resize(src, dst, scale, size, mode, convention, align_corners, antialias, straight_alpha, axes, quality,
+           compression, max_input_pixels, max_output_pixels, overwrite_input, debug):
     ctx = click.get_current_context()
     if (scale is None) == (size is None):
         raise UsageFailure(f"give one of --scale or --size (see '{ctx.command_path} --help')")
     from . import io
+    from .conventions import ConventionSettings, check_mode
     from .resize import Settings
+
+    try:
+        mode = check_mode(convention, mode)
+    except ValueError as e:
+        raise UsageFailure(f"--mode: {e}") from None
+    if convention != "torch" and (align_corners or straight_alpha):
+        raise UsageFailure(f"--align-corners and --straight-alpha are torch options, not {convention}")
 
     if io.is_same_file(src, dst) and not overwrite_input:
         raise UsageFailure(
@@ -268,7 +284,7 @@ def resize(src, dst, scale, size, mode, align_corners, antialias, straight_alpha
         antialias=antialias,
         premultiply_alpha=not straight_alpha,
         max_output_pixels=max_output_pixels,
-    )
+    ) if convention == "torch" else ConventionSettings(convention, scale or size, mode, antialias, max_output_pixels)
     options = io.WriteOptions(quality=quality, compression=compression)
     with _reported(src, dst, debug):
         run_resize(src, dst, settings, axes=axes, max_input_pixels=max_input_pixels, write_options=options)
@@ -278,8 +294,13 @@ def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defa
                write_options=None) -> None:
     """Read, resize and write one file. Raises UpsampleError (file) or ValueError (settings)."""
     from . import io
+    from .conventions import ConventionSettings
     from .image import SettingsError
-    from .resize import resize_image, result_header
+
+    if isinstance(settings, ConventionSettings):
+        from .conventions import resize_image, result_header
+    else:
+        from .resize import resize_image, result_header
 
     def check(header):
         """Before decoding: the settings fit the file, and OUT's format can hold the result."""
@@ -295,6 +316,15 @@ def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defa
     except (ValueError, TypeError) as e:
         raise SettingsError(f"{src}: {e}") from None
     io.write(dst, result, write_options or io.WriteOptions())
+
+
+@main.command(short_help="List the modes of every convention, one line each.")
+def modes():
+    """List the modes of every --convention, one line each: convention, mode, what it does."""
+    from .conventions import mode_lines
+
+    for line in mode_lines():
+        click.echo(line)
 
 
 INFO_HELP = """Show what FILE holds: format, shape, axes (which are resized), pixel type, and the
