@@ -208,31 +208,36 @@ def _fixed_point_passes(x, mode, out_h, out_w, inv_y, inv_x):
 
 
 def _height_linear_u8(wide, t):
-    """VResizeLinear for 8 bits: each product keeps 16 bits, ``(p0 + p1 + 2) >> 2``."""
-    b = t.weight.astype(np.int64)[:, :, None, None]
-    rows = wide.astype(np.int64)[t.index] >> 4  # (out_h, 2, out_w, cn)
-    out = (((b[:, 0] * rows[:, 0]) >> 16) + ((b[:, 1] * rows[:, 1]) >> 16) + 2) >> 2
-    return out.astype(np.uint8)
+    """VResizeLinear for 8 bits: each product keeps 16 bits, ``(p0 + p1 + 2) >> 2``.
+
+    ``wide`` is the int32 width pass (sums times 2048); products stay below 2**31."""
+    rows = wide.reshape(wide.shape[0], -1)
+    b = t.weight.astype(np.int32)
+    out = np.full((t.index.shape[0], rows.shape[1]), 2, np.int32)
+    for k in range(2):
+        out += (b[:, k, None] * (rows[t.index[:, k]] >> 4)) >> 16
+    out >>= 2
+    return out.astype(np.uint8).reshape((-1,) + wide.shape[1:])
 
 
 def _height_cubic_u8(wide, t):
     """VResizeCubic for 8 bits: whole groups of 8 values per row in float32 (``S0 b0 + (S1 b1 +
     (S2 b2 + S3 b3))``, rounded half to even), the rest ``(sum + 2**21) >> 22`` in integers."""
-    out_h = t.index.shape[0]
-    rows = wide[t.index]  # (out_h, 4, out_w, cn)
-    flat = rows.reshape(out_h, 4, -1)
-    width = flat.shape[2]
+    rows = wide.reshape(wide.shape[0], -1)
+    out_h, width = t.index.shape[0], rows.shape[1]
     vec = width // _SIMD_LANES * _SIMD_LANES
-    exact = (np.einsum("jk,jkx->jx", t.weight.astype(np.int64), flat.astype(np.int64)) + (1 << 21)) >> 22
-    out = np.clip(exact, 0, 255)
+    exact = np.full((out_h, width - vec), 1 << 21, np.int64)
+    for k in range(4):
+        exact += t.weight[:, k, None].astype(np.int64) * rows[t.index[:, k], vec:]
+    out = np.empty((out_h, width), np.uint8)
+    out[:, vec:] = np.clip(exact >> 22, 0, 255)
     if vec:
         beta = (t.weight.astype(_F32) * _F32(1.0 / (2048 * 2048))).astype(_F32)
-        s = flat[:, :, :vec].astype(_F32)
-        acc = (s[:, 3] * beta[:, 3, None]).astype(_F32)
+        acc = rows[t.index[:, 3], :vec].astype(_F32) * beta[:, 3, None]
         for k in (2, 1, 0):
-            acc = (s[:, k] * beta[:, k, None] + acc).astype(_F32)
+            acc = rows[t.index[:, k], :vec].astype(_F32) * beta[:, k, None] + acc
         out[:, :vec] = np.clip(np.rint(acc), 0, 255)
-    return out.reshape(rows.shape[:1] + rows.shape[2:]).astype(np.uint8)
+    return out.reshape((-1,) + wide.shape[1:])
 
 
 def _area_blocks(x, out_h, out_w, inv_y, inv_x, fy, fx):
