@@ -28,7 +28,8 @@ NEAREST = {"nearest", "nearest-exact"}
 
 
 def cases():
-    return [pytest.param(lib, k, id=f"{lib}-{k:04d}-{m['name']}") for lib, meta in META.items() for k, m in enumerate(meta)]
+    return [pytest.param(lib, k, id=f"{lib}-{k:04d}-{m['name']}")
+            for lib, meta in META.items() for k, m in enumerate(meta)]
 
 
 @pytest.fixture(autouse=True)

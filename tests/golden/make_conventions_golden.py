@@ -172,7 +172,8 @@ def make_pillow():
                     box = [round(float(v), 3) for v in (x0, y0, x1, y1)]
                 out = np.asarray(Image.fromarray(x).resize((ow, oh), resample, box=box))
                 kwargs = {"size": [ow, oh], "resample": name, "box": box}
-                label = f"{name}-{dtype}{'' if channels == 0 else f'x{channels}'}-{h}x{wd}-to-{ow}x{oh}" + ("-box" if box else "")
+                label = f"{name}-{dtype}{'' if channels == 0 else f'x{channels}'}-{h}x{wd}-to-{ow}x{oh}"
+                label += "-box" if box else ""
                 w.add(label, "pil_resize", kwargs, x, out)
             made += count
     w.save(HERE / "pillow.npz")

@@ -20,10 +20,8 @@ Every method but ``nearest`` returns float32, from the input rounded to float32.
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
-from dataclasses import replace
 
 import numpy as np
 
@@ -178,7 +176,8 @@ def _keras_input(x, ndim, layer):
 def _keras_factors(size, n):
     message = f"The `size` argument must be a tuple of {n} integers. Received size={size!r}"
     values = (size,) * n if isinstance(size, numbers.Integral) else tuple(size) if hasattr(size, "__len__") else None
-    if values is None or len(values) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+    integers = values is not None and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
+    if not integers or len(values) != n:
         raise ValueError(message)
     if any(v <= 0 for v in values):
         raise ValueError(f"{message}; every value must be > 0")
