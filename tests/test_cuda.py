@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from upsample_cli import api, interpolate
+from upsample_cli.compat import cv2_resize, keras_upsampling2d, keras_upsampling3d, pil_resize, tf_resize
 
 cuda = pytest.importorskip("numba.cuda")
 if not api._cuda_available():
@@ -109,3 +110,34 @@ def test_without_gpu(monkeypatch):
     )
     with pytest.raises(ValueError, match="unknown device"):
         interpolate(x, size=5, mode="bilinear", device="tpu")
+
+
+# The conventions: every library's twin, its passes on the GPU, against the CPU.
+
+CONVENTION_CASES = [
+    ("opencv-linear-u8", lambda a, **d: cv2_resize(a, (7, 4), interpolation="linear", **d), (5, 6, 3), np.uint8),
+    ("opencv-cubic-f32", lambda a, **d: cv2_resize(a, (3, 9), interpolation="cubic", **d), (5, 6), np.float32),
+    ("opencv-area-u16", lambda a, **d: cv2_resize(a, (3, 2), interpolation="area", **d), (6, 7, 2), np.uint16),
+    ("opencv-lanczos4-f32", lambda a, **d: cv2_resize(a, None, fx=1.5, fy=1.5, interpolation="lanczos4", **d), (4, 4), np.float32),
+    ("pillow-bicubic-rgb", lambda a, **d: pil_resize(a, (7, 3), "bicubic", **d), (5, 6, 3), np.uint8),
+    ("pillow-hamming-F", lambda a, **d: pil_resize(a, (3, 5), "hamming", **d), (6, 4), np.float32),
+    ("pillow-box-rgba", lambda a, **d: pil_resize(a, (4, 4), "box", box=(0.5, 1, 5, 5), **d), (6, 6, 4), np.uint8),
+    ("tf-lanczos5", lambda a, **d: tf_resize(a, (7, 5), "lanczos5", **d), (1, 4, 6, 2), np.float32),
+    ("tf-area", lambda a, **d: tf_resize(a, (2, 3), "area", **d), (5, 7, 1), np.uint8),
+    ("tf-bicubic-aa", lambda a, **d: tf_resize(a, (3, 3), "bicubic", antialias=True, **d), (6, 6, 1), np.float32),
+    ("keras-2d-bilinear", lambda a, **d: keras_upsampling2d(a, (2, 3), interpolation="bilinear", **d), (1, 3, 2, 2), np.float32),
+    ("keras-3d", lambda a, **d: keras_upsampling3d(a, (2, 1, 2), **d), (1, 2, 3, 2, 1), np.uint8),
+]
+
+
+@pytest.mark.parametrize("call,shape,dtype", [c[1:] for c in CONVENTION_CASES], ids=[c[0] for c in CONVENTION_CASES])
+def test_conventions_on_gpu_equal_cpu(call, shape, dtype):
+    x = sample(shape, dtype)
+    assert_close(call(x, device="cuda"), call(x))
+
+
+def test_convention_gpu_input_comes_back_on_gpu():
+    x = sample((5, 6, 3), np.uint8)
+    got = pil_resize(cuda.to_device(x), (3, 4), "bilinear", device="cuda")
+    assert api._on_gpu(got)
+    np.testing.assert_array_equal(got.copy_to_host(), pil_resize(x, (3, 4), "bilinear"))

@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import filters
 from ..taps import FixedPoint, Rule, taps
-from ._passes import resample, round_half_even
+from ._passes import device_aware, resample, round_half_even
 
 # cv2's interpolation flags, accepted as well as the names.
 FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 6: "nearest-exact"}
@@ -90,6 +90,7 @@ DTYPES = (np.uint8, np.uint16, np.float32)
 _SIMD_LANES = 8  # int16 lanes of OpenCV's baseline vectors (SSE3)
 
 
+@device_aware
 def cv2_resize(array, dsize=None, fx=0, fy=0, interpolation="linear") -> np.ndarray:
     """``cv2.resize(array, dsize, fx=fx, fy=fy, interpolation=...)`` without OpenCV.
 

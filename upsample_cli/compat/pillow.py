@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import filters
 from ..taps import FixedPoint, Rule
-from ._passes import resample
+from ._passes import device_aware, resample
 
 # Pillow's Resampling enum values, accepted as well as the names.
 RESAMPLING = {0: "nearest", 4: "box", 2: "bilinear", 5: "hamming", 3: "bicubic", 1: "lanczos"}
@@ -64,6 +64,7 @@ IMAGE_MODES = {
 }
 
 
+@device_aware
 def pil_resize(array, size, resample="bicubic", box=None) -> np.ndarray:
     """``Image.fromarray(array).resize(size, resample, box)`` as an array, without Pillow.
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import filters
 from ..taps import Rule
-from ._passes import resample
+from ._passes import device_aware, resample
 
 _F32 = np.float32
 
@@ -74,6 +74,7 @@ KERAS_INTERPOLATIONS = {
 _KERAS_REPEAT = Rule("point", nearest="floor-exact")
 
 
+@device_aware
 def tf_resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False) -> np.ndarray:
     """``tf.image.resize(images, size, method, preserve_aspect_ratio, antialias)`` without TensorFlow.
 
@@ -113,6 +114,7 @@ def _nearest(x, out_h, out_w):
     return resample(out, x.ndim - 2, rule, out_w)
 
 
+@device_aware
 def keras_upsampling2d(x, size=(2, 2), data_format=None, interpolation="nearest") -> np.ndarray:
     """Keras 3 ``UpSampling2D(size, data_format, interpolation)(x)`` with the TensorFlow backend.
 
@@ -143,6 +145,7 @@ def keras_upsampling2d(x, size=(2, 2), data_format=None, interpolation="nearest"
     return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
 
 
+@device_aware
 def keras_upsampling3d(x, size=(2, 2, 2), data_format=None) -> np.ndarray:
     """Keras 3 ``UpSampling3D(size, data_format)(x)``: each voxel repeated ``size`` times.
 
