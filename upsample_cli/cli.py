@@ -11,6 +11,7 @@ load when a command runs, so ``upsample --help`` stays fast.
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import sys
@@ -257,8 +258,23 @@ Examples:
 )
 @click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
 @_debug_option
-def resize(src, dst, scale, size, mode, convention, align_corners, antialias, straight_alpha, axes, quality,
-           compression, max_input_pixels, max_output_pixels, overwrite_input, debug):
+def resize(src, dst, overwrite_input, debug, **options):
+    from . import io
+
+    convert = resize_from_options(**options)
+    if io.is_same_file(src, dst) and not overwrite_input:
+        raise UsageFailure(
+            f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
+        )
+    with _reported(src, dst, debug):
+        convert(src, dst)
+
+
+def resize_from_options(scale, size, mode, convention, align_corners, antialias, straight_alpha, axes, quality,
+                        compression, max_input_pixels, max_output_pixels):
+    """The resize that ``resize``'s options ask for, as ``convert(src, dst)``; UsageFailure when they do
+    not go together. ``batch`` takes the same options, so this is the one place that reads them; the
+    result is a ``functools.partial`` of :func:`run_resize`, which process workers can unpickle."""
     ctx = click.get_current_context()
     if (scale is None) == (size is None):
         raise UsageFailure(f"give one of --scale or --size (see '{ctx.command_path} --help')")
@@ -273,10 +289,6 @@ def resize(src, dst, scale, size, mode, convention, align_corners, antialias, st
     if convention != "torch" and (align_corners or straight_alpha):
         raise UsageFailure(f"--align-corners and --straight-alpha are torch options, not {convention}")
 
-    if io.is_same_file(src, dst) and not overwrite_input:
-        raise UsageFailure(
-            f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
-        )
     settings = Settings(
         target=scale or size,
         mode=mode,
@@ -286,13 +298,16 @@ def resize(src, dst, scale, size, mode, convention, align_corners, antialias, st
         max_output_pixels=max_output_pixels,
     ) if convention == "torch" else ConventionSettings(convention, scale or size, mode, antialias, max_output_pixels)
     options = io.WriteOptions(quality=quality, compression=compression)
-    with _reported(src, dst, debug):
-        run_resize(src, dst, settings, axes=axes, max_input_pixels=max_input_pixels, write_options=options)
+    return functools.partial(
+        run_resize, settings=settings, axes=axes, max_input_pixels=max_input_pixels, write_options=options
+    )
 
 
 def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defaults.MAX_PIXELS,
-               write_options=None) -> None:
-    """Read, resize and write one file. Raises UpsampleError (file) or ValueError (settings)."""
+               write_options=None):
+    """Read, resize and write one file; the input's and the output's array shapes.
+
+    Raises UpsampleError (file) or SettingsError (settings that do not fit the file)."""
     from . import io
     from .conventions import ConventionSettings
     from .image import SettingsError
@@ -316,6 +331,117 @@ def run_resize(src: str, dst: str, settings, *, axes=None, max_input_pixels=defa
     except (ValueError, TypeError) as e:
         raise SettingsError(f"{src}: {e}") from None
     io.write(dst, result, write_options or io.WriteOptions())
+    return image.shape, result.shape
+
+
+def _options_of(command: click.Command, exclude=()):
+    """Give the decorated command the options of ``command`` (the same objects, in the same order)."""
+
+    def decorate(f):
+        shared = [p for p in command.params if isinstance(p, click.Option) and p.name not in exclude]
+        # click.command reverses the list that decorators append to (they apply bottom-up)
+        f.__click_params__ = getattr(f, "__click_params__", []) + shared[::-1]
+        return f
+
+    return decorate
+
+
+def parse_format(ctx, param, value):
+    """``"png"``, ``".PNG"`` -> ``".png"``: an output extension."""
+    if value is None:
+        return None
+    from .io import FORMATS
+
+    ext = "." + value.strip().lstrip(".").lower()
+    if ext not in FORMATS:
+        raise click.BadParameter(f"{value!r} is not an output format; give one of {', '.join(e[1:] for e in FORMATS)}")
+    return ext
+
+
+BATCH_HELP = """Resize every image, stack or array in the folder SRC into the folder DST.
+
+DST mirrors SRC: SRC/a/b.png is written to DST/a/b.png (with --format's extension if given).
+Files are taken by extension (png, jpg, jpeg, bmp, webp, gif, tif, tiff, npy, any case) or by
+--glob, matched against the file name (against the path below SRC when it holds a /); hidden
+files and folders are left out, and so is DST when it lies inside SRC. Every resize option
+works as for 'upsample resize'.
+
+Files are resized by --jobs worker processes, with a progress bar on stderr and a summary at
+the end. A file that fails is reported and the others go on (--fail-fast stops at the first).
+Outputs are written atomically, so --skip-existing trusts an existing output and a re-run
+resumes an interrupted one. Ctrl-C or SIGTERM stops within seconds, leaves no partial file and
+prints the summary. Exit status: 0 all done, 1 a file failed, 2 bad usage, 130 interrupted.
+
+\b
+Examples:
+  upsample batch photos/ big/ --scale 2 --mode bicubic --recursive
+  upsample batch scans/ thumbs/ --size 320x --antialias --format jpg --quality 90
+  upsample batch stacks/ half/ --glob '*.tif' --scale 0.5 --mode area --jobs 4 --skip-existing
+"""
+
+
+@main.command(
+    "batch", help=BATCH_HELP, short_help="Resize every file of a folder, in parallel, with progress.",
+    no_args_is_help=True,
+)
+@click.argument("src", metavar="SRC", type=click.Path())
+@click.argument("dst", metavar="DST", type=click.Path())
+@_options_of(resize, exclude=("overwrite_input",))
+@click.option("-r", "--recursive", is_flag=True, help="Take the files of SRC's subfolders too.")
+@click.option(
+    "--glob", "pattern", metavar="PATTERN",
+    help="Take the files matching PATTERN ('*.tif', 'day?/*.png') instead of every image and array.",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+    help="Files resized at once (default: the number of cores); the engine's threads are shared among them.",
+)
+@click.option("--skip-existing", is_flag=True, help="Leave out inputs whose output exists (resumes a run).")
+@click.option(
+    "--format", "output_format", metavar="EXT", callback=parse_format,
+    help="Write every output in this format: png, jpg, jpeg, bmp, webp, tif, tiff or npy (default: the input's).",
+)
+@click.option("--fail-fast", is_flag=True, help="Start no new file after the first failure.")
+@click.option(
+    "--report", "report_path", metavar="FILE.json", type=click.Path(dir_okay=False),
+    help="Write a JSON report: per file its status, reason, input and output shapes and seconds; totals.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; failed files are still listed.")
+def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_format, fail_fast, report_path, quiet,
+                  debug, **options):
+    from . import batch
+    from .progress import Progress
+    from .report import Report
+
+    convert = resize_from_options(**options)
+    selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
+    try:
+        batch.prepare(selection)
+    except batch.BatchUsageError as e:
+        raise UsageFailure(str(e)) from None
+    except OSError as e:
+        raise FileFailure(f"{dst}: cannot create DST: {e.strerror or e}") from None
+    report = Report(keep_all=report_path is not None)
+    batch.run(selection, convert, jobs=jobs, fail_fast=fail_fast, report=report, progress=Progress(not quiet),
+              debug=debug)
+    if debug:
+        for failure in report.failures:
+            if failure.detail:
+                click.echo(failure.detail.rstrip(), err=True)
+    lines = report.failure_lines() if quiet else report.summary()
+    if quiet and report.stopped == "interrupted":
+        lines.append("error: interrupted; run again with --skip-existing to resume")
+    for line in lines:
+        click.echo(line, err=True)
+    if report_path is not None:
+        from .image import UpsampleError
+
+        try:
+            report.write_json(report_path, src, dst)
+        except UpsampleError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(report.return_code or 1)
+    sys.exit(report.return_code)
 
 
 @main.command(short_help="List the modes of every convention, one line each.")
