@@ -141,3 +141,44 @@ def test_convention_gpu_input_comes_back_on_gpu():
     got = pil_resize(cuda.to_device(x), (3, 4), "bilinear", device="cuda")
     assert api._on_gpu(got)
     np.testing.assert_array_equal(got.copy_to_host(), pil_resize(x, (3, 4), "bilinear"))
+
+
+# The command line: --device on resize (batch shares the option).
+
+
+def _cli(args):
+    from click.testing import CliRunner
+
+    from upsample_cli.cli import main
+
+    return CliRunner().invoke(main, args)
+
+
+@pytest.mark.parametrize("convention,mode", [("torch", "bicubic"), ("pillow", "lanczos"), ("opencv", "area")])
+def test_cli_device_cuda_equals_cpu(tmp_path, convention, mode):
+    from PIL import Image
+
+    src = tmp_path / "in.png"
+    Image.fromarray(sample((6, 5, 3), np.uint8)).save(src)
+    outs = {}
+    for device in ("cpu", "cuda"):
+        dst = tmp_path / f"{device}.png"
+        result = _cli(["resize", str(src), str(dst), "--size", "4x3", "--mode", mode, "--convention", convention,
+                       "--device", device])
+        assert result.exit_code == 0, result.output
+        outs[device] = np.asarray(Image.open(dst))
+    np.testing.assert_array_equal(outs["cuda"], outs["cpu"])
+
+
+def test_cli_device_cuda_without_gpu(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(api, "_cuda_available", lambda: False)
+    src = tmp_path / "in.png"
+    Image.fromarray(sample((6, 5, 3), np.uint8)).save(src)
+    result = _cli(["resize", str(src), str(tmp_path / "out.png"), "--scale", "2", "--device", "cuda"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "no GPU was found" in result.output
+    assert not (tmp_path / "out.png").exists()
+    result = _cli(["resize", str(src), str(tmp_path / "out.png"), "--scale", "2", "--device", "auto"])
+    assert result.exit_code == 0, result.output

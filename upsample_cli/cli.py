@@ -209,6 +209,14 @@ Examples:
     "Pillow's Image.resize or OpenCV's cv2.resize (each 2-D image or slice, with that library's modes).",
 )
 @click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="cpu",
+    show_default=True,
+    help="Where to resize: cpu, cuda (an NVIDIA GPU, with the 'cuda' extra installed), or auto (the GPU "
+    "when there is one and the image is large, else the CPU).",
+)
+@click.option(
     "--align-corners",
     is_flag=True,
     help="Map the centres of the corner pixels onto each other (torch align_corners=True); "
@@ -270,8 +278,8 @@ def resize(src, dst, overwrite_input, debug, **options):
         convert(src, dst)
 
 
-def resize_from_options(scale, size, mode, convention, align_corners, antialias, straight_alpha, axes, quality,
-                        compression, max_input_pixels, max_output_pixels):
+def resize_from_options(scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes,
+                        quality, compression, max_input_pixels, max_output_pixels):
     """The resize that ``resize``'s options ask for, as ``convert(src, dst)``; UsageFailure when they do
     not go together. ``batch`` takes the same options, so this is the one place that reads them; the
     result is a ``functools.partial`` of :func:`run_resize`, which process workers can unpickle."""
@@ -288,6 +296,13 @@ def resize_from_options(scale, size, mode, convention, align_corners, antialias,
         raise UsageFailure(f"--mode: {e}") from None
     if convention != "torch" and (align_corners or straight_alpha):
         raise UsageFailure(f"--align-corners and --straight-alpha are torch options, not {convention}")
+    if device == "cuda":
+        from .api import choose_backend
+
+        try:
+            choose_backend(device, None, 0)
+        except RuntimeError as e:
+            raise UsageFailure(f"--device cuda: {e}") from None
 
     settings = Settings(
         target=scale or size,
@@ -296,7 +311,9 @@ def resize_from_options(scale, size, mode, convention, align_corners, antialias,
         antialias=antialias,
         premultiply_alpha=not straight_alpha,
         max_output_pixels=max_output_pixels,
-    ) if convention == "torch" else ConventionSettings(convention, scale or size, mode, antialias, max_output_pixels)
+        device=device,
+    ) if convention == "torch" else ConventionSettings(convention, scale or size, mode, antialias, max_output_pixels,
+                                                       device)
     options = io.WriteOptions(quality=quality, compression=compression)
     return functools.partial(
         run_resize, settings=settings, axes=axes, max_input_pixels=max_input_pixels, write_options=options

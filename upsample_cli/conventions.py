@@ -22,6 +22,8 @@ not do it, except Pillow's).
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, replace
 from typing import Dict, Optional, Tuple
 
@@ -100,6 +102,7 @@ class ConventionSettings:
     mode: str
     antialias: bool = False
     max_output_pixels: Optional[int] = None
+    device: str = "cpu"
 
 
 def result_header(image: Image, settings: ConventionSettings) -> Image:
@@ -154,6 +157,8 @@ def _plan(image: Image, settings: ConventionSettings):
     if name == "opencv":
         from .compat.opencv import cv2_resize, output_size
 
+        cv2_resize = functools.partial(cv2_resize, device=settings.device)
+
         args = {"dsize": None, "fx": fx, "fy": fy} if kind == "scale" else {"dsize": (fx, fy)}
         size, _ = output_size(w, h, args["dsize"], args.get("fx", 0), args.get("fy", 0))
         _check_pixels(image, size, settings)
@@ -176,6 +181,8 @@ def _plan(image: Image, settings: ConventionSettings):
         factors = _integer_factors(kind, (fx, fy), (w, h), settings)
         from .compat.tensorflow import keras_upsampling2d
 
+        keras_upsampling2d = functools.partial(keras_upsampling2d, device=settings.device)
+
         def call(batch):
             _check_dtype(batch, ("uint8", "uint16", "int16", "int32", "float16", "float32", "float64"), name)
             return keras_upsampling2d(batch, (factors[1], factors[0]), "channels_last", mode)
@@ -183,6 +190,8 @@ def _plan(image: Image, settings: ConventionSettings):
         return size, call
     if name == "tf":
         from .compat.tensorflow import tf_resize
+
+        tf_resize = functools.partial(tf_resize, device=settings.device)
 
         def call(batch):
             out = tf_resize(batch, (out_h, out_w), method=mode, antialias=settings.antialias)
@@ -194,6 +203,8 @@ def _plan(image: Image, settings: ConventionSettings):
         return size, call
     if name == "pillow":
         from .compat.pillow import pil_resize
+
+        pil_resize = functools.partial(pil_resize, device=settings.device)
 
         def call(batch):
             _check_dtype(batch, ("uint8", "uint16", "int32", "float32"), name)

@@ -53,6 +53,7 @@ class Settings:
     antialias: bool = False
     premultiply_alpha: bool = True
     max_output_pixels: Optional[int] = None
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def _resize_axes(a: np.ndarray, axes: str, p: Plan, settings: Settings) -> np.nd
         mode=p.mode,
         align_corners=True if settings.align_corners else None,
         antialias=settings.antialias,
+        device=settings.device,
     )
     out = out.reshape(lead + out.shape[2:])
     return out.transpose(np.argsort(order))
