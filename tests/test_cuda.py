@@ -59,38 +59,38 @@ def test_cuda_equals_cpu(mode, dim, extra, dtype):
     assert_close(got, want)
 
 
-def test_uint8_torch_path_is_exact_on_gpu():
+def test_uint8_torch_path_is_exacton_gpu():
     # width pass then height pass with int16 fixed-point weights and uint8 between
     x = sample((1, 3, 6, 5), np.uint8)
     want = interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True)
     np.testing.assert_array_equal(interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True, device="cuda"), want)
 
 
-def test_gpu_input_stays_on_gpu_and_keeps_layout():
+def test_gpu_input_stayson_gpu_and_keeps_layout():
     hwc = sample((4, 5, 3), np.float32)
     view = hwc.transpose(2, 0, 1)[None]  # channels-last
     want = interpolate(view, size=(3, 7), mode="bilinear")
     on_gpu = cuda.to_device(np.ascontiguousarray(hwc))
     got = interpolate(_cl_view(on_gpu), size=(3, 7), mode="bilinear", device="cuda")
-    assert api._on_gpu(got)
+    assert api.on_gpu(got)
     host = got.copy_to_host()
     assert_close(host, want)
     assert np.moveaxis(host, 1, -1).flags.c_contiguous  # NHWC memory, like the input
 
 
-def _cl_view(hwc_on_gpu):
+def _cl_view(hwcon_gpu):
     """A (1, C, H, W) channels-last view of an (H, W, C) device array."""
     from upsample_cli.kernels import cuda as backend
 
-    h, w, c = hwc_on_gpu.shape
-    item = hwc_on_gpu.dtype.itemsize
-    return backend.view(hwc_on_gpu, (1, c, h, w), (h * w * c * item, item, w * c * item, c * item))
+    h, w, c = hwcon_gpu.shape
+    item = hwcon_gpu.dtype.itemsize
+    return backend.view(hwcon_gpu, (1, c, h, w), (h * w * c * item, item, w * c * item, c * item))
 
 
 def test_auto_uses_gpu_for_gpu_input():
     x = sample((1, 1, 4, 4), np.float32)
     got = interpolate(cuda.to_device(x), scale_factor=2, mode="nearest", device="auto")
-    assert api._on_gpu(got)
+    assert api.on_gpu(got)
     np.testing.assert_array_equal(got.copy_to_host(), interpolate(x, scale_factor=2, mode="nearest"))
 
 
@@ -131,15 +131,15 @@ CONVENTION_CASES = [
 
 
 @pytest.mark.parametrize("call,shape,dtype", [c[1:] for c in CONVENTION_CASES], ids=[c[0] for c in CONVENTION_CASES])
-def test_conventions_on_gpu_equal_cpu(call, shape, dtype):
+def test_conventionson_gpu_equal_cpu(call, shape, dtype):
     x = sample(shape, dtype)
     assert_close(call(x, device="cuda"), call(x))
 
 
-def test_convention_gpu_input_comes_back_on_gpu():
+def test_convention_gpu_input_comes_backon_gpu():
     x = sample((5, 6, 3), np.uint8)
     got = pil_resize(cuda.to_device(x), (3, 4), "bilinear", device="cuda")
-    assert api._on_gpu(got)
+    assert api.on_gpu(got)
     np.testing.assert_array_equal(got.copy_to_host(), pil_resize(x, (3, 4), "bilinear"))
 
 

@@ -226,11 +226,11 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
         return kernel.result(kernel.copy(work), inverse, on_device)
     if all(t.is_selection for _, t in plan):
         for axis, t in plan:  # nearest modes: copy samples, in any dtype
-            shape, outer, inner = _around(work.shape, order.index(axis))
+            m = order.index(axis)
+            shape, outer, inner = _around(work.shape, m)
             out = kernel.empty((outer, t.index.shape[0], inner), x.dtype)
-            kernel.select_axis(work.reshape(outer, shape[order.index(axis)], inner),
-                               np.ascontiguousarray(t.index[:, 0]), out)
-            shape[order.index(axis)] = t.index.shape[0]
+            kernel.select_axis(work.reshape(outer, shape[m], inner), np.ascontiguousarray(t.index[:, 0]), out)
+            shape[m] = t.index.shape[0]
             work = out.reshape(tuple(shape))
         return kernel.result(work, inverse, on_device)
     final = np.float32 if x.dtype == np.float16 else x.dtype
@@ -310,7 +310,7 @@ def choose_backend(device: str, input, size: int) -> str:
         raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'auto'")
     if device == "cpu":
         return "cpu"
-    on_gpu = _on_gpu(input)
+    on_gpu = on_gpu(input)
     if device == "auto" and not on_gpu and size < AUTO_GPU_SIZE:
         return "cpu"
     if not _cuda_available():
@@ -331,7 +331,7 @@ def _cuda_available() -> bool:
     return cuda.available()
 
 
-def _on_gpu(input) -> bool:
+def on_gpu(input) -> bool:
     """Whether ``input`` lives on a GPU: it exposes ``__cuda_array_interface__`` or is a Numba
     device array (which, under the simulator, exposes only ``__cuda_ndarray__``)."""
     if isinstance(input, np.ndarray):
@@ -341,7 +341,7 @@ def _on_gpu(input) -> bool:
 
 def _as_array(input, backend: str):
     """A NumPy array, or a Numba device array for a GPU input resized on the GPU."""
-    if _on_gpu(input):
+    if on_gpu(input):
         from .kernels import cuda
 
         x = cuda.as_device_array(input)

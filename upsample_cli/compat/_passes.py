@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..api import Pipeline, _on_gpu, choose_backend, resize_axes
+from ..api import Pipeline, on_gpu, choose_backend, resize_axes
 from ..taps import Rule
 
 _device = contextvars.ContextVar("upsample_device", default="cpu")
@@ -34,7 +34,7 @@ def device_aware(fn):
         bound = sig.bind(*args, **kwargs)
         array = bound.arguments[first]
         choose_backend(device, array, 0)  # an unknown device, or "cuda" without a GPU, fails here
-        on_gpu = _on_gpu(array)
+        on_gpu = on_gpu(array)
         if on_gpu:
             from ..kernels import cuda
 
