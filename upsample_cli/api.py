@@ -310,8 +310,8 @@ def choose_backend(device: str, input, size: int) -> str:
         raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'auto'")
     if device == "cpu":
         return "cpu"
-    on_gpu = on_gpu(input)
-    if device == "auto" and not on_gpu and size < AUTO_GPU_SIZE:
+    gpu_input = on_gpu(input)
+    if device == "auto" and not gpu_input and size < AUTO_GPU_SIZE:
         return "cpu"
     if not _cuda_available():
         if device == "auto":

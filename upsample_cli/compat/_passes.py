@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..api import Pipeline, on_gpu, choose_backend, resize_axes
+from ..api import Pipeline, choose_backend, on_gpu, resize_axes
 from ..taps import Rule
 
 _device = contextvars.ContextVar("upsample_device", default="cpu")
@@ -34,8 +34,8 @@ def device_aware(fn):
         bound = sig.bind(*args, **kwargs)
         array = bound.arguments[first]
         choose_backend(device, array, 0)  # an unknown device, or "cuda" without a GPU, fails here
-        on_gpu = on_gpu(array)
-        if on_gpu:
+        gpu_input = on_gpu(array)
+        if gpu_input:
             from ..kernels import cuda
 
             bound.arguments[first] = cuda.as_device_array(array).copy_to_host()
@@ -44,7 +44,7 @@ def device_aware(fn):
             out = fn(*bound.args, **bound.kwargs)
         finally:
             _device.reset(token)
-        if on_gpu:
+        if gpu_input:
             from numba import cuda as numba_cuda
 
             return numba_cuda.to_device(np.ascontiguousarray(out))
