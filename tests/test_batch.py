@@ -170,6 +170,13 @@ def test_fail_fast_starts_nothing_after_a_failure(damaged, tmp_path):
     assert "stopped at the first failure (--fail-fast): 5 files not processed" in result.stderr
 
 
+def test_debug_adds_the_traceback_of_each_failure(damaged, tmp_path):
+    result = run("batch", damaged, tmp_path / "dst", "--scale", "2", "-q", "--debug")
+    assert result.exit_code == 1
+    assert result.stderr.count("Traceback (most recent call last)") == 2
+    assert result.stderr.splitlines()[-1].startswith(f"error: {damaged / 'text.png'}: ")
+
+
 def crash_on_boom(src, dst):
     """A converter for process workers that dies on one file."""
     if "boom" in os.path.basename(src):

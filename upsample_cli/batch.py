@@ -19,9 +19,11 @@ interrupted one.
 Running. Each worker reads, resizes and writes whole files, so decoding, resizing and encoding
 overlap across workers and memory is bounded by the files in hand (one per worker); the engine's
 Numba threads are shared out so that workers times threads does not exceed the cores.
-Workers are processes (``pool="process"``, the default: faster than threads where it was
-measured, see ``benchmarks/bench_batch.py``; a crash in a decoder fails one file; an interrupted
-file is stopped at once) or threads (``pool="thread"``, for comparison). A file that fails is
+Workers are processes (``pool="process"``, the default) or threads (``pool="thread"``, kept for
+comparison). On two cores both run at the same speed, most of the time going to PNG's zlib, which
+releases the GIL (``benchmarks/bench_batch.py``); processes are kept because the Python part of each
+file does not share one GIL on more cores, a crash in a decoder fails one file instead of the run,
+and an interrupted file is stopped at once instead of being finished. A file that fails is
 reported and the run goes on, unless ``fail_fast``: then no new file starts. SIGINT and SIGTERM
 stop the run: no new file starts, the files in hand are stopped (their temporary files
 removed), and the report says what was done.
