@@ -393,23 +393,30 @@ class _Worker:
 
 
 class _ProcessWorkers:
-    """One process per worker, one job at a time each, so a worker that dies fails only its file."""
+    """One process per worker, one job at a time each, so a worker that dies fails only its file.
+
+    Workers start when there is a job for them: a run whose files are all skipped starts none.
+    """
 
     def __init__(self, n: int, convert: Convert, threads: int, debug: bool):
+        self._n = n
         self._ctx = _context()
         self._setup = (convert, threads, debug)
-        self._workers = [_Worker(self._ctx, *self._setup) for _ in range(n)]
+        self._workers: List[_Worker] = []
 
     @property
     def idle(self) -> bool:
-        return any(w.job is None for w in self._workers)
+        return len(self._workers) < self._n or any(w.job is None for w in self._workers)
 
     @property
     def busy(self) -> bool:
         return any(w.job is not None for w in self._workers)
 
     def submit(self, job: Job) -> None:
-        worker = next(w for w in self._workers if w.job is None)
+        worker = next((w for w in self._workers if w.job is None), None)
+        if worker is None:
+            worker = _Worker(self._ctx, *self._setup)
+            self._workers.append(worker)
         worker.job = job
         try:
             worker.conn.send(job)
@@ -429,7 +436,8 @@ class _ProcessWorkers:
             elif not worker.process.is_alive():
                 outcomes.append(Outcome(worker.job.src, worker.job.dst, FAILED, _death(worker.process)))
                 _remove_temporaries(worker.job.dst)
-                self._workers[self._workers.index(worker)] = _Worker(self._ctx, *self._setup)
+                worker.conn.close()
+                self._workers.remove(worker)  # another starts with the next job
         return outcomes
 
     def abort(self) -> List[Outcome]:
