@@ -411,7 +411,8 @@ Examples:
 )
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-    help="Files resized at once (default: the number of cores); the engine's threads are shared among them.",
+    help="Files resized at once (default: the number of cores; 2 with --device cuda, so that one file's GPU work "
+    "overlaps another's decoding and encoding); the engine's threads are shared among them.",
 )
 @click.option("--skip-existing", is_flag=True, help="Leave out inputs whose output exists (resumes a run).")
 @click.option(
@@ -431,6 +432,8 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
     from .report import Report
 
     convert = resize_from_options(**options)
+    if jobs is None and options["device"] == "cuda":
+        jobs = 2  # one CUDA context per worker: a pair keeps the GPU busy while the other file is coded
     selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
     try:
         batch.prepare(selection)

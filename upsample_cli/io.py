@@ -81,19 +81,19 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
     if os.path.isdir(path):
         raise UpsampleError(path, "is a folder, not a file")
     if fmt == "NPY":
-        _atomic_write(path, lambda tmp: npy.write(tmp, image))
+        atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":
-        _atomic_write(path, lambda tmp: tiff.write(tmp, image, options.compression))
+        atomic_write(path, lambda tmp: tiff.write(tmp, image, options.compression))
     elif fmt == "PNG" and png16.needed(image):
         from .formats import pillow
 
         pixels = pillow.arrange(path, image, fmt)[0]
-        _atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,))))
+        atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,))))
     else:
         from .formats import pillow
 
         pil, save_options = pillow.prepare(path, image, fmt, options.quality)
-        _atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **save_options))
+        atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **save_options))
 
 
 def check_writable(path, image: Image) -> None:
@@ -144,7 +144,7 @@ def _reader(path: str):
     return pillow.read
 
 
-def _atomic_write(path: str, writer) -> None:
+def atomic_write(path: str, writer) -> None:
     """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):

@@ -140,7 +140,7 @@ class Report:
 
     def write_json(self, path: str, src: str, dst: str) -> None:
         """Write :meth:`as_json` to ``path`` atomically, one line per file."""
-        from .io import _atomic_write
+        from .io import atomic_write
 
         data = self.as_json(src, dst)
         line = functools.partial(json.dumps, ensure_ascii=False)
@@ -154,7 +154,7 @@ class Report:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)
 
-        _atomic_write(os.fspath(path), write)
+        atomic_write(os.fspath(path), write)
 
 
 __all__ = ["DONE", "FAILED", "INTERRUPTED", "SKIPPED", "Outcome", "Report"]
