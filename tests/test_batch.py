@@ -22,6 +22,7 @@ from PIL import Image
 from upsample_cli import batch
 from upsample_cli.cli import main
 from upsample_cli.report import EXIT_INTERRUPTED, FAILED, Outcome, Report
+from helpers import pixels
 
 
 def run(*args):
@@ -35,13 +36,6 @@ def picture(path, seed=0, size=(12, 10), mode="RGB"):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(a[..., 0] if channels == 1 else a).save(path)
     return path
-
-
-def pixels(path):
-    if Path(path).suffix in (".tif", ".tiff"):
-        return tifffile.imread(path)
-    with Image.open(path) as im:
-        return np.asarray(im)
 
 
 def files_under(folder):

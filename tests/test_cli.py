@@ -19,6 +19,7 @@ from PIL import Image
 
 from upsample_cli import interpolate
 from upsample_cli.cli import main
+from helpers import pixels
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 PHOTO, LOGO, DEPTH, STACK = (SAMPLES / n for n in ("photo.png", "logo_rgba.png", "depth16.png", "stack.tif"))
@@ -36,14 +37,6 @@ def run_process(*args, cwd=None):
 
 def digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def pixels(path):
-    """The array of a file as Pillow (2-D) or tifffile (stacks) reads it."""
-    if Path(path).suffix in (".tif", ".tiff"):
-        return tifffile.imread(path)
-    with Image.open(path) as im:
-        return np.asarray(im)
 
 
 def hwc(a):
