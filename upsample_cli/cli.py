@@ -74,36 +74,31 @@ def _one_line(text: str) -> str:
 # --- option parsing --------------------------------------------------------------------
 
 
-def parse_scale(ctx, param, value):
-    """``"2"`` -> ``Scale((2.0,))``; ``"1.5,2"`` -> ``Scale((1.5, 2.0))`` (width first)."""
-    if value is None:
-        return None
-    try:
-        return sizes.parse_scale(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+def _callback(parse):
+    """A Click callback around ``parse``: an absent option stays None, a ValueError is bad usage."""
+
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+
+    callback.__doc__ = parse.__doc__
+    return callback
 
 
-def parse_size(ctx, param, value):
-    """``"640x480"``, ``"640x"``, ``"x480"``, ``"64x64x24"`` -> ``Size``; ``"50%"`` -> ``Scale``."""
-    if value is None:
-        return None
-    try:
-        return sizes.parse_size(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def parse_axes(ctx, param, value):
+def _axes(value):
     """``"zyx"`` -> ``"ZYX"``: one letter per axis, with Y and X."""
-    if value is None:
-        return None
     from .image import check_axes
 
-    try:
-        return check_axes(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    return check_axes(value)
+
+
+parse_scale = _callback(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
+parse_size = _callback(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
+parse_axes = _callback(_axes)
 
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
