@@ -29,7 +29,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .image import Image, pixel_count
+from .image import Image, check_output_pixels
 from .sizes import Target, resolve
 
 
@@ -237,15 +237,8 @@ def _integer_factors(kind, values, in_sizes, settings) -> Tuple[int, int]:
 
 
 def _check_pixels(image: Image, size, settings):
-    if settings.max_output_pixels is None:
-        return
     shape = tuple(size[0] if a == "X" else size[1] if a == "Y" else n for a, n in zip(image.axes, image.shape))
-    total = pixel_count(shape, image.axes)
-    if total > settings.max_output_pixels:
-        raise ValueError(
-            f"{settings.target}: the output would be {size[0]}x{size[1]} ({total:,} pixels), more than the limit of "
-            f"{settings.max_output_pixels:,}; raise --max-output-pixels to allow it"
-        )
+    check_output_pixels(shape, image.axes, settings.max_output_pixels, settings.target)
 
 
 def _check_dtype(batch, allowed, name):

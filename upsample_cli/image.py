@@ -222,6 +222,17 @@ def pixel_count(shape, axes: str) -> int:
     return n
 
 
+def check_output_pixels(shape, axes: str, limit: Optional[int], target) -> None:
+    """ValueError when an output of ``shape`` would hold more than ``limit`` pixels (None: no limit)."""
+    total = pixel_count(shape, axes)
+    if limit is not None and total > limit:
+        wanted = "x".join(str(shape[axes.index(a)]) for a in "XYZ" if a in axes)
+        raise ValueError(
+            f"{target}: the output would be {wanted} ({total:,} pixels), more than the limit of "
+            f"{limit:,}; raise --max-output-pixels to allow it"
+        )
+
+
 def check_axes(axes: str, ndim: Optional[int] = None) -> str:
     """``axes`` upper-cased and checked; raises ValueError saying what is accepted."""
     axes = axes.strip().upper()

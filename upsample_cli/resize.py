@@ -34,7 +34,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .image import Image, SettingsError, pixel_count
+from .image import Image, SettingsError, check_output_pixels
 from .sizes import Scale, Size, Target, resolve
 
 NEAREST_MODES = ("nearest", "nearest-exact")
@@ -100,13 +100,7 @@ def plan(image: Image, settings: Settings) -> Plan:
         sizes, factors = engine, None
     sizes = tuple(int(n) for n in sizes)
     out_shape = tuple(sizes[axes.index(a)] if a in axes else n for a, n in zip(image.axes, image.shape))
-    total = pixel_count(out_shape, image.axes)
-    if settings.max_output_pixels is not None and total > settings.max_output_pixels:
-        wanted = "x".join(str(out_shape[image.axes.index(a)]) for a in "XYZ" if a in image.axes)
-        raise ValueError(
-            f"{settings.target}: the output would be {wanted} ({total:,} pixels), more than the limit of "
-            f"{settings.max_output_pixels:,}; raise --max-output-pixels to allow it"
-        )
+    check_output_pixels(out_shape, image.axes, settings.max_output_pixels, settings.target)
     scales = {}
     for i, axis in enumerate(axes):
         n_in, n_out = in_engine[i], sizes[i]
