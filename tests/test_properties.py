@@ -240,6 +240,33 @@ def test_numba_backend_equals_reference(case):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * (1 + float(np.abs(want).max(initial=0))))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear", "lanczos", "area"])
+def test_cpu_fast_paths_equal_reference(mode, dtype):
+    # Exact upscales take the phase loop (its edges the gather loop); a one-byte band size
+    # splits each fused pair of passes into one band per output row.
+    from upsample_cli.kernels import cpu
+
+    rng = np.random.default_rng(len(mode))
+    dim = {"linear": 1, "trilinear": 3}.get(mode, 2)
+    for factor, channels, last in itertools.product((2, 3, 4, 1.5), (1, 3, 4), (False, True)):
+        spatial = tuple(int(n) for n in rng.integers(8, 13 if dim == 3 else 40, dim))
+        x = random_array(rng, (1, channels) + spatial, dtype)
+        x = channels_last(x) if last else x
+        kwargs = dict(scale_factor=factor, mode=mode)
+        if mode != "area":
+            kwargs["align_corners"] = bool(rng.integers(2)) if mode != "lanczos" else False
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cpu, "BAND_BYTES", 1)
+            got = interpolate(x, backend="cpu", **kwargs)
+        want = interpolate(x, backend="reference", **kwargs)
+        if x.dtype.kind == "u":
+            np.testing.assert_array_equal(got, want)
+        else:
+            tol = 2e-3 if x.dtype == np.float16 else 1e-4
+            np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("backend_or_batch", ["batch", "reference"])
 def test_uint16_kernel_loops_agree_at_ties(backend_or_batch):
     # 2 -> 7 linear: output 3 sits on source coordinate 0.5 (0.50000006 in float32), the exact

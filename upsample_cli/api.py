@@ -224,8 +224,15 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     work = kernel.prepare(x, order)
     if not plan:
         return kernel.result(kernel.copy(work), inverse, on_device)
+    if all(t.is_selection for _, t in plan) and hasattr(kernel, "select_axes"):
+        indexes = [None] * x.ndim  # nearest modes: copy samples, in any dtype
+        for axis, t in plan:
+            indexes[order.index(axis)] = np.ascontiguousarray(t.index[:, 0])
+        out = kernel.empty(tuple(work.shape[m] if i is None else i.size for m, i in enumerate(indexes)), x.dtype)
+        kernel.select_axes(work, indexes, out)
+        return kernel.result(out, inverse, on_device)
     if all(t.is_selection for _, t in plan):
-        for axis, t in plan:  # nearest modes: copy samples, in any dtype
+        for axis, t in plan:
             m = order.index(axis)
             shape, outer, inner = _around(work.shape, m)
             out = kernel.empty((outer, t.index.shape[0], inner), x.dtype)
@@ -235,21 +242,39 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
         return kernel.result(work, inverse, on_device)
     final = np.float32 if x.dtype == np.float16 else x.dtype
     work = kernel.astype(work, np.float32) if x.dtype == np.float16 else work
-    for n, (axis, t) in enumerate(plan):
+
+    def table(t):
+        weight = t.weight if t.shift else t.weight.astype(compute)
+        return np.ascontiguousarray(t.index, dtype=np.intp), np.ascontiguousarray(weight), t.shift
+
+    def dtype_after(n):
+        return final if pipeline.round_between or n == len(plan) - 1 else compute
+
+    n = 0
+    while n < len(plan):
+        axis, t = plan[n]
         m = order.index(axis)
         shape, outer, inner = _around(work.shape, m)
-        n_out = t.index.shape[0]
-        dtype = final if pipeline.round_between or n == len(plan) - 1 else compute
-        out = kernel.empty((outer, n_out, inner), dtype)
-        weight = t.weight if t.shift else t.weight.astype(compute)
-        kernel.resample_axis(
-            work.reshape(outer, shape[m], inner),
-            np.ascontiguousarray(t.index, dtype=np.intp),
-            np.ascontiguousarray(weight),
-            out,
-            t.shift,
-        )
-        shape[m] = n_out
+        pair = plan[n + 1] if n + 1 < len(plan) and hasattr(kernel, "resample_pair") else None
+        if pair is not None and abs(order.index(pair[0]) - m) == 1:
+            # Two passes over neighbouring axes: the backend runs them together.
+            a = min(m, order.index(pair[0]))
+            shape, outer, inner = _around(work.shape, a + 1)
+            outer //= shape[a]
+            taps_a, taps_b = (t, pair[1]) if a == m else (pair[1], t)
+            out = kernel.empty((outer, taps_a.index.shape[0], taps_b.index.shape[0], inner), dtype_after(n + 1))
+            kernel.resample_pair(
+                work.reshape(outer, shape[a], shape[a + 1], inner), table(taps_a), table(taps_b), out,
+                dtype_after(n), a == m,
+            )
+            shape[a], shape[a + 1] = taps_a.index.shape[0], taps_b.index.shape[0]
+            n += 2
+        else:
+            index, weight, shift = table(t)
+            out = kernel.empty((outer, index.shape[0], inner), dtype_after(n))
+            kernel.resample_axis(work.reshape(outer, shape[m], inner), index, weight, out, shift)
+            shape[m] = index.shape[0]
+            n += 1
         work = out.reshape(tuple(shape))
     return kernel.result(kernel.astype(work, x.dtype), inverse, on_device)
 

@@ -1,23 +1,33 @@
-"""Numba CPU backend: one parallel pass per resized axis.
+"""Numba CPU backend: parallel passes over rows, two passes fused per band of rows.
 
-Two loop shapes, chosen by the length ``Q`` of the contiguous inner axis:
+Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resized axis:
 
-* wide (``Q >= 16``, a pass over an outer axis): output rows ``(p, j)`` are split into
-  chunks; each row is accumulated tap by tap over ``Q`` contiguous samples, a multiply-add
-  the compiler vectorises.
+* wide (``Q >= 16``, a pass over an outer axis): each output row is accumulated tap by tap
+  over whole contiguous input rows, a multiply-add the compiler vectorises.
 * narrow (the innermost axis, ``Q`` = channels or 1): (output sample, channel) pairs are
   flattened into one lane axis with expanded tables; each lane gathers its taps, four image
-  rows at a time so that every table entry read serves four rows.
+  rows at a time so that every table entry read serves four rows. A table that repeats with
+  period ``f`` (an exact factor-``f`` upscale) is applied per phase instead, over contiguous
+  input (no gathers), and the phases are interleaved into the output row.
+
+``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, one band of
+rows at a time, so the intermediate stays a few rows long (in cache, and no full-size
+intermediate in memory).
 
 Fixed-point taps (int32 weights) are summed in integers, so 8-bit results match the
 libraries' integer arithmetic exactly.
 """
+
+import math
 
 import numpy as np
 from numba import get_num_threads, njit, prange, types
 from numba.extending import overload
 
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
+
+# Bytes of intermediate rows one band of a fused pair of passes holds.
+BAND_BYTES = 1 << 21
 
 
 def _finish(acc, half, shift, lo, hi):
@@ -42,8 +52,9 @@ def _mul_impl(weight, sample):
 
 
 @njit(inline="always")
-def _store(acc, dst, rounding, half, shift, lo, hi):
-    """Write a row of sums, rounded and clamped when the output is an integer type."""
+def _store(acc, dst, fin):
+    """Write a row of sums; ``fin`` = (rounding, half, shift, lo, hi) for integer outputs."""
+    rounding, half, shift, lo, hi = fin
     if rounding:
         for i in range(dst.shape[0]):
             dst[i] = _finish(acc[i], half, shift, lo, hi)
@@ -53,97 +64,303 @@ def _store(acc, dst, rounding, half, shift, lo, hi):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi):
-    n_inner = src.shape[2]
+def _wide(src, index, weight, out, first, chunks, fin):
+    # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time.
     n_out, n_taps = index.shape
     rows = src.shape[0] * n_out
     for c in prange(chunks):
-        acc = np.empty(n_inner, weight.dtype)
+        acc = np.empty(src.shape[2], weight.dtype)
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
             p = r // n_out
             j = r - p * n_out
             line = src[p, index[j, 0]]
             w = weight[j, 0]
-            for q in range(n_inner):
+            for q in range(acc.shape[0]):
                 acc[q] = _mul(w, line[q])
             for k in range(1, n_taps):
                 w = weight[j, k]
                 if w != 0:
                     line = src[p, index[j, k]]
-                    for q in range(n_inner):
+                    for q in range(acc.shape[0]):
                         acc[q] += _mul(w, line[q])
-            _store(acc, out[p, j], rounding, half, shift, lo, hi)
+            _store(acc, out[p, first + j], fin)
+
+
+@njit(inline="always")
+def _gather4(l0, l1, l2, l3, flat_index, flat_weight, acc):
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    a0[:] = 0
+    a1[:] = 0
+    a2[:] = 0
+    a3[:] = 0
+    for k in range(flat_index.shape[0]):
+        for t in range(flat_index.shape[1]):
+            i = flat_index[k, t]
+            w = flat_weight[k, t]
+            a0[t] += _mul(w, l0[i])
+            a1[t] += _mul(w, l1[i])
+            a2[t] += _mul(w, l2[i])
+            a3[t] += _mul(w, l3[i])
+
+
+@njit(inline="always")
+def _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin):
+    rounding, half, shift, lo, hi = fin
+    for t in range(start, stop):
+        a = _mul(flat_weight[0, t], line[flat_index[0, t]])
+        for k in range(1, flat_index.shape[0]):
+            a += _mul(flat_weight[k, t], line[flat_index[k, t]])
+        if rounding:
+            dst[t] = _finish(a, half, shift, lo, hi)
+        else:
+            dst[t] = a
+
+
+@njit(inline="always")
+def _interleave_n(dst, src, start, stride, n, f, q):
+    for m in range(n):
+        for p in range(f):
+            for c in range(q):
+                dst[(m * f + p) * q + c] = src[start + p * stride + m * q + c]
+
+
+@njit(inline="always")
+def _interleave(dst, src, start, stride, n, f, q):
+    """``dst`` lane ``(m f + p) q + c`` = ``src[start + p stride + m q + c]``: ``f`` phase rows of
+    ``n`` groups of ``q`` lanes, interleaved. Literal factors for the common shapes let the
+    compiler unroll the group copy."""
+    if f == 2 and q == 1:
+        _interleave_n(dst, src, start, stride, n, 2, 1)
+    elif f == 2 and q == 3:
+        _interleave_n(dst, src, start, stride, n, 2, 3)
+    elif f == 2 and q == 4:
+        _interleave_n(dst, src, start, stride, n, 2, 4)
+    elif f == 4 and q == 1:
+        _interleave_n(dst, src, start, stride, n, 4, 1)
+    elif f == 4 and q == 3:
+        _interleave_n(dst, src, start, stride, n, 4, 3)
+    else:
+        _interleave_n(dst, src, start, stride, n, f, q)
+
+
+@njit(inline="always")
+def _phases(line, lanes, acc, tmp, dst, fin):
+    # Interior lanes: phase p of output sample m f + p reads input m + offset[p, k].
+    flat_index, flat_weight, offset, weight, m0, m1, q = lanes
+    f, n_taps = offset.shape
+    n = (m1 - m0) * q
+    a = acc[:n]
+    for p in range(f):
+        s = line[(m0 + offset[p, 0]) * q :]
+        w = weight[p, 0]
+        for u in range(n):
+            a[u] = _mul(w, s[u])
+        for k in range(1, n_taps):
+            s = line[(m0 + offset[p, k]) * q :]
+            w = weight[p, k]
+            for u in range(n):
+                a[u] += _mul(w, s[u])
+        _store(a, tmp[p, :n], fin)
+    _interleave(dst[m0 * f * q :], tmp.reshape(-1), 0, tmp.shape[1], m1 - m0, f, q)
+    _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
+    _gather_lanes(line, flat_index, flat_weight, m1 * f * q, flat_index.shape[1], dst, fin)
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _narrow(src, flat_index, flat_weight, out, rounding, half, shift, lo, hi):
-    # src (P, n_in * Q), out (P, n_out * Q); flat tables (K, n_out * Q) address samples
-    # directly. Four rows share each table read; a short last block repeats its final row.
-    n_taps, n_flat = flat_index.shape
-    rows = src.shape[0]
-    for b in prange((rows + 3) // 4):
-        first = 4 * b
-        l0, l1 = src[first], src[min(first + 1, rows - 1)]
-        l2, l3 = src[min(first + 2, rows - 1)], src[min(first + 3, rows - 1)]
-        acc = np.zeros((4, n_flat), flat_weight.dtype)
-        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-        for k in range(n_taps):
-            for t in range(n_flat):
-                i = flat_index[k, t]
-                w = flat_weight[k, t]
-                a0[t] += _mul(w, l0[i])
-                a1[t] += _mul(w, l1[i])
-                a2[t] += _mul(w, l2[i])
-                a3[t] += _mul(w, l3[i])
-        for r in range(min(4, rows - first)):
-            _store(acc[r], out[first + r], rounding, half, shift, lo, hi)
+def _narrow(src, first, n_rows, lanes, out, out_first, scratch, fin):
+    # out[p, out_first + r] = src[p, first + r] resampled along its lanes, r < n_rows;
+    # scratch: one (accumulators, phase rows) pair per chunk of rows.
+    flat_index, flat_weight, offset, weight, m0, m1, q = lanes
+    sums, phases = scratch
+    periodic = offset.shape[0] > 0
+    blocks = (n_rows + 3) // 4
+    units = src.shape[0] * blocks
+    chunks = min(units, sums.shape[0])
+    for c in prange(chunks):
+        acc, tmp = sums[c], phases[c]
+        for u in range(c * units // chunks, (c + 1) * units // chunks):
+            p = u // blocks
+            r0 = 4 * (u - p * blocks)
+            n = min(4, n_rows - r0)
+            if periodic:
+                for r in range(r0, r0 + n):
+                    _phases(src[p, first + r], lanes, acc[0], tmp, out[p, out_first + r], fin)
+            else:
+                # A short last block repeats its final row.
+                last = first + r0 + n - 1
+                _gather4(src[p, first + r0], src[p, min(first + r0 + 1, last)], src[p, min(first + r0 + 2, last)],
+                         src[p, last], flat_index, flat_weight, acc)
+                for r in range(n):
+                    _store(acc[r], out[p, out_first + r0 + r], fin)
+
+
+def _finishing(out_dtype, weight_dtype, shift):
+    """The ``fin`` tuple of a pass writing ``out_dtype``."""
+    cast = np.dtype(weight_dtype).type
+    if np.dtype(out_dtype).kind not in "iu":
+        return (False, cast(0), 0, cast(0), cast(0))
+    info = np.iinfo(out_dtype)
+    return (True, cast((1 << (shift - 1)) if shift else 0.5), shift, cast(info.min), cast(info.max))
+
+
+def _lanes(index, weight, q, n_in):
+    """The narrow loop's tables: flat (K, n_out * q) gather tables, and the phase tables of the
+    interior where the taps repeat with an integer period (empty when they do not)."""
+    n_out, n_taps = index.shape
+    flat_index = (index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1).astype(np.int32)
+    flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
+    offset, phase_weight, m0, m1 = _periodic(index, weight, n_in)
+    return flat_index, flat_weight, offset, phase_weight, m0, m1, q
+
+
+def _periodic(index, weight, n_in):
+    """For ``n_out = f * n_in`` (``f >= 2``): ``offset[p, k]`` and ``weight[p, k]`` with output
+    ``m f + p`` taking input ``m + offset[p, k]`` for every ``m`` in ``[m0, m1)``, the longest such
+    run around the middle; empty tables when the taps do not repeat so."""
+    n_out, n_taps = index.shape
+    none = np.zeros((0, n_taps), np.intp), np.zeros((0, n_taps), weight.dtype), 0, 0
+    f = n_out // max(n_in, 1)
+    if f < 2 or n_out != f * n_in or n_in < 8:
+        return none
+    mid = n_in // 2
+    m = np.arange(n_in)[:, None]
+    offset = index[f * mid : f * mid + f] - mid
+    phase_weight = weight[f * mid : f * mid + f]
+    good = np.ones(n_in, bool)
+    for p in range(f):
+        good &= (index[p::f] == m + offset[p]).all(1) & (weight[p::f] == phase_weight[p]).all(1)
+    bad = np.flatnonzero(~good)
+    m0 = int(bad[bad < mid].max(initial=-1)) + 1
+    m1 = int(bad[bad > mid].min(initial=n_in))
+    if not good[mid] or m1 - m0 < n_in // 2:
+        return none
+    return np.ascontiguousarray(offset, np.intp), np.ascontiguousarray(phase_weight), m0, m1
+
+
+def _scratch(lanes, dtype):
+    """Per-chunk working rows of ``_narrow`` writing ``dtype``: four rows of sums, and one row
+    per phase."""
+    flat_index, flat_weight, offset, _, m0, m1, q = lanes
+    chunks = 2 * get_num_threads()
+    return (np.empty((chunks, 4, flat_index.shape[1]), flat_weight.dtype),
+            np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype))
+
+
+def _chunks(rows):
+    return max(1, min(rows, 16 * get_num_threads()))
 
 
 def resample_axis(src, index, weight, out, shift=0):
-    rounding = out.dtype.kind in "iu"
-    cast = weight.dtype.type
-    if rounding:
-        info = np.iinfo(out.dtype)
-        half, lo, hi = cast((1 << (shift - 1)) if shift else 0.5), cast(info.min), cast(info.max)
-    else:
-        half = lo = hi = cast(0)
+    fin = _finishing(out.dtype, weight.dtype, shift)
     n_outer, _, n_inner = src.shape
-    chunks = max(1, min(n_outer * index.shape[0], 16 * get_num_threads()))
-    if n_inner >= WIDE or n_outer < chunks:
-        _wide(src, index, weight, out, chunks, rounding, half, shift, lo, hi)
+    if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
+        _wide(src, index, weight, out, 0, _chunks(n_outer * index.shape[0]), fin)
     else:
-        # Flatten (output sample, channel) so the innermost loop runs over n_out * Q entries.
-        lanes = np.arange(n_inner, dtype=np.int32)
-        flat_index = (index.T[:, :, None] * n_inner + lanes).reshape(index.shape[1], -1).astype(np.int32)
-        flat_weight = np.repeat(weight.T, n_inner, axis=1)
-        _narrow(src.reshape(n_outer, -1), flat_index, np.ascontiguousarray(flat_weight),
-                out.reshape(n_outer, -1), rounding, half, shift, lo, hi)
+        lanes = _lanes(index, weight, n_inner, src.shape[1])
+        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, _scratch(lanes, out.dtype), fin)
+
+
+def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
+    """Two passes over ``src`` ``(P, A, B, Q)`` into ``out`` ``(P, A', B', Q)``: ``outer`` and
+    ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
+    first, and the intermediate holds ``mid_dtype``. Runs band by band of output rows."""
+    (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
+    first, second = (outer, inner) if outer_first else (inner, outer)
+    fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
+    fin2 = _finishing(out.dtype, second[1].dtype, second[2])
+    if Q >= WIDE:  # both passes stream whole rows: no band needed
+        mid = np.empty((P, A2, B, Q) if outer_first else (P, A, B2, Q), mid_dtype)
+        if outer_first:
+            resample_axis(src.reshape(P, A, B * Q), outer[0], outer[1], mid.reshape(P, A2, B * Q), outer[2])
+            resample_axis(mid.reshape(P * A2, B, Q), inner[0], inner[1], out.reshape(P * A2, B2, Q), inner[2])
+        else:
+            resample_axis(src.reshape(P * A, B, Q), inner[0], inner[1], mid.reshape(P * A, B2, Q), inner[2])
+            resample_axis(mid.reshape(P, A, B2 * Q), outer[0], outer[1], out.reshape(P, A2, B2 * Q), outer[2])
+        return
+    lanes = _lanes(inner[0], inner[1], Q, B)
+    src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
+    index, weight = outer[0], outer[1]
+    row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
+    rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
+    scratch = _scratch(lanes, out.dtype if outer_first else mid_dtype)
+    if outer_first:
+        band = max(1, rows)
+        buf = np.empty(P * min(band, A2) * B * Q, mid_dtype)
+        for j0 in range(0, A2, band):
+            j1 = min(A2, j0 + band)
+            mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
+            _wide(src, index[j0:j1], weight[j0:j1], mid, 0, _chunks(P * (j1 - j0)), fin1)
+            _narrow(mid, 0, j1 - j0, lanes, out, j0, scratch, fin2)
+        return
+    # Inner first: each band of output rows needs a range of input rows, resampled along B.
+    band = max(1, rows * A2 // max(A, 1))
+    spans = []
+    for j0 in range(0, A2, band):
+        j1 = min(A2, j0 + band)
+        used = index[j0:j1][weight[j0:j1] != 0]
+        lo, hi = (int(used.min()), int(used.max()) + 1) if used.size else (0, 1)
+        spans.append((j0, j1, lo, hi))
+    buf = np.empty(P * max(hi - lo for *_, lo, hi in spans) * B2 * Q, mid_dtype)
+    for j0, j1, lo, hi in spans:
+        mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
+        _narrow(src, lo, hi - lo, lanes, mid, 0, scratch, fin1)
+        rebased = np.clip(index[j0:j1] - lo, 0, hi - lo - 1)
+        _wide(mid, rebased, weight[j0:j1], out, j0, _chunks(P * (j1 - j0)), fin2)
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _select_rows(src, index, out):
-    n_out = index.shape[0]
-    for r in prange(src.shape[0] * n_out):
-        p = r // n_out
-        out[p, r - p * n_out] = src[p, index[r - p * n_out]]
+def _select(src, rows, lanes, out, chunks):
+    # out[r] = src[rows[r]] gathered along its lanes; a row equal to the one before is copied.
+    flat_index, offset, m0, m1, q = lanes
+    f = offset.shape[0]
+    n_rows, n_flat = out.shape
+    for c in prange(chunks):
+        first = c * n_rows // chunks
+        for r in range(first, (c + 1) * n_rows // chunks):
+            dst = out[r]
+            if r > first and rows[r] == rows[r - 1]:
+                dst[:] = out[r - 1]
+                continue
+            line = src[rows[r]]
+            if flat_index.shape[0] == 0:
+                dst[:] = line
+                continue
+            if f > 0:  # every phase reads the same input run: interleave copies of it
+                _interleave(dst[m0 * f * q :], line, (m0 + offset[0]) * q, 0, m1 - m0, f, q)
+            for t in range(m0 * f * q):
+                dst[t] = line[flat_index[t]]
+            for t in range(m1 * f * q, n_flat):
+                dst[t] = line[flat_index[t]]
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def _select_lanes(src, flat_index, out):
-    for p in prange(src.shape[0]):
-        line = src[p]
-        dst = out[p]
-        for t in range(flat_index.shape[0]):
-            dst[t] = line[flat_index[t]]
+def select_axes(src, indexes, out):
+    """Nearest resize of several axes at once: ``src`` C-contiguous, ``indexes[a]`` the source
+    index of each output position along axis ``a`` (``None``: axis kept), ``out`` C-contiguous.
+
+    Output rows (all axes before the innermost resized one) are mapped to source rows; each is
+    gathered along the innermost resized axis once and copied where the next row repeats it.
+    """
+    bits = np.dtype(f"u{src.itemsize}")  # a copy needs only the bits: one kernel per item size
+    src, out = src.view(bits), out.view(bits)
+    b = max(a for a, index in enumerate(indexes) if index is not None)
+    q = math.prod(src.shape[b + 1 :])
+    gather = q < WIDE  # else axis b is mapped with the rows, and rows are copied whole
+    rows = np.zeros((), np.intp)
+    for a in range(b if gather else b + 1):
+        index = np.arange(src.shape[a]) if indexes[a] is None else indexes[a]
+        rows = (rows[..., None] * src.shape[a] + index).astype(np.intp)
+    if gather:
+        index = indexes[b]
+        flat_index = (index[:, None] * q + np.arange(q)).ravel().astype(np.int32)
+        offset, _, m0, m1 = _periodic(index[:, None], np.ones((index.size, 1), np.int32), src.shape[b])
+        offset = offset[:, 0] if offset.size and (offset == offset[0]).all() else offset[:0, 0]
+    else:
+        flat_index, offset, m0, m1 = np.zeros(0, np.int32), np.zeros(0, np.intp), 0, 0
+    lanes = (flat_index, offset, m0, m1, q)
+    n_rows = rows.size
+    _select(src.reshape(-1, src.shape[b] * q if gather else q), rows.ravel(), lanes, out.reshape(n_rows, -1),
+            _chunks(n_rows))
 
 
 def select_axis(src, index, out):
-    # A copy needs only the bits: one kernel per item size serves every dtype (float16 too).
-    bits = np.dtype(f"u{src.itemsize}")
-    src, out = src.view(bits), out.view(bits)
-    n_outer, _, n_inner = src.shape
-    if n_inner >= WIDE or n_outer < get_num_threads():
-        _select_rows(src, index, out)
-    else:
-        flat_index = (index[:, None] * n_inner + np.arange(n_inner)).ravel()
-        _select_lanes(src.reshape(n_outer, -1), flat_index, out.reshape(n_outer, -1))
+    select_axes(src, [None, index, None], out)
