@@ -5,8 +5,8 @@ Run with the dev extras installed (``pip install -e ".[dev]"``):
     python benchmarks/bench_cpu.py [--threads 2] [--repeat 5] [--quick]
 
 Each peer gets the same array and the same number of threads. Times are the median of
-``--repeat`` runs after half a second of warm-up runs; a ratio is ours / peer, so below 1.0 means upsample is
-faster. A dash means the peer has no equivalent of that case.
+``--repeat`` runs (the peers taking turns) after half a second of warm-up runs each; a ratio is
+ours / peer, so below 1.0 means upsample is faster. A dash means the peer has no equivalent of that case.
 """
 
 from __future__ import annotations
@@ -19,36 +19,48 @@ import time
 import numpy as np
 
 
-def timed(fn, repeat, warmup=0.5):
+def timed(fns, repeat, warmup=0.5):
+    """Median time of each callable, the callables taking turns so that the machine's slow
+    spells fall on all of them alike."""
     # A fresh process runs its first large resizes slowly (seen here: 3 to 4 times slower for the
     # first ten or so, whichever library runs them): untimed runs for ``warmup`` seconds first.
-    start, calls = time.perf_counter(), 0
-    while calls < 3 or time.perf_counter() - start < warmup:
-        fn()
-        calls += 1
-    times = []
+    for fn in fns.values():
+        start, calls = time.perf_counter(), 0
+        while calls < 3 or time.perf_counter() - start < warmup:
+            fn()
+            calls += 1
+    times = {name: [] for name in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def cases(quick: bool):
     side = 512 if quick else 2048
-    vol = 64 if quick else 160
     rng = np.random.default_rng(0)
     img_u8 = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
     img_f32 = img_u8.astype(np.float32) / 255
     nchw = np.ascontiguousarray(img_f32.transpose(2, 0, 1))[None]
-    volume = rng.standard_normal((1, 1, vol, vol, vol)).astype(np.float32)
     for name, img in (("uint8", img_u8), ("float32", img_f32)):
-        for mode, scale in (("nearest", 2), ("bilinear", 2), ("bicubic", 2), ("bicubic", 1.7)):
-            yield f"{name} HWC {side}^2 {mode} x{scale}", dict(image=img, mode=mode, scale=scale)
+        for scale in (2, 1.7):
+            for mode in ("nearest", "bilinear", "bicubic"):
+                yield f"{name} HWC {side}^2 {mode} x{scale}", dict(image=img, mode=mode, scale=scale)
         yield f"{name} HWC {side}^2 antialias /4", dict(image=img, mode="bilinear", scale=0.25, antialias=True)
+        yield f"{name} HWC {side}^2 area /4", dict(image=img, mode="area", scale=0.25)
     yield f"float32 NCHW {side}^2 bilinear x2", dict(nchw=nchw, mode="bilinear", scale=2)
-    for mode, scale in (("trilinear", 2), ("nearest", 2), ("area", 0.5)):
-        yield f"float32 {vol}^3 {mode} x{scale}", dict(volume=volume, mode=mode, scale=scale)
+    for vol in (64,) if quick else (160, 256):
+        volume = rng.standard_normal((1, 1, vol, vol, vol)).astype(np.float32)
+        stacks = [("float32", volume)]
+        if vol == 160 or quick:
+            stacks.append(("uint16", rng.integers(0, 65536, volume.shape).astype(np.uint16)))
+        for name, v in stacks:
+            for mode, scale in (("trilinear", 2), ("nearest", 2), ("area", 0.5), ("trilinear", (1, 2, 2)),
+                                ("trilinear", (2, 1.5, 1))):
+                label = "x" + "*".join(map(str, scale)) if isinstance(scale, tuple) else f"x{scale}"
+                yield f"{name} {vol}^3 {mode} {label}", dict(volume=v, mode=mode, scale=scale)
 
 
 def runners(case, threads):
@@ -80,7 +92,11 @@ def _torch(arr, mode, scale, aa):
     if t.dtype == torch.uint8 and mode not in ("nearest", "bilinear", "bicubic"):
         return {}
     kw = {} if mode in ("nearest", "area") else {"align_corners": False}
-    return {"torch": lambda: torch.nn.functional.interpolate(t, scale_factor=scale, mode=mode, antialias=aa, **kw)}
+    resize = torch.nn.functional.interpolate
+    if t.dtype == torch.uint16:  # torch has no uint16 kernels: what a torch user writes instead
+        return {"torch": lambda: resize(t.float(), scale_factor=scale, mode=mode, **kw)
+                .round_().clamp_(0, 65535).to(torch.uint16)}
+    return {"torch": lambda: resize(t, scale_factor=scale, mode=mode, antialias=aa, **kw)}
 
 
 def _opencv(img, mode, scale, aa):
@@ -89,7 +105,7 @@ def _opencv(img, mode, scale, aa):
     except ImportError:
         return {}
     flag = cv2.INTER_AREA if aa else {
-        "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC
+        "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA,
     }[mode]
     size = (int(img.shape[1] * scale), int(img.shape[0] * scale))
     return {"opencv": lambda: cv2.resize(img, size, interpolation=flag)}
@@ -100,7 +116,7 @@ def _pillow(img, mode, scale):
 
     if img.dtype != np.uint8:
         return {}
-    resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}[mode]
+    resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "area": Image.BOX}[mode]
     pil = Image.fromarray(img)
     size = (int(img.shape[1] * scale), int(img.shape[0] * scale))
     return {"pillow": lambda: pil.resize(size, resample)}
@@ -111,6 +127,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     args = parser.parse_args()
     _set_threads(args.threads)
 
@@ -127,13 +144,15 @@ def main():
         for fn in runners(first, args.threads).values():
             fn()
     for name, case in cases(args.quick):
+        if args.only and args.only not in name:
+            continue
         fns = runners(case, args.threads)
-        ours = timed(fns["upsample"], args.repeat)
+        times = timed(fns, args.repeat)
+        ours = times["upsample"]
         row = f"{name:<34}{ours * 1e3:>10.1f}"
         for p in peers:
-            if p in fns:
-                t = timed(fns[p], args.repeat)
-                row += f"{t * 1e3:>9.1f}{ours / t:>7.2f}"
+            if p in times:
+                row += f"{times[p] * 1e3:>9.1f}{ours / times[p]:>7.2f}"
             else:
                 row += f"{'-':>9}{'-':>7}"
         print(row, flush=True)
