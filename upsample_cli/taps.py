@@ -69,6 +69,7 @@ pixel can depend on it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import NamedTuple, Optional, Union
@@ -151,7 +152,23 @@ def coordinate_scale(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[f
 
 
 def taps(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float] = None) -> Taps:
-    """The taps table of one axis; ``scale_factor`` is the user's output/input factor, if given."""
+    """The taps table of one axis; ``scale_factor`` is the user's output/input factor, if given.
+
+    Tables are kept for the last few distinct calls (read-only arrays), since a pipeline or a
+    batch resizes many images of the same size.
+    """
+    return _taps(int(n_in), int(n_out), rule, None if scale_factor is None else float(scale_factor))
+
+
+@functools.lru_cache(maxsize=64)
+def _taps(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -> Taps:
+    t = _compute(n_in, n_out, rule, scale_factor)
+    t.index.setflags(write=False)
+    t.weight.setflags(write=False)
+    return t
+
+
+def _compute(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -> Taps:
     if rule.sampler == "adaptive":
         return _adaptive(n_in, n_out, rule.precision)
     if rule.sampler in _SIZE_SAMPLERS:

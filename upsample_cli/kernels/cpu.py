@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 from numba import get_num_threads, njit, prange, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
 
@@ -36,9 +36,26 @@ def _finish(acc, half, shift, lo, hi):
 
 @overload(_finish, inline="always")
 def _finish_impl(acc, half, shift, lo, hi):
+    if all(a == types.int32 for a in (acc, half, shift, lo, hi)):
+        return lambda acc, half, shift, lo, hi: _finish_int32(acc, half, shift, lo, hi)
     if isinstance(acc, types.Integer):
         return lambda acc, half, shift, lo, hi: min(max((acc + half) >> shift, lo), hi)
     return lambda acc, half, shift, lo, hi: min(max(np.floor(acc + half), lo), hi)
+
+
+@intrinsic
+def _finish_int32(typingctx, acc, half, shift, lo, hi):
+    """``min(max((acc + half) >> shift, lo), hi)`` in int32 lanes (Numba's own integer arithmetic
+    widens to int64, which halves the lanes of the vectorised store)."""
+    i32 = types.int32
+
+    def codegen(context, builder, signature, args):
+        acc, half, shift, lo, hi = args
+        v = builder.ashr(builder.add(acc, half), shift)
+        v = builder.select(builder.icmp_signed("<", v, lo), lo, v)
+        return builder.select(builder.icmp_signed(">", v, hi), hi, v)
+
+    return i32(i32, i32, i32, i32, i32), codegen
 
 
 def _mul(weight, sample):
@@ -117,51 +134,62 @@ def _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin):
 
 
 @njit(inline="always")
-def _interleave_n(dst, src, start, stride, n, f, q):
+def _interleave_n(dst, src, start, stride, n, f, q, inverse):
     for m in range(n):
         for p in range(f):
             for c in range(q):
-                dst[(m * f + p) * q + c] = src[start + p * stride + m * q + c]
+                if inverse:
+                    dst[start + p * stride + m * q + c] = src[(m * f + p) * q + c]
+                else:
+                    dst[(m * f + p) * q + c] = src[start + p * stride + m * q + c]
 
 
 @njit(inline="always")
-def _interleave(dst, src, start, stride, n, f, q):
+def _interleave(dst, src, start, stride, n, f, q, inverse=False):
     """``dst`` lane ``(m f + p) q + c`` = ``src[start + p stride + m q + c]``: ``f`` phase rows of
-    ``n`` groups of ``q`` lanes, interleaved. Literal factors for the common shapes let the
-    compiler unroll the group copy."""
+    ``n`` groups of ``q`` lanes, interleaved (``inverse``: the other way round). Literal factors
+    for the common shapes let the compiler unroll the group copy."""
     if f == 2 and q == 1:
-        _interleave_n(dst, src, start, stride, n, 2, 1)
+        _interleave_n(dst, src, start, stride, n, 2, 1, inverse)
     elif f == 2 and q == 3:
-        _interleave_n(dst, src, start, stride, n, 2, 3)
+        _interleave_n(dst, src, start, stride, n, 2, 3, inverse)
     elif f == 2 and q == 4:
-        _interleave_n(dst, src, start, stride, n, 2, 4)
+        _interleave_n(dst, src, start, stride, n, 2, 4, inverse)
     elif f == 4 and q == 1:
-        _interleave_n(dst, src, start, stride, n, 4, 1)
+        _interleave_n(dst, src, start, stride, n, 4, 1, inverse)
     elif f == 4 and q == 3:
-        _interleave_n(dst, src, start, stride, n, 4, 3)
+        _interleave_n(dst, src, start, stride, n, 4, 3, inverse)
     else:
-        _interleave_n(dst, src, start, stride, n, f, q)
+        _interleave_n(dst, src, start, stride, n, f, q, inverse)
 
 
 @njit(inline="always")
-def _phases(line, lanes, acc, tmp, dst, fin):
-    # Interior lanes: phase p of output sample m f + p reads input m + offset[p, k].
-    flat_index, flat_weight, offset, weight, m0, m1, q = lanes
+def _phases(line, lanes, acc, tmp, planes, dst, fin):
+    # Interior groups m0 <= m < m1: output lane ((m f + p) q + c) sums weight[p, k] times input
+    # lane ((step m + offset[p, k]) q + c). With step 1 (upscales) the inputs of one (p, k) are
+    # contiguous; a larger step (downscales) first splits the row into its step phases.
+    flat_index, flat_weight, offset, weight, m0, m1, step, q = lanes
     f, n_taps = offset.shape
     n = (m1 - m0) * q
     a = acc[:n]
+    src, stride = line, 0
+    if step > 1:
+        stride = planes.shape[1]
+        src = planes.reshape(-1)
+        _interleave(src, line, 0, stride, stride // q, step, q, True)
     for p in range(f):
-        s = line[(m0 + offset[p, 0]) * q :]
-        w = weight[p, 0]
-        for u in range(n):
-            a[u] = _mul(w, s[u])
-        for k in range(1, n_taps):
-            s = line[(m0 + offset[p, k]) * q :]
+        for k in range(n_taps):
+            s = src[(offset[p, k] % step) * stride + (m0 + offset[p, k] // step) * q :]
             w = weight[p, k]
-            for u in range(n):
-                a[u] += _mul(w, s[u])
-        _store(a, tmp[p, :n], fin)
-    _interleave(dst[m0 * f * q :], tmp.reshape(-1), 0, tmp.shape[1], m1 - m0, f, q)
+            if k == 0:
+                for u in range(n):
+                    a[u] = _mul(w, s[u])
+            else:
+                for u in range(n):
+                    a[u] += _mul(w, s[u])
+        _store(a, dst[m0 * q : m1 * q] if f == 1 else tmp[p, :n], fin)
+    if f > 1:
+        _interleave(dst[m0 * f * q :], tmp.reshape(-1), 0, tmp.shape[1], m1 - m0, f, q)
     _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
     _gather_lanes(line, flat_index, flat_weight, m1 * f * q, flat_index.shape[1], dst, fin)
 
@@ -169,22 +197,22 @@ def _phases(line, lanes, acc, tmp, dst, fin):
 @njit(parallel=True, cache=True, nogil=True)
 def _narrow(src, first, n_rows, lanes, out, out_first, scratch, fin):
     # out[p, out_first + r] = src[p, first + r] resampled along its lanes, r < n_rows;
-    # scratch: one (accumulators, phase rows) pair per chunk of rows.
-    flat_index, flat_weight, offset, weight, m0, m1, q = lanes
-    sums, phases = scratch
-    periodic = offset.shape[0] > 0
+    # scratch: per chunk of rows, four rows of sums, the phase rows and the input's phases.
+    flat_index, flat_weight = lanes[0], lanes[1]
+    periodic = lanes[2].shape[0] > 0
+    sums, phases, planes = scratch
     blocks = (n_rows + 3) // 4
     units = src.shape[0] * blocks
     chunks = min(units, sums.shape[0])
     for c in prange(chunks):
-        acc, tmp = sums[c], phases[c]
+        acc = sums[c]
         for u in range(c * units // chunks, (c + 1) * units // chunks):
             p = u // blocks
             r0 = 4 * (u - p * blocks)
             n = min(4, n_rows - r0)
             if periodic:
                 for r in range(r0, r0 + n):
-                    _phases(src[p, first + r], lanes, acc[0], tmp, out[p, out_first + r], fin)
+                    _phases(src[p, first + r], lanes, acc[0], phases[c], planes[c], out[p, out_first + r], fin)
             else:
                 # A short last block repeats its final row.
                 last = first + r0 + n - 1
@@ -198,52 +226,54 @@ def _finishing(out_dtype, weight_dtype, shift):
     """The ``fin`` tuple of a pass writing ``out_dtype``."""
     cast = np.dtype(weight_dtype).type
     if np.dtype(out_dtype).kind not in "iu":
-        return (False, cast(0), 0, cast(0), cast(0))
+        return (False, cast(0), np.int32(0), cast(0), cast(0))
     info = np.iinfo(out_dtype)
-    return (True, cast((1 << (shift - 1)) if shift else 0.5), shift, cast(info.min), cast(info.max))
+    return (True, cast((1 << (shift - 1)) if shift else 0.5), np.int32(shift), cast(info.min), cast(info.max))
 
 
 def _lanes(index, weight, q, n_in):
     """The narrow loop's tables: flat (K, n_out * q) gather tables, and the phase tables of the
-    interior where the taps repeat with an integer period (empty when they do not)."""
+    interior where the taps repeat (empty when they do not)."""
     n_out, n_taps = index.shape
     flat_index = (index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1).astype(np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
-    offset, phase_weight, m0, m1 = _periodic(index, weight, n_in)
-    return flat_index, flat_weight, offset, phase_weight, m0, m1, q
+    return (flat_index, flat_weight) + _periodic(index, weight, n_in) + (q,)
 
 
 def _periodic(index, weight, n_in):
-    """For ``n_out = f * n_in`` (``f >= 2``): ``offset[p, k]`` and ``weight[p, k]`` with output
-    ``m f + p`` taking input ``m + offset[p, k]`` for every ``m`` in ``[m0, m1)``, the longest such
-    run around the middle; empty tables when the taps do not repeat so."""
+    """Where ``n_out = f n_in`` or ``n_in = step n_out`` exactly: ``offset[p, k]``, ``weight[p, k]``,
+    ``m0``, ``m1``, ``step`` with output ``m f + p`` taking input ``step m + offset[p, k]`` for every
+    ``m`` in ``[m0, m1)``, the longest such run around the middle. Empty tables when the taps do
+    not repeat so."""
     n_out, n_taps = index.shape
-    none = np.zeros((0, n_taps), np.intp), np.zeros((0, n_taps), weight.dtype), 0, 0
-    f = n_out // max(n_in, 1)
-    if f < 2 or n_out != f * n_in or n_in < 8:
+    none = np.zeros((0, n_taps), np.intp), np.zeros((0, n_taps), weight.dtype), 0, 0, 1
+    f, step = max(n_out // max(n_in, 1), 1), max(n_in // max(n_out, 1), 1)
+    groups = n_out // f
+    if f * step < 2 or n_out * step != f * n_in or groups < 8:
         return none
-    mid = n_in // 2
-    m = np.arange(n_in)[:, None]
-    offset = index[f * mid : f * mid + f] - mid
+    mid = groups // 2
+    m = np.arange(groups)[:, None]
+    offset = index[f * mid : f * mid + f] - step * mid
     phase_weight = weight[f * mid : f * mid + f]
-    good = np.ones(n_in, bool)
+    good = np.ones(groups, bool)
     for p in range(f):
-        good &= (index[p::f] == m + offset[p]).all(1) & (weight[p::f] == phase_weight[p]).all(1)
+        good &= (index[p::f] == step * m + offset[p]).all(1) & (weight[p::f] == phase_weight[p]).all(1)
     bad = np.flatnonzero(~good)
     m0 = int(bad[bad < mid].max(initial=-1)) + 1
-    m1 = int(bad[bad > mid].min(initial=n_in))
-    if not good[mid] or m1 - m0 < n_in // 2:
+    m1 = int(bad[bad > mid].min(initial=groups))
+    if not good[mid] or m1 - m0 < groups // 2:
         return none
-    return np.ascontiguousarray(offset, np.intp), np.ascontiguousarray(phase_weight), m0, m1
+    return np.ascontiguousarray(offset, np.intp), np.ascontiguousarray(phase_weight), m0, m1, step
 
 
-def _scratch(lanes, dtype):
-    """Per-chunk working rows of ``_narrow`` writing ``dtype``: four rows of sums, and one row
-    per phase."""
-    flat_index, flat_weight, offset, _, m0, m1, q = lanes
+def _scratch(lanes, n_in, src_dtype, dtype):
+    """Per-chunk working rows of ``_narrow`` reading ``src_dtype`` and writing ``dtype``: four
+    rows of sums, one row per output phase, and the input row split by its step."""
+    flat_index, flat_weight, offset, _, m0, m1, step, q = lanes
     chunks = 2 * get_num_threads()
     return (np.empty((chunks, 4, flat_index.shape[1]), flat_weight.dtype),
-            np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype))
+            np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype),
+            np.empty((chunks, step, n_in // step * q if step > 1 else 0), src_dtype))
 
 
 def _chunks(rows):
@@ -257,7 +287,7 @@ def resample_axis(src, index, weight, out, shift=0):
         _wide(src, index, weight, out, 0, _chunks(n_outer * index.shape[0]), fin)
     else:
         lanes = _lanes(index, weight, n_inner, src.shape[1])
-        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, _scratch(lanes, out.dtype), fin)
+        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, _scratch(lanes, src.shape[1], src.dtype, out.dtype), fin)
 
 
 def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
@@ -282,7 +312,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     index, weight = outer[0], outer[1]
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
-    scratch = _scratch(lanes, out.dtype if outer_first else mid_dtype)
+    scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
     if outer_first:
         band = max(1, rows)
         buf = np.empty(P * min(band, A2) * B * Q, mid_dtype)
@@ -352,8 +382,8 @@ def select_axes(src, indexes, out):
     if gather:
         index = indexes[b]
         flat_index = (index[:, None] * q + np.arange(q)).ravel().astype(np.int32)
-        offset, _, m0, m1 = _periodic(index[:, None], np.ones((index.size, 1), np.int32), src.shape[b])
-        offset = offset[:, 0] if offset.size and (offset == offset[0]).all() else offset[:0, 0]
+        offset, _, m0, m1, step = _periodic(index[:, None], np.ones((index.size, 1), np.int32), src.shape[b])
+        offset = offset[:, 0] if step == 1 and offset.size and (offset == offset[0]).all() else offset[:0, 0]
     else:
         flat_index, offset, m0, m1 = np.zeros(0, np.int32), np.zeros(0, np.intp), 0, 0
     lanes = (flat_index, offset, m0, m1, q)
