@@ -68,7 +68,7 @@ def _mul_impl(weight, sample):
     return lambda weight, sample: weight * cast(sample)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _store(acc, dst, fin):
     """Write a row of sums; ``fin`` = (rounding, half, shift, lo, hi) for integer outputs."""
     rounding, half, shift, lo, hi = fin
@@ -103,7 +103,7 @@ def _wide(src, index, weight, out, first, chunks, fin):
             _store(acc, out[p, first + j], fin)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _gather4(l0, l1, l2, l3, flat_index, flat_weight, acc):
     a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
     a0[:] = 0
@@ -120,7 +120,7 @@ def _gather4(l0, l1, l2, l3, flat_index, flat_weight, acc):
             a3[t] += _mul(w, l3[i])
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin):
     rounding, half, shift, lo, hi = fin
     for t in range(start, stop):
@@ -133,7 +133,7 @@ def _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin):
             dst[t] = a
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _interleave_n(dst, src, start, stride, n, f, q, inverse):
     for m in range(n):
         for p in range(f):
@@ -144,21 +144,26 @@ def _interleave_n(dst, src, start, stride, n, f, q, inverse):
                     dst[(m * f + p) * q + c] = src[start + p * stride + m * q + c]
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _interleave(dst, src, start, stride, n, f, q, inverse=False):
     """``dst`` lane ``(m f + p) q + c`` = ``src[start + p stride + m q + c]``: ``f`` phase rows of
     ``n`` groups of ``q`` lanes, interleaved (``inverse``: the other way round). Literal factors
-    for doubling 1 or 3 channels let the compiler unroll the group copy (each one costs
-    compile time)."""
-    if not inverse and f == 2 and q == 1:
-        _interleave_n(dst, src, start, stride, n, 2, 1, False)
-    elif not inverse and f == 2 and q == 3:
-        _interleave_n(dst, src, start, stride, n, 2, 3, False)
+    for the common shapes let the compiler unroll the group copy."""
+    if f == 2 and q == 1:
+        _interleave_n(dst, src, start, stride, n, 2, 1, inverse)
+    elif f == 2 and q == 3:
+        _interleave_n(dst, src, start, stride, n, 2, 3, inverse)
+    elif f == 2 and q == 4:
+        _interleave_n(dst, src, start, stride, n, 2, 4, inverse)
+    elif f == 4 and q == 1:
+        _interleave_n(dst, src, start, stride, n, 4, 1, inverse)
+    elif f == 4 and q == 3:
+        _interleave_n(dst, src, start, stride, n, 4, 3, inverse)
     else:
         _interleave_n(dst, src, start, stride, n, f, q, inverse)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _phases(line, lanes, acc, tmp, planes, dst, fin):
     # Interior groups m0 <= m < m1: output lane ((m f + p) q + c) sums weight[p, k] times input
     # lane ((step m + offset[p, k]) q + c). With step 1 (upscales) the inputs of one (p, k) are
@@ -173,17 +178,20 @@ def _phases(line, lanes, acc, tmp, planes, dst, fin):
         src = planes.reshape(-1)
         _interleave(src, line, 0, stride, stride // q, step, q, True)
     for p in range(f):
-        a[:] = 0
         for k in range(n_taps):
             s = src[(offset[p, k] % step) * stride + (m0 + offset[p, k] // step) * q :]
             w = weight[p, k]
-            for u in range(n):
-                a[u] += _mul(w, s[u])
+            if k == 0:
+                for u in range(n):
+                    a[u] = _mul(w, s[u])
+            else:
+                for u in range(n):
+                    a[u] += _mul(w, s[u])
         _store(a, dst[m0 * q : m1 * q] if f == 1 else tmp[p, :n], fin)
     if f > 1:
         _interleave(dst[m0 * f * q :], tmp.reshape(-1), 0, tmp.shape[1], m1 - m0, f, q)
-    for start, stop in ((0, m0 * f * q), (m1 * f * q, flat_index.shape[1])):
-        _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin)
+    _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
+    _gather_lanes(line, flat_index, flat_weight, m1 * f * q, flat_index.shape[1], dst, fin)
 
 
 @njit(parallel=True, cache=True, nogil=True)
