@@ -224,14 +224,15 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     work = kernel.prepare(x, order)
     if not plan:
         return kernel.result(kernel.copy(work), inverse, on_device)
-    if all(t.is_selection for _, t in plan) and hasattr(kernel, "select_axes"):
-        indexes = [None] * x.ndim  # nearest modes: copy samples, in any dtype
-        for axis, t in plan:
-            indexes[order.index(axis)] = np.ascontiguousarray(t.index[:, 0])
-        out = kernel.empty(tuple(work.shape[m] if i is None else i.size for m, i in enumerate(indexes)), x.dtype)
-        kernel.select_axes(work, indexes, out)
-        return kernel.result(out, inverse, on_device)
-    if all(t.is_selection for _, t in plan):
+    if all(t.is_selection for _, t in plan):  # nearest modes: copy samples, in any dtype
+        if hasattr(kernel, "select_axes"):
+            indexes = [None] * x.ndim
+            for axis, t in plan:
+                indexes[order.index(axis)] = np.ascontiguousarray(t.index[:, 0])
+            shape = tuple(work.shape[m] if i is None else i.size for m, i in enumerate(indexes))
+            out = kernel.empty(shape, x.dtype)
+            kernel.select_axes(work, indexes, out)
+            return kernel.result(out, inverse, on_device)
         for axis, t in plan:
             m = order.index(axis)
             shape, outer, inner = _around(work.shape, m)
@@ -256,9 +257,9 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
         m = order.index(axis)
         shape, outer, inner = _around(work.shape, m)
         pair = plan[n + 1] if n + 1 < len(plan) and hasattr(kernel, "resample_pair") else None
-        if pair is not None and abs(order.index(pair[0]) - m) == 1:
-            # Two passes over neighbouring axes: the backend runs them together.
-            a = min(m, order.index(pair[0]))
+        a = min(m, order.index(pair[0])) if pair is not None else m
+        if pair is not None and abs(order.index(pair[0]) - m) == 1 and math.prod(work.shape[a + 2 :]) < WIDE:
+            # Two passes over neighbouring axes, the inner one gathering: the backend runs them together.
             shape, outer, inner = _around(work.shape, a + 1)
             outer //= shape[a]
             taps_a, taps_b = (t, pair[1]) if a == m else (pair[1], t)

@@ -12,7 +12,7 @@ clamped. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p
 src[p, index[j], q]`` in any dtype. Backends know nothing about modes.
 
 A backend may also offer ``resample_pair(src, outer, inner, out, mid_dtype, outer_first)``,
-two passes over neighbouring axes of ``src`` ``(P, A, B, Q)`` run together (``outer`` and
+two passes over neighbouring axes of ``src`` ``(P, A, B, Q)`` (``Q < WIDE``) run together (``outer`` and
 ``inner`` are ``(index, weight, shift)``; the intermediate holds ``mid_dtype``), and
 ``select_axes(src, indexes, out)``, a nearest resize of every axis whose ``indexes`` entry is
 not ``None`` in one pass. ``api.resize_axes`` uses them where they exist.

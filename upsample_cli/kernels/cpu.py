@@ -287,26 +287,19 @@ def resample_axis(src, index, weight, out, shift=0):
         _wide(src, index, weight, out, 0, _chunks(n_outer * index.shape[0]), fin)
     else:
         lanes = _lanes(index, weight, n_inner, src.shape[1])
-        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, _scratch(lanes, src.shape[1], src.dtype, out.dtype), fin)
+        scratch = _scratch(lanes, src.shape[1], src.dtype, out.dtype)
+        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
 
 
 def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     """Two passes over ``src`` ``(P, A, B, Q)`` into ``out`` ``(P, A', B', Q)``: ``outer`` and
     ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
-    first, and the intermediate holds ``mid_dtype``. Runs band by band of output rows."""
+    first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
+    Runs band by band of output rows."""
     (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
     fin2 = _finishing(out.dtype, second[1].dtype, second[2])
-    if Q >= WIDE:  # both passes stream whole rows: no band needed
-        mid = np.empty((P, A2, B, Q) if outer_first else (P, A, B2, Q), mid_dtype)
-        if outer_first:
-            resample_axis(src.reshape(P, A, B * Q), outer[0], outer[1], mid.reshape(P, A2, B * Q), outer[2])
-            resample_axis(mid.reshape(P * A2, B, Q), inner[0], inner[1], out.reshape(P * A2, B2, Q), inner[2])
-        else:
-            resample_axis(src.reshape(P * A, B, Q), inner[0], inner[1], mid.reshape(P * A, B2, Q), inner[2])
-            resample_axis(mid.reshape(P, A, B2 * Q), outer[0], outer[1], out.reshape(P, A2, B2 * Q), outer[2])
-        return
     lanes = _lanes(inner[0], inner[1], Q, B)
     src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
     index, weight = outer[0], outer[1]
@@ -314,10 +307,9 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
     if outer_first:
-        band = max(1, rows)
-        buf = np.empty(P * min(band, A2) * B * Q, mid_dtype)
-        for j0 in range(0, A2, band):
-            j1 = min(A2, j0 + band)
+        buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
+        for j0 in range(0, A2, rows):
+            j1 = min(A2, j0 + rows)
             mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
             _wide(src, index[j0:j1], weight[j0:j1], mid, 0, _chunks(P * (j1 - j0)), fin1)
             _narrow(mid, 0, j1 - j0, lanes, out, j0, scratch, fin2)
