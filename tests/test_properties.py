@@ -241,20 +241,25 @@ def test_numba_backend_equals_reference(case):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear", "lanczos", "area"])
+@pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "antialias"])
 def test_cpu_fast_paths_equal_reference(mode, dtype):
-    # Exact upscales take the phase loop (its edges the gather loop); a one-byte band size
-    # splits each fused pair of passes into one band per output row.
+    # Exact factors take the phase loop (its edges the gather loop), compiled apart for common
+    # factors and channel counts; a one-byte band size splits each fused pair of passes into one
+    # band per output row.
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(len(mode))
     dim = {"linear": 1, "trilinear": 3}.get(mode, 2)
-    for factor, channels, last in itertools.product((2, 3, 4, 1.5), (1, 3, 4), (False, True)):
-        spatial = tuple(int(n) for n in rng.integers(8, 13 if dim == 3 else 40, dim))
+    factors = (2, 3, 4, 1.5, 0.5, 1 / 3, 0.25) if mode != "antialias" else (0.5, 0.25, 1 / 3, 0.4)
+    for factor, channels, last in itertools.product(factors, (1, 3, 4), (False, True)):
+        low, high = (8, 13 if dim == 3 else 40) if factor > 1 else (32, 41 if dim == 3 else 90)
+        spatial = tuple(int(n) for n in rng.integers(low, high, dim))
         x = random_array(rng, (1, channels) + spatial, dtype)
         x = channels_last(x) if last else x
-        kwargs = dict(scale_factor=factor, mode=mode)
-        if mode != "area":
+        kwargs = dict(scale_factor=factor, mode="bicubic" if mode == "antialias" else mode)
+        if mode == "antialias":
+            kwargs["antialias"] = True
+        elif mode != "area":
             kwargs["align_corners"] = bool(rng.integers(2)) if mode != "lanczos" else False
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(cpu, "BAND_BYTES", 1)

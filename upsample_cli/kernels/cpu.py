@@ -18,6 +18,7 @@ Fixed-point taps (int32 weights) are summed in integers, so 8-bit results match 
 libraries' integer arithmetic exactly.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -134,73 +135,28 @@ def _gather_lanes(line, flat_index, flat_weight, start, stop, dst, fin):
 
 
 @njit(inline="always")
-def _interleave_n(dst, src, start, stride, n, f, q, inverse):
+def _interleave(dst, src, stride, n, f, q):
+    """``dst`` lane ``(m f + p) q + c`` = ``src[p stride + m q + c]``: ``f`` phase rows of ``n``
+    groups of ``q`` lanes, interleaved."""
     for m in range(n):
         for p in range(f):
             for c in range(q):
-                if inverse:
-                    dst[start + p * stride + m * q + c] = src[(m * f + p) * q + c]
-                else:
-                    dst[(m * f + p) * q + c] = src[start + p * stride + m * q + c]
+                dst[(m * f + p) * q + c] = src[p * stride + m * q + c]
 
 
 @njit(inline="always")
-def _interleave(dst, src, start, stride, n, f, q, inverse=False):
-    """``dst`` lane ``(m f + p) q + c`` = ``src[start + p stride + m q + c]``: ``f`` phase rows of
-    ``n`` groups of ``q`` lanes, interleaved (``inverse``: the other way round). Literal factors
-    for the common shapes let the compiler unroll the group copy."""
-    if f == 2 and q == 1:
-        _interleave_n(dst, src, start, stride, n, 2, 1, inverse)
-    elif f == 2 and q == 3:
-        _interleave_n(dst, src, start, stride, n, 2, 3, inverse)
-    elif f == 2 and q == 4:
-        _interleave_n(dst, src, start, stride, n, 2, 4, inverse)
-    elif f == 4 and q == 1:
-        _interleave_n(dst, src, start, stride, n, 4, 1, inverse)
-    elif f == 4 and q == 3:
-        _interleave_n(dst, src, start, stride, n, 4, 3, inverse)
-    else:
-        _interleave_n(dst, src, start, stride, n, f, q, inverse)
-
-
-@njit(inline="always")
-def _phases(line, lanes, acc, tmp, planes, dst, fin):
-    # Interior groups m0 <= m < m1: output lane ((m f + p) q + c) sums weight[p, k] times input
-    # lane ((step m + offset[p, k]) q + c). With step 1 (upscales) the inputs of one (p, k) are
-    # contiguous; a larger step (downscales) first splits the row into its step phases.
-    flat_index, flat_weight, offset, weight, m0, m1, step, q = lanes
-    f, n_taps = offset.shape
-    n = (m1 - m0) * q
-    a = acc[:n]
-    src, stride = line, 0
-    if step > 1:
-        stride = planes.shape[1]
-        src = planes.reshape(-1)
-        _interleave(src, line, 0, stride, stride // q, step, q, True)
-    for p in range(f):
-        for k in range(n_taps):
-            s = src[(offset[p, k] % step) * stride + (m0 + offset[p, k] // step) * q :]
-            w = weight[p, k]
-            if k == 0:
-                for u in range(n):
-                    a[u] = _mul(w, s[u])
-            else:
-                for u in range(n):
-                    a[u] += _mul(w, s[u])
-        _store(a, dst[m0 * q : m1 * q] if f == 1 else tmp[p, :n], fin)
-    if f > 1:
-        _interleave(dst[m0 * f * q :], tmp.reshape(-1), 0, tmp.shape[1], m1 - m0, f, q)
-    _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
-    _gather_lanes(line, flat_index, flat_weight, m1 * f * q, flat_index.shape[1], dst, fin)
+def _split(dst, src, stride, n, f, q):
+    """The inverse of ``_interleave``: ``dst[p stride + m q + c]`` = ``src`` lane ``(m f + p) q + c``."""
+    for m in range(n):
+        for p in range(f):
+            for c in range(q):
+                dst[p * stride + m * q + c] = src[(m * f + p) * q + c]
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _narrow(src, first, n_rows, lanes, out, out_first, scratch, fin):
-    # out[p, out_first + r] = src[p, first + r] resampled along its lanes, r < n_rows;
-    # scratch: per chunk of rows, four rows of sums, the phase rows and the input's phases.
-    flat_index, flat_weight = lanes[0], lanes[1]
-    periodic = lanes[2].shape[0] > 0
-    sums, phases, planes = scratch
+def _narrow(src, first, n_rows, flat_index, flat_weight, out, out_first, sums, fin):
+    # out[p, out_first + r] = src[p, first + r] resampled along its lanes (r < n_rows) by
+    # gathering, four rows at a time; sums: four rows of sums per chunk of rows.
     blocks = (n_rows + 3) // 4
     units = src.shape[0] * blocks
     chunks = min(units, sums.shape[0])
@@ -210,16 +166,94 @@ def _narrow(src, first, n_rows, lanes, out, out_first, scratch, fin):
             p = u // blocks
             r0 = 4 * (u - p * blocks)
             n = min(4, n_rows - r0)
-            if periodic:
-                for r in range(r0, r0 + n):
-                    _phases(src[p, first + r], lanes, acc[0], phases[c], planes[c], out[p, out_first + r], fin)
-            else:
-                # A short last block repeats its final row.
-                last = first + r0 + n - 1
-                _gather4(src[p, first + r0], src[p, min(first + r0 + 1, last)], src[p, min(first + r0 + 2, last)],
-                         src[p, last], flat_index, flat_weight, acc)
-                for r in range(n):
-                    _store(acc[r], out[p, out_first + r0 + r], fin)
+            # A short last block repeats its final row.
+            last = first + r0 + n - 1
+            _gather4(src[p, first + r0], src[p, min(first + r0 + 1, last)], src[p, min(first + r0 + 2, last)],
+                     src[p, last], flat_index, flat_weight, acc)
+            for r in range(n):
+                _store(acc[r], out[p, out_first + r0 + r], fin)
+
+
+@functools.cache
+def _narrow_periodic(f, step, q):
+    """The narrow pass for periodic lanes, compiled for phase count ``f``, ``step`` and ``q``
+    lanes per group where these are common (constants let the compiler unroll the interleaving
+    loops); 0 stands for a value read from the lanes at run time."""
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(src, first, n_rows, lanes, out, out_first, scratch, fin):
+        # As ``_narrow`` for periodic lanes: interior groups m0 <= m < m1 of output lane
+        # ((m f + p) q + c) sum weight[p, k] times input lane ((step m + offset[p, k]) q + c).
+        # With step 1 (upscales) the inputs of one (p, k) are contiguous; a larger step
+        # (downscales) first splits the row by its step phases. scratch: per chunk, a row of
+        # sums, the phase rows and the input's phases. The edges gather.
+        flat_index, flat_weight, offset, weight, m0, m1, n_step, n_q = lanes
+        sums, phases, planes = scratch
+        units = src.shape[0] * n_rows
+        chunks = min(units, sums.shape[0])
+        for c in prange(chunks):
+            # (constants are read inside the parallel loop: values set before it reach the loop
+            # body as variables)
+            ff, ss, qq = f if f else offset.shape[0], step if step else n_step, q if q else n_q
+            n_taps, n = offset.shape[1], (m1 - m0) * qq
+            a, tmp = sums[c, 0, :n], phases[c]
+            for u in range(c * units // chunks, (c + 1) * units // chunks):
+                i = u // n_rows
+                line, dst = src[i, first + u - i * n_rows], out[i, out_first + u - i * n_rows]
+                ph, stride = line, 0
+                if ss > 1:
+                    stride = planes.shape[2]
+                    ph = planes[c].reshape(-1)
+                    _split(ph, line, stride, stride // qq, ss, qq)
+                for p in range(ff):
+                    for k in range(n_taps):
+                        s = ph[(offset[p, k] % ss) * stride + (m0 + offset[p, k] // ss) * qq :]
+                        w = weight[p, k]
+                        if k == 0:
+                            for v in range(n):
+                                a[v] = _mul(w, s[v])
+                        else:
+                            for v in range(n):
+                                a[v] += _mul(w, s[v])
+                    _store(a, dst[m0 * qq : m1 * qq] if ff == 1 else tmp[p, :n], fin)
+                if ff > 1:
+                    _interleave(dst[m0 * ff * qq :], tmp.reshape(-1), tmp.shape[1], m1 - m0, ff, qq)
+                _gather_lanes(line, flat_index, flat_weight, 0, m0 * ff * qq, dst, fin)
+                _gather_lanes(line, flat_index, flat_weight, m1 * ff * qq, flat_index.shape[1], dst, fin)
+
+    return kernel
+
+
+def _common(f, step, q):
+    """``(f, step, q)`` where a kernel is compiled for them as constants: x2 and x4 upscales,
+    /2 and /4 downscales, of one, three or four channels; else zeros (values read at run time).
+    Each such kernel takes seconds to compile, so they are few."""
+    if q in (1, 3, 4) and (f, step) in ((2, 1), (4, 1), (1, 2), (1, 4)):
+        return f, step, q
+    return 0, 0, 0
+
+
+def _frozen(a):
+    """A read-only view: arrays the kernels only read are passed so, whether or not the caller's
+    are writable, so that each kernel compiles one signature per dtype."""
+    a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+def _wide_pass(src, index, weight, out, first, fin):
+    """``out[p, first + j]`` = row ``j`` of the pass over ``src`` (see ``_wide``)."""
+    _wide(_frozen(src), _frozen(index), _frozen(weight), out, first, _chunks(src.shape[0] * index.shape[0]), fin)
+
+
+def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
+    """Resample rows ``first ..`` of ``src`` along their lanes into ``out`` (see ``_narrow``)."""
+    src = _frozen(src)
+    if lanes[2].shape[0]:
+        _narrow_periodic(*_common(lanes[2].shape[0], lanes[6], lanes[7]))(src, first, n_rows, lanes, out, out_first,
+                                                                          scratch, fin)
+    else:
+        _narrow(src, first, n_rows, lanes[0], lanes[1], out, out_first, scratch[0], fin)
 
 
 def _finishing(out_dtype, weight_dtype, shift):
@@ -235,9 +269,10 @@ def _lanes(index, weight, q, n_in):
     """The narrow loop's tables: flat (K, n_out * q) gather tables, and the phase tables of the
     interior where the taps repeat (empty when they do not)."""
     n_out, n_taps = index.shape
-    flat_index = (index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1).astype(np.int32)
+    flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
-    return (flat_index, flat_weight) + _periodic(index, weight, n_in) + (q,)
+    offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
+    return tuple(map(_frozen, (flat_index, flat_weight, offset, phase_weight))) + (m0, m1, step, q)
 
 
 def _periodic(index, weight, n_in):
@@ -284,11 +319,11 @@ def resample_axis(src, index, weight, out, shift=0):
     fin = _finishing(out.dtype, weight.dtype, shift)
     n_outer, _, n_inner = src.shape
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
-        _wide(src, index, weight, out, 0, _chunks(n_outer * index.shape[0]), fin)
+        _wide_pass(src, index, weight, out, 0, fin)
     else:
         lanes = _lanes(index, weight, n_inner, src.shape[1])
         scratch = _scratch(lanes, src.shape[1], src.dtype, out.dtype)
-        _narrow(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
+        _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
 
 
 def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
@@ -311,8 +346,8 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
         for j0 in range(0, A2, rows):
             j1 = min(A2, j0 + rows)
             mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
-            _wide(src, index[j0:j1], weight[j0:j1], mid, 0, _chunks(P * (j1 - j0)), fin1)
-            _narrow(mid, 0, j1 - j0, lanes, out, j0, scratch, fin2)
+            _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1)
+            _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, scratch, fin2)
         return
     # Inner first: each band of output rows needs a range of input rows, resampled along B.
     band = max(1, rows * A2 // max(A, 1))
@@ -325,34 +360,41 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     buf = np.empty(P * max(hi - lo for *_, lo, hi in spans) * B2 * Q, mid_dtype)
     for j0, j1, lo, hi in spans:
         mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
-        _narrow(src, lo, hi - lo, lanes, mid, 0, scratch, fin1)
+        _narrow_pass(src, lo, hi - lo, lanes, mid, 0, scratch, fin1)
         rebased = np.clip(index[j0:j1] - lo, 0, hi - lo - 1)
-        _wide(mid, rebased, weight[j0:j1], out, j0, _chunks(P * (j1 - j0)), fin2)
+        _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def _select(src, rows, lanes, out, chunks):
-    # out[r] = src[rows[r]] gathered along its lanes; a row equal to the one before is copied.
-    flat_index, offset, m0, m1, q = lanes
-    f = offset.shape[0]
-    n_rows, n_flat = out.shape
-    for c in prange(chunks):
-        first = c * n_rows // chunks
-        for r in range(first, (c + 1) * n_rows // chunks):
-            dst = out[r]
-            if r > first and rows[r] == rows[r - 1]:
-                dst[:] = out[r - 1]
-                continue
-            line = src[rows[r]]
-            if flat_index.shape[0] == 0:
-                dst[:] = line
-                continue
-            if f > 0:  # every phase reads the same input run: interleave copies of it
-                _interleave(dst[m0 * f * q :], line, (m0 + offset[0]) * q, 0, m1 - m0, f, q)
-            for t in range(m0 * f * q):
-                dst[t] = line[flat_index[t]]
-            for t in range(m1 * f * q, n_flat):
-                dst[t] = line[flat_index[t]]
+@functools.cache
+def _select(f, q):
+    """The nearest pass, compiled for ``f`` phases and ``q`` lanes per group where these are
+    common (0: read from the lanes at run time)."""
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(src, rows, lanes, out, chunks):
+        # out[r] = src[rows[r]] gathered along its lanes; a row equal to the one before is copied.
+        flat_index, offset, m0, m1, n_q = lanes
+        n_rows, n_flat = out.shape
+        for c in prange(chunks):
+            ff, qq = f if f else offset.shape[0], q if q else n_q
+            first = c * n_rows // chunks
+            for r in range(first, (c + 1) * n_rows // chunks):
+                dst = out[r]
+                if r > first and rows[r] == rows[r - 1]:
+                    dst[:] = out[r - 1]
+                    continue
+                line = src[rows[r]]
+                if flat_index.shape[0] == 0:
+                    dst[:] = line
+                    continue
+                if ff > 0:  # every phase reads the same input run: interleave copies of it
+                    _interleave(dst[m0 * ff * qq :], line[(m0 + offset[0]) * qq :], 0, m1 - m0, ff, qq)
+                for t in range(m0 * ff * qq):
+                    dst[t] = line[flat_index[t]]
+                for t in range(m1 * ff * qq, n_flat):
+                    dst[t] = line[flat_index[t]]
+
+    return kernel
 
 
 def select_axes(src, indexes, out):
@@ -378,10 +420,11 @@ def select_axes(src, indexes, out):
         offset = offset[:, 0] if step == 1 and offset.size and (offset == offset[0]).all() else offset[:0, 0]
     else:
         flat_index, offset, m0, m1 = np.zeros(0, np.int32), np.zeros(0, np.intp), 0, 0
-    lanes = (flat_index, offset, m0, m1, q)
+    lanes = (_frozen(flat_index), _frozen(offset), m0, m1, q)
     n_rows = rows.size
-    _select(src.reshape(-1, src.shape[b] * q if gather else q), rows.ravel(), lanes, out.reshape(n_rows, -1),
-            _chunks(n_rows))
+    kernel = _select(*_common(offset.shape[0], 1, q)[::2])
+    kernel(_frozen(src.reshape(-1, src.shape[b] * q if gather else q)), _frozen(rows.ravel()), lanes,
+           out.reshape(n_rows, -1), _chunks(n_rows))
 
 
 def select_axis(src, index, out):
