@@ -16,6 +16,7 @@ import importlib
 import itertools
 import math
 import numbers
+import sys
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
@@ -27,6 +28,11 @@ from .taps import Rule, Taps, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 AUTO_GPU_SIZE = 1 << 22  # device="auto" moves NumPy inputs of at least this many samples to a GPU
+# Loading Numba and its compiled kernels takes a process about 0.4 s, longer than NumPy takes to
+# resize a small image. A process that resizes one image (``upsample resize``) sets this: while
+# Numba is not loaded, a CPU resize of at most this many samples (input plus output) runs on
+# the NumPy backend, with the same results. 0 (the library's default): always Numba.
+one_shot_samples = 0
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,9 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     else:
         plan.reverse()
 
+    if backend == "cpu" and "numba" not in sys.modules:
+        samples = x.size + x.size // max(math.prod(x.shape[first:]), 1) * math.prod(out_size)
+        backend = "reference" if samples <= one_shot_samples else backend
     kernel = _backend(backend)
     on_device = not isinstance(x, np.ndarray)
     inverse = list(np.argsort(order))

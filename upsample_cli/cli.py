@@ -262,8 +262,9 @@ Examples:
 @click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
 @_debug_option
 def resize(src, dst, overwrite_input, debug, **options):
-    from . import io
+    from . import api, io
 
+    api.one_shot_samples = defaults.ONE_SHOT_SAMPLES
     convert = resize_from_options(**options)
     if io.is_same_file(src, dst) and not overwrite_input:
         raise UsageFailure(

@@ -5,3 +5,6 @@
 MAX_PIXELS = 2**28
 JPEG_QUALITY = 95
 TIFF_COMPRESSIONS = ("deflate", "lzma", "none")
+# `upsample resize` resizes an image of at most this many samples (input plus output, channels
+# counted; 512 x 512 RGB at x2 is 3.9 M) in NumPy, which finishes before Numba would have loaded.
+ONE_SHOT_SAMPLES = 1 << 22
