@@ -22,6 +22,7 @@ import functools
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic, overload
 
@@ -147,10 +148,33 @@ def _interleave(dst, src, stride, n, f, q):
 @njit(inline="always")
 def _split(dst, src, stride, n, f, q):
     """The inverse of ``_interleave``: ``dst[p stride + m q + c]`` = ``src`` lane ``(m f + p) q + c``."""
-    for m in range(n):
+    m0 = 0
+    if q == 3 and src.itemsize == 1:
+        # Byte triples (8-bit RGB) move as 4-byte words; the spare byte of each is overwritten
+        # by the next group's move (the last group moves byte by byte).
+        m0 = max(n - 1, 0)
+        for m in range(m0):
+            for p in range(f):
+                _move4(dst, p * stride + m * 3, src, (m * f + p) * 3)
+    for m in range(m0, n):
         for p in range(f):
             for c in range(q):
                 dst[p * stride + m * q + c] = src[(m * f + p) * q + c]
+
+
+@intrinsic
+def _move4(typingctx, dst, at, src, start):
+    """Copy 4 bytes from ``src[start:]`` to ``dst[at:]`` (byte arrays), unaligned."""
+
+    def codegen(context, builder, signature, args):
+        word = ir.IntType(32).as_pointer()
+        target = context.make_array(signature.args[0])(context, builder, args[0])
+        source = context.make_array(signature.args[2])(context, builder, args[2])
+        value = builder.load(builder.bitcast(builder.gep(source.data, [args[3]]), word), align=1)
+        builder.store(value, builder.bitcast(builder.gep(target.data, [args[1]]), word), align=1)
+        return context.get_dummy_value()
+
+    return types.void(dst, at, src, start), codegen
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -204,7 +228,7 @@ def _narrow_periodic(f, step, q):
                 if ss > 1:
                     stride = planes.shape[2]
                     ph = planes[c].reshape(-1)
-                    _split(ph, line, stride, stride // qq, ss, qq)
+                    _split(ph, line, stride, line.shape[0] // (ss * qq), ss, qq)
                 for p in range(ff):
                     for k in range(n_taps):
                         s = ph[(offset[p, k] % ss) * stride + (m0 + offset[p, k] // ss) * qq :]
