@@ -272,12 +272,12 @@ def _wide_pass(src, index, weight, out, first, fin):
 
 def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
     """Resample rows ``first ..`` of ``src`` along their lanes into ``out`` (see ``_narrow``)."""
-    src = _frozen(src)
-    if lanes[2].shape[0]:
-        _narrow_periodic(*_common(lanes[2].shape[0], lanes[6], lanes[7]))(src, first, n_rows, lanes, out, out_first,
-                                                                          scratch, fin)
+    flat_index, flat_weight, offset, _, _, _, step, q = lanes
+    if offset.shape[0]:
+        kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
+        kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch, fin)
     else:
-        _narrow(src, first, n_rows, lanes[0], lanes[1], out, out_first, scratch[0], fin)
+        _narrow(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
 
 def _finishing(out_dtype, weight_dtype, shift):
@@ -446,7 +446,8 @@ def select_axes(src, indexes, out):
         flat_index, offset, m0, m1 = np.zeros(0, np.int32), np.zeros(0, np.intp), 0, 0
     lanes = (_frozen(flat_index), _frozen(offset), m0, m1, q)
     n_rows = rows.size
-    kernel = _select(*_common(offset.shape[0], 1, q)[::2])
+    f, _, q_common = _common(offset.shape[0], 1, q)
+    kernel = _select(f, q_common)
     kernel(_frozen(src.reshape(-1, src.shape[b] * q if gather else q)), _frozen(rows.ravel()), lanes,
            out.reshape(n_rows, -1), _chunks(n_rows))
 
