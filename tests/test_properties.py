@@ -245,7 +245,7 @@ def test_numba_backend_equals_reference(case):
 def test_cpu_fast_paths_equal_reference(mode, dtype):
     # Exact factors take the phase loop (its edges the gather loop), compiled apart for common
     # factors and channel counts; a one-byte band size splits each fused pair of passes into one
-    # band per output row.
+    # band per output row. Other factors transpose bands of rows (here: channels-last) or gather.
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(len(mode))
@@ -263,6 +263,7 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
             kwargs["align_corners"] = bool(rng.integers(2)) if mode != "lanczos" else False
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(cpu, "BAND_BYTES", 1)
+            patch.setattr(cpu, "TRANSPOSED_ROWS", 1 if last else 1 << 30)
             got = interpolate(x, backend="cpu", **kwargs)
         want = interpolate(x, backend="reference", **kwargs)
         if x.dtype.kind == "u":

@@ -14,8 +14,9 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
 rows at a time, so the intermediate stays a few rows long (in cache, and no full-size
 intermediate in memory).
 
-Fixed-point taps (int32 weights) are summed in integers, so 8-bit results match the
-libraries' integer arithmetic exactly.
+Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
+integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
+multiply pairs of 16-bit lanes (``vpmaddwd``) instead of 32-bit ones.
 """
 
 import functools
@@ -30,6 +31,12 @@ from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array ha
 
 # Bytes of intermediate rows one band of a fused pair of passes holds.
 BAND_BYTES = 1 << 21
+# Bytes of one transposed band of rows (see ``_narrow_transposed``), and the fewest rows a pass
+# needs to be run so.
+PLANE_BYTES = 1 << 20
+# Lanes of sums a pass over whole rows keeps at a time.
+WIDE_BLOCK = 2048
+TRANSPOSED_ROWS = 8
 
 
 def _finish(acc, half, shift, lo, hi):
@@ -61,13 +68,23 @@ def _finish_int32(typingctx, acc, half, shift, lo, hi):
 
 
 def _mul(weight, sample):
-    """``weight * sample`` in the weight's type (Numba would widen float32 * uint16 to float64)."""
+    """``weight * sample`` in the accumulators' type (Numba would widen float32 * uint16 to float64)."""
 
 
 @overload(_mul, inline="always")
 def _mul_impl(weight, sample):
     cast = np.int32 if isinstance(weight, types.Integer) else (np.float32 if weight.bitwidth == 32 else np.float64)
-    return lambda weight, sample: weight * cast(sample)
+    return lambda weight, sample: cast(weight) * cast(sample)
+
+
+def _sums(n, weights):
+    """An empty row of ``n`` accumulators for a table of ``weights``: int32 for integer weights."""
+
+
+@overload(_sums, inline="always")
+def _sums_impl(n, weights):
+    dtype = np.int32 if isinstance(weights.dtype, types.Integer) else np.dtype(str(weights.dtype))
+    return lambda n, weights: np.empty(n, dtype)
 
 
 @njit(inline="always")
@@ -84,25 +101,30 @@ def _store(acc, dst, fin):
 
 @njit(parallel=True, cache=True, nogil=True)
 def _wide(src, index, weight, out, first, chunks, fin):
-    # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time.
+    # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time, taps in
+    # pairs (an even number of them), in blocks of lanes whose sums stay in the nearest cache.
     n_out, n_taps = index.shape
     rows = src.shape[0] * n_out
+    n = src.shape[2]
     for c in prange(chunks):
-        acc = np.empty(src.shape[2], weight.dtype)
+        sums = _sums(min(n, WIDE_BLOCK), weight)
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
             p = r // n_out
             j = r - p * n_out
-            line = src[p, index[j, 0]]
-            w = weight[j, 0]
-            for q in range(acc.shape[0]):
-                acc[q] = _mul(w, line[q])
-            for k in range(1, n_taps):
-                w = weight[j, k]
-                if w != 0:
-                    line = src[p, index[j, k]]
-                    for q in range(acc.shape[0]):
-                        acc[q] += _mul(w, line[q])
-            _store(acc, out[p, first + j], fin)
+            dst = out[p, first + j]
+            for v0 in range(0, n, WIDE_BLOCK):
+                v1 = min(n, v0 + WIDE_BLOCK)
+                acc = sums[: v1 - v0]
+                w0, w1, a, b = weight[j, 0], weight[j, 1], src[p, index[j, 0], v0:v1], src[p, index[j, 1], v0:v1]
+                for v in range(v1 - v0):
+                    acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
+                for k in range(2, n_taps, 2):
+                    w0, w1 = weight[j, k], weight[j, k + 1]
+                    if w0 != 0 or w1 != 0:
+                        a, b = src[p, index[j, k], v0:v1], src[p, index[j, k + 1], v0:v1]
+                        for v in range(v1 - v0):
+                            acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
+                _store(acc, dst[v0:v1], fin)
 
 
 @njit(inline="always")
@@ -141,33 +163,23 @@ def _interleave(dst, src, stride, n, f, q):
     groups of ``q`` lanes, interleaved."""
     for m in range(n):
         for p in range(f):
-            for c in range(q):
-                dst[(m * f + p) * q + c] = src[p * stride + m * q + c]
+            _move_group(dst, (m * f + p) * q, src, p * stride + m * q, q, m < n - 1)
 
 
 @njit(inline="always")
 def _split(dst, src, stride, n, f, q):
     """The inverse of ``_interleave``: ``dst[p stride + m q + c]`` = ``src`` lane ``(m f + p) q + c``."""
-    m0 = 0
-    if q == 3 and src.itemsize == 1:
-        # Byte triples (8-bit RGB) move as 4-byte words; the spare byte of each is overwritten
-        # by the next group's move (the last group moves byte by byte).
-        m0 = max(n - 1, 0)
-        for m in range(m0):
-            for p in range(f):
-                _move4(dst, p * stride + m * 3, src, (m * f + p) * 3)
-    for m in range(m0, n):
+    for m in range(n):
         for p in range(f):
-            for c in range(q):
-                dst[p * stride + m * q + c] = src[(m * f + p) * q + c]
+            _move_group(dst, p * stride + m * q, src, (m * f + p) * q, q, m < n - 1)
 
 
 @intrinsic
-def _move4(typingctx, dst, at, src, start):
-    """Copy 4 bytes from ``src[start:]`` to ``dst[at:]`` (byte arrays), unaligned."""
+def _move_quad(typingctx, dst, at, src, start):
+    """Copy elements ``src[start : start + 4]`` to ``dst[at : at + 4]`` as one unaligned word."""
 
     def codegen(context, builder, signature, args):
-        word = ir.IntType(32).as_pointer()
+        word = ir.IntType(4 * signature.args[0].dtype.bitwidth).as_pointer()
         target = context.make_array(signature.args[0])(context, builder, args[0])
         source = context.make_array(signature.args[2])(context, builder, args[2])
         value = builder.load(builder.bitcast(builder.gep(source.data, [args[3]]), word), align=1)
@@ -175,6 +187,18 @@ def _move4(typingctx, dst, at, src, start):
         return context.get_dummy_value()
 
     return types.void(dst, at, src, start), codegen
+
+
+@njit(inline="always")
+def _move_group(dst, at, src, start, q, spare):
+    """``dst[at : at + q] = src[start : start + q]`` (1-D arrays). ``spare``: both arrays go on
+    after the group and the element after it in ``dst`` may be overwritten, so that triples move
+    as one word, as quadruples do."""
+    if q == 4 or (q == 3 and spare):
+        _move_quad(dst, at, src, start)
+    else:
+        for c in range(q):
+            dst[at + c] = src[start + c]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -199,6 +223,58 @@ def _narrow(src, first, n_rows, flat_index, flat_weight, out, out_first, sums, f
 
 
 @functools.cache
+def _narrow_transposed(q):
+    """The narrow pass for any taps over bands of rows, compiled for ``q`` lanes per group where
+    common (0: read at run time)."""
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(src, first, n_rows, index, weight, n_q, out, out_first, scratch, fin):
+        # Each band of up to ``depth`` rows is transposed into a plane of (input position,
+        # (row, lane)) so that a tap reads one contiguous plane row for the whole band: the
+        # gathers become whole-row multiply-adds. Results go to a block of rows of (output
+        # position, (row, lane)), then out to the band's rows. scratch: per chunk a plane, a row
+        # of sums and a block of results.
+        planes, sums, blocks = scratch
+        n_in, width = planes.shape[1], planes.shape[2]
+        n_out, n_taps = index.shape
+        depth = (width - 1) // n_q
+        bands = (n_rows + depth - 1) // depth
+        units = src.shape[0] * bands
+        chunks = min(units, planes.shape[0])
+        for c in prange(chunks):
+            qq = q if q else n_q
+            plane, acc, block = planes[c], sums[c], blocks[c]
+            flat, results = plane.reshape(-1), block.reshape(-1)
+            for u in range(c * units // chunks, (c + 1) * units // chunks):
+                i = u // bands
+                r0 = depth * (u - i * bands)
+                n = min(depth, n_rows - r0)
+                for r in range(n):
+                    line = src[i, first + r0 + r]
+                    for x in range(n_in):
+                        _move_group(flat, x * width + r * qq, line, x * qq, qq, x < n_in - 1)
+                for j0 in range(0, n_out, block.shape[0]):
+                    j1 = min(n_out, j0 + block.shape[0])
+                    for j in range(j0, j1):
+                        # Taps in pairs (an even number of them), over all lanes: a whole
+                        # number of vector steps.
+                        w0, w1, a, b = weight[j, 0], weight[j, 1], plane[index[j, 0]], plane[index[j, 1]]
+                        for v in range(width):
+                            acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
+                        for k in range(2, n_taps, 2):
+                            w0, w1, a, b = weight[j, k], weight[j, k + 1], plane[index[j, k]], plane[index[j, k + 1]]
+                            for v in range(width):
+                                acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
+                        _store(acc, block[j - j0], fin)
+                    for r in range(n):
+                        dst = out[i, out_first + r0 + r]
+                        for j in range(j0, j1):
+                            _move_group(dst, j * qq, results, (j - j0) * width + r * qq, qq, j < n_out - 1)
+
+    return kernel
+
+
+@functools.cache
 def _narrow_periodic(f, step, q):
     """The narrow pass for periodic lanes, compiled for phase count ``f``, ``step`` and ``q``
     lanes per group where these are common (constants let the compiler unroll the interleaving
@@ -211,7 +287,7 @@ def _narrow_periodic(f, step, q):
         # With step 1 (upscales) the inputs of one (p, k) are contiguous; a larger step
         # (downscales) first splits the row by its step phases. scratch: per chunk, a row of
         # sums, the phase rows and the input's phases. The edges gather.
-        flat_index, flat_weight, offset, weight, m0, m1, n_step, n_q = lanes
+        flat_index, flat_weight, offset, weight, _, _, m0, m1, n_step, n_q = lanes
         sums, phases, planes = scratch
         units = src.shape[0] * n_rows
         chunks = min(units, sums.shape[0])
@@ -265,17 +341,39 @@ def _frozen(a):
     return a
 
 
+def _compact(weight):
+    """Integer weights as int16 where they all fit (else as they are)."""
+    if weight.dtype.kind == "i" and np.abs(weight).max(initial=0) < 1 << 15:
+        return weight.astype(np.int16)
+    return weight
+
+
+def _paired(index, weight):
+    """C-contiguous tables of an even number of taps (a zero tap appended to an odd number):
+    the passes over whole rows take taps in pairs."""
+    if index.shape[1] % 2:
+        index = np.concatenate([index, index[:, -1:]], 1)
+        weight = np.concatenate([weight, np.zeros_like(weight[:, :1])], 1)
+    return np.ascontiguousarray(index), np.ascontiguousarray(weight)
+
+
 def _wide_pass(src, index, weight, out, first, fin):
     """``out[p, first + j]`` = row ``j`` of the pass over ``src`` (see ``_wide``)."""
+    index, weight = _paired(index, _compact(weight))
     _wide(_frozen(src), _frozen(index), _frozen(weight), out, first, _chunks(src.shape[0] * index.shape[0]), fin)
 
 
 def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
-    """Resample rows ``first ..`` of ``src`` along their lanes into ``out`` (see ``_narrow``)."""
-    flat_index, flat_weight, offset, _, _, _, step, q = lanes
+    """Resample rows ``first ..`` of ``src`` along their lanes into ``out``: periodic lanes phase
+    by phase, else bands of rows transposed where ``scratch`` holds planes for them, else by
+    gathering (``_narrow``)."""
+    flat_index, flat_weight, offset, _, index, weight, _, _, step, q = lanes
     if offset.shape[0]:
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
-        kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch, fin)
+        kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
+    elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
+        kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
+        kernel(_frozen(src), first, n_rows, index, weight, q, out, out_first, scratch[3:], fin)
     else:
         _narrow(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
@@ -293,10 +391,12 @@ def _lanes(index, weight, q, n_in):
     """The narrow loop's tables: flat (K, n_out * q) gather tables, and the phase tables of the
     interior where the taps repeat (empty when they do not)."""
     n_out, n_taps = index.shape
+    weight = _compact(weight)
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
     offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
-    return tuple(map(_frozen, (flat_index, flat_weight, offset, phase_weight))) + (m0, m1, step, q)
+    tables = flat_index, flat_weight, offset, phase_weight, *_paired(index, weight)
+    return tuple(map(_frozen, tables)) + (m0, m1, step, q)
 
 
 def _periodic(index, weight, n_in):
@@ -326,13 +426,23 @@ def _periodic(index, weight, n_in):
 
 
 def _scratch(lanes, n_in, src_dtype, dtype):
-    """Per-chunk working rows of ``_narrow`` reading ``src_dtype`` and writing ``dtype``: four
-    rows of sums, one row per output phase, and the input row split by its step."""
-    flat_index, flat_weight, offset, _, m0, m1, step, q = lanes
+    """Per-chunk working rows of the narrow pass reading ``src_dtype`` and writing ``dtype``:
+    four rows of sums (gathers); one row per output phase and the input row split by its step
+    (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a row of results
+    (transposed bands; none when a band would be under four rows)."""
+    flat_index, flat_weight, offset, _, _, _, m0, m1, step, q = lanes
     chunks = 2 * get_num_threads()
-    return (np.empty((chunks, 4, flat_index.shape[1]), flat_weight.dtype),
+    sums = np.int32 if flat_weight.dtype.kind == "i" else flat_weight.dtype
+    # Whole multiples of 64 lanes (what the compiled loops do per step), one of them spare:
+    # 8-bit triples move as 4-byte words.
+    width = min(256, PLANE_BYTES // (n_in * np.dtype(src_dtype).itemsize) // 64 * 64)
+    depth = (width - 1) // q if not offset.shape[0] else 0
+    depth = depth if depth >= 4 else 0
+    return (np.empty((chunks, 4, flat_index.shape[1]), sums),
             np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype),
-            np.empty((chunks, step, n_in // step * q if step > 1 else 0), src_dtype))
+            np.empty((chunks, step, n_in // step * q if step > 1 else 0), src_dtype),
+            np.zeros((chunks, n_in if depth else 0, max(width, 1)), src_dtype),  # spare lanes: finite
+            np.empty((chunks, max(width, 1)), sums), np.empty((chunks, 32, max(width, 1)), dtype))
 
 
 def _chunks(rows):
