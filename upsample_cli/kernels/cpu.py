@@ -87,6 +87,17 @@ def _sums_impl(n, weights):
     return lambda n, weights: np.empty(n, dtype)
 
 
+def _direct(dst, sums):
+    """``(dst, True)`` where ``dst`` holds the sums' type (sums are made in place), else ``(sums, False)``."""
+
+
+@overload(_direct, inline="always")
+def _direct_impl(dst, sums):
+    if dst.dtype == sums.dtype:
+        return lambda dst, sums: (dst, True)
+    return lambda dst, sums: (sums, False)
+
+
 @njit(inline="always")
 def _store(acc, dst, fin):
     """Write a row of sums; ``fin`` = (rounding, half, shift, lo, hi) for integer outputs."""
@@ -114,7 +125,7 @@ def _wide(src, index, weight, out, first, chunks, fin):
             dst = out[p, first + j]
             for v0 in range(0, n, WIDE_BLOCK):
                 v1 = min(n, v0 + WIDE_BLOCK)
-                acc = sums[: v1 - v0]
+                acc, direct = _direct(dst[v0:v1], sums[: v1 - v0])
                 w0, w1, a, b = weight[j, 0], weight[j, 1], src[p, index[j, 0], v0:v1], src[p, index[j, 1], v0:v1]
                 for v in range(v1 - v0):
                     acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
@@ -124,7 +135,8 @@ def _wide(src, index, weight, out, first, chunks, fin):
                         a, b = src[p, index[j, k], v0:v1], src[p, index[j, k + 1], v0:v1]
                         for v in range(v1 - v0):
                             acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
-                _store(acc, dst[v0:v1], fin)
+                if fin[0] or not direct:
+                    _store(acc, dst[v0:v1], fin)
 
 
 @njit(inline="always")
@@ -169,9 +181,11 @@ def _interleave(dst, src, stride, n, f, q):
 @njit(inline="always")
 def _split(dst, src, stride, n, f, q):
     """The inverse of ``_interleave``: ``dst[p stride + m q + c]`` = ``src`` lane ``(m f + p) q + c``."""
-    for m in range(n):
+    for m in range(n - 1):
         for p in range(f):
-            _move_group(dst, p * stride + m * q, src, (m * f + p) * q, q, m < n - 1)
+            _move_group(dst, p * stride + m * q, src, (m * f + p) * q, q, True)
+    for p in range(f if n > 0 else 0):
+        _move_group(dst, p * stride + (n - 1) * q, src, ((n - 1) * f + p) * q, q, False)
 
 
 @intrinsic
@@ -306,15 +320,18 @@ def _narrow_periodic(f, step, q):
                     ph = planes[c].reshape(-1)
                     _split(ph, line, stride, line.shape[0] // (ss * qq), ss, qq)
                 for p in range(ff):
-                    for k in range(n_taps):
-                        s = ph[(offset[p, k] % ss) * stride + (m0 + offset[p, k] // ss) * qq :]
-                        w = weight[p, k]
-                        if k == 0:
-                            for v in range(n):
-                                a[v] = _mul(w, s[v])
-                        else:
-                            for v in range(n):
-                                a[v] += _mul(w, s[v])
+                    for v0 in range(0, n, WIDE_BLOCK):  # blocks of sums that stay in cache
+                        acc = a[v0 : min(n, v0 + WIDE_BLOCK)]
+                        for k in range(0, n_taps, 2):  # taps in pairs (an even number of them)
+                            w0, w1 = weight[p, k], weight[p, k + 1]
+                            s0 = ph[(offset[p, k] % ss) * stride + (m0 + offset[p, k] // ss) * qq + v0 :]
+                            s1 = ph[(offset[p, k + 1] % ss) * stride + (m0 + offset[p, k + 1] // ss) * qq + v0 :]
+                            if k == 0:
+                                for v in range(acc.shape[0]):
+                                    acc[v] = _mul(w0, s0[v]) + _mul(w1, s1[v])
+                            else:
+                                for v in range(acc.shape[0]):
+                                    acc[v] = acc[v] + _mul(w0, s0[v]) + _mul(w1, s1[v])  # in tap order
                     _store(a, dst[m0 * qq : m1 * qq] if ff == 1 else tmp[p, :n], fin)
                 if ff > 1:
                     _interleave(dst[m0 * ff * qq :], tmp.reshape(-1), tmp.shape[1], m1 - m0, ff, qq)
@@ -395,7 +412,7 @@ def _lanes(index, weight, q, n_in):
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
     offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
-    tables = flat_index, flat_weight, offset, phase_weight, *_paired(index, weight)
+    tables = flat_index, flat_weight, *_paired(offset, phase_weight), *_paired(index, weight)
     return tuple(map(_frozen, tables)) + (m0, m1, step, q)
 
 
@@ -499,6 +516,14 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
         _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
 
 
+@njit(inline="always")
+def _pick(dst, line, index, start, stop, q):
+    """Group ``j`` of ``q`` lanes of ``dst`` = group ``index[j]`` of ``line``, for ``start <= j < stop``."""
+    for j in range(start, stop):
+        at = index[j] * q
+        _move_group(dst, j * q, line, at, q, j < stop - 1 and at + q < line.shape[0])
+
+
 @functools.cache
 def _select(f, q):
     """The nearest pass, compiled for ``f`` phases and ``q`` lanes per group where these are
@@ -506,9 +531,9 @@ def _select(f, q):
 
     @njit(parallel=True, cache=True, nogil=True)
     def kernel(src, rows, lanes, out, chunks):
-        # out[r] = src[rows[r]] gathered along its lanes; a row equal to the one before is copied.
-        flat_index, offset, m0, m1, n_q = lanes
-        n_rows, n_flat = out.shape
+        # out[r] = src[rows[r]] gathered by groups of lanes; a row equal to the one before is copied.
+        index, offset, m0, m1, n_q = lanes
+        n_rows = out.shape[0]
         for c in prange(chunks):
             ff, qq = f if f else offset.shape[0], q if q else n_q
             first = c * n_rows // chunks
@@ -518,15 +543,13 @@ def _select(f, q):
                     dst[:] = out[r - 1]
                     continue
                 line = src[rows[r]]
-                if flat_index.shape[0] == 0:
+                if index.shape[0] == 0:
                     dst[:] = line
                     continue
                 if ff > 0:  # every phase reads the same input run: interleave copies of it
                     _interleave(dst[m0 * ff * qq :], line[(m0 + offset[0]) * qq :], 0, m1 - m0, ff, qq)
-                for t in range(m0 * ff * qq):
-                    dst[t] = line[flat_index[t]]
-                for t in range(m1 * ff * qq, n_flat):
-                    dst[t] = line[flat_index[t]]
+                _pick(dst, line, index, 0, m0 * ff, qq)
+                _pick(dst, line, index, m1 * ff, index.shape[0], qq)
 
     return kernel
 
@@ -548,13 +571,12 @@ def select_axes(src, indexes, out):
         index = np.arange(src.shape[a]) if indexes[a] is None else indexes[a]
         rows = (rows[..., None] * src.shape[a] + index).astype(np.intp)
     if gather:
-        index = indexes[b]
-        flat_index = (index[:, None] * q + np.arange(q)).ravel().astype(np.int32)
+        index = indexes[b].astype(np.intp)
         offset, _, m0, m1, step = _periodic(index[:, None], np.ones((index.size, 1), np.int32), src.shape[b])
         offset = offset[:, 0] if step == 1 and offset.size and (offset == offset[0]).all() else offset[:0, 0]
     else:
-        flat_index, offset, m0, m1 = np.zeros(0, np.int32), np.zeros(0, np.intp), 0, 0
-    lanes = (_frozen(flat_index), _frozen(offset), m0, m1, q)
+        index, offset, m0, m1 = np.zeros(0, np.intp), np.zeros(0, np.intp), 0, 0
+    lanes = (_frozen(index), _frozen(offset), m0, m1, q)
     n_rows = rows.size
     f, _, q_common = _common(offset.shape[0], 1, q)
     kernel = _select(f, q_common)
