@@ -30,7 +30,7 @@ from numba.extending import intrinsic, overload
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
 
 # Bytes of intermediate rows one band of a fused pair of passes holds.
-BAND_BYTES = 1 << 21
+BAND_BYTES = 1 << 22
 # Bytes of one transposed band of rows (see ``_narrow_transposed``), and the fewest rows a pass
 # needs to be run so.
 PLANE_BYTES = 1 << 20
@@ -242,7 +242,7 @@ def _narrow_transposed(q):
     common (0: read at run time)."""
 
     @njit(parallel=True, cache=True, nogil=True)
-    def kernel(src, first, n_rows, index, weight, n_q, out, out_first, scratch, fin):
+    def kernel(src, first, n_rows, depth, index, weight, n_q, out, out_first, scratch, fin):
         # Each band of up to ``depth`` rows is transposed into a plane of (input position,
         # (row, lane)) so that a tap reads one contiguous plane row for the whole band: the
         # gathers become whole-row multiply-adds. Results go to a block of rows of (output
@@ -251,7 +251,6 @@ def _narrow_transposed(q):
         planes, sums, blocks = scratch
         n_in, width = planes.shape[1], planes.shape[2]
         n_out, n_taps = index.shape
-        depth = (width - 1) // n_q
         bands = (n_rows + depth - 1) // depth
         units = src.shape[0] * bands
         chunks = min(units, planes.shape[0])
@@ -374,10 +373,15 @@ def _paired(index, weight):
     return np.ascontiguousarray(index), np.ascontiguousarray(weight)
 
 
-def _wide_pass(src, index, weight, out, first, fin):
-    """``out[p, first + j]`` = row ``j`` of the pass over ``src`` (see ``_wide``)."""
+def _rows(index, weight):
+    """The tables of a pass over whole rows (see ``_wide``), read-only."""
     index, weight = _paired(index, _compact(weight))
-    _wide(_frozen(src), _frozen(index), _frozen(weight), out, first, _chunks(src.shape[0] * index.shape[0]), fin)
+    return _frozen(index), _frozen(weight)
+
+
+def _wide_pass(src, index, weight, out, first, fin):
+    """``out[p, first + j]`` = row ``j`` of the pass over ``src`` with tables from ``_rows``."""
+    _wide(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0]), fin)
 
 
 def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
@@ -389,8 +393,12 @@ def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
         kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
+        # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
+        threads, rows = get_num_threads(), src.shape[0] * n_rows
+        bands = -(-rows // ((scratch[3].shape[2] - 1) // q))
+        depth = -(-rows // (-(-bands // threads) * threads))
         kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
-        kernel(_frozen(src), first, n_rows, index, weight, q, out, out_first, scratch[3:], fin)
+        kernel(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
     else:
         _narrow(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
@@ -470,7 +478,7 @@ def resample_axis(src, index, weight, out, shift=0):
     fin = _finishing(out.dtype, weight.dtype, shift)
     n_outer, _, n_inner = src.shape
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
-        _wide_pass(src, index, weight, out, 0, fin)
+        _wide_pass(src, *_rows(index, weight), out, 0, fin)
     else:
         lanes = _lanes(index, weight, n_inner, src.shape[1])
         scratch = _scratch(lanes, src.shape[1], src.dtype, out.dtype)
@@ -488,7 +496,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     fin2 = _finishing(out.dtype, second[1].dtype, second[2])
     lanes = _lanes(inner[0], inner[1], Q, B)
     src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
-    index, weight = outer[0], outer[1]
+    index, weight = _rows(outer[0], outer[1])
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
@@ -512,7 +520,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     for j0, j1, lo, hi in spans:
         mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
         _narrow_pass(src, lo, hi - lo, lanes, mid, 0, scratch, fin1)
-        rebased = np.clip(index[j0:j1] - lo, 0, hi - lo - 1)
+        rebased = _frozen(np.clip(index[j0:j1] - lo, 0, hi - lo - 1))
         _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
 
 
