@@ -2,13 +2,15 @@
 
 Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resized axis:
 
-* wide (``Q >= 16``, a pass over an outer axis): each output row is accumulated tap by tap
-  over whole contiguous input rows, a multiply-add the compiler vectorises.
-* narrow (the innermost axis, ``Q`` = channels or 1): (output sample, channel) pairs are
-  flattened into one lane axis with expanded tables; each lane gathers its taps, four image
-  rows at a time so that every table entry read serves four rows. A table that repeats with
-  period ``f`` (an exact factor-``f`` upscale) is applied per phase instead, over contiguous
-  input (no gathers), and the phases are interleaved into the output row.
+* wide (``Q >= 16``, a pass over an outer axis): each output row is accumulated two taps at a
+  time over whole contiguous input rows, a multiply-add the compiler vectorises.
+* narrow (the innermost axis, ``Q`` = channels or 1), in one of three ways. A table that
+  repeats with period ``f`` (an exact factor-``f`` upscale, or a step-``s`` downscale) is
+  applied per phase, over contiguous input, and the phases are interleaved into the output row.
+  Any other table transposes bands of rows into planes of (input position, (row, channel)), so
+  that each tap is a multiply-add over one contiguous plane row, and scatters the results back.
+  Few rows, or rows too long for a plane in cache, gather: (output sample, channel) pairs are
+  flattened into one lane axis with expanded tables, four image rows at a time.
 
 ``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, one band of
 rows at a time, so the intermediate stays a few rows long (in cache, and no full-size
@@ -34,9 +36,9 @@ BAND_BYTES = 1 << 22
 # Bytes of one transposed band of rows (see ``_narrow_transposed``), and the fewest rows a pass
 # needs to be run so.
 PLANE_BYTES = 1 << 20
+TRANSPOSED_ROWS = 8
 # Lanes of sums a pass over whole rows keeps at a time.
 WIDE_BLOCK = 2048
-TRANSPOSED_ROWS = 8
 
 
 def _finish(acc, half, shift, lo, hi):
@@ -174,8 +176,9 @@ def _interleave(dst, src, stride, n, f, q):
     """``dst`` lane ``(m f + p) q + c`` = ``src[p stride + m q + c]``: ``f`` phase rows of ``n``
     groups of ``q`` lanes, interleaved."""
     for m in range(n):
+        spare = m < n - 1
         for p in range(f):
-            _move_group(dst, (m * f + p) * q, src, p * stride + m * q, q, m < n - 1)
+            _move_group(dst, (m * f + p) * q, src, p * stride + m * q, q, spare)
 
 
 @njit(inline="always")
@@ -453,8 +456,8 @@ def _periodic(index, weight, n_in):
 def _scratch(lanes, n_in, src_dtype, dtype):
     """Per-chunk working rows of the narrow pass reading ``src_dtype`` and writing ``dtype``:
     four rows of sums (gathers); one row per output phase and the input row split by its step
-    (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a row of results
-    (transposed bands; none when a band would be under four rows)."""
+    (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a block of 32 rows of
+    results (transposed bands; no plane when a band would be under four rows)."""
     flat_index, flat_weight, offset, _, _, _, m0, m1, step, q = lanes
     chunks = 2 * get_num_threads()
     sums = np.int32 if flat_weight.dtype.kind == "i" else flat_weight.dtype
