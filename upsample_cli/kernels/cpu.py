@@ -112,33 +112,38 @@ def _store(acc, dst, fin):
             dst[i] = acc[i]
 
 
+@njit(inline="always")
+def _wide_row(src, index, weight, dst, sums, fin):
+    # dst = sum_k weight[k] * src[index[k]] over whole rows, taps in pairs (an even number of
+    # them), in blocks of lanes whose sums stay in the nearest cache.
+    n = src.shape[1]
+    for v0 in range(0, n, WIDE_BLOCK):
+        v1 = min(n, v0 + WIDE_BLOCK)
+        acc, direct = _direct(dst[v0:v1], sums[: v1 - v0])
+        w0, w1, a, b = weight[0], weight[1], src[index[0], v0:v1], src[index[1], v0:v1]
+        for v in range(v1 - v0):
+            acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
+        for k in range(2, index.shape[0], 2):
+            w0, w1 = weight[k], weight[k + 1]
+            if w0 != 0 or w1 != 0:
+                a, b = src[index[k], v0:v1], src[index[k + 1], v0:v1]
+                for v in range(v1 - v0):
+                    acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
+        if fin[0] or not direct:
+            _store(acc, dst[v0:v1], fin)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _wide(src, index, weight, out, first, chunks, fin):
-    # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time, taps in
-    # pairs (an even number of them), in blocks of lanes whose sums stay in the nearest cache.
-    n_out, n_taps = index.shape
+    # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time.
+    n_out = index.shape[0]
     rows = src.shape[0] * n_out
-    n = src.shape[2]
     for c in prange(chunks):
-        sums = _sums(min(n, WIDE_BLOCK), weight)
+        sums = _sums(min(src.shape[2], WIDE_BLOCK), weight)
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
             p = r // n_out
             j = r - p * n_out
-            dst = out[p, first + j]
-            for v0 in range(0, n, WIDE_BLOCK):
-                v1 = min(n, v0 + WIDE_BLOCK)
-                acc, direct = _direct(dst[v0:v1], sums[: v1 - v0])
-                w0, w1, a, b = weight[j, 0], weight[j, 1], src[p, index[j, 0], v0:v1], src[p, index[j, 1], v0:v1]
-                for v in range(v1 - v0):
-                    acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
-                for k in range(2, n_taps, 2):
-                    w0, w1 = weight[j, k], weight[j, k + 1]
-                    if w0 != 0 or w1 != 0:
-                        a, b = src[p, index[j, k], v0:v1], src[p, index[j, k + 1], v0:v1]
-                        for v in range(v1 - v0):
-                            acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
-                if fin[0] or not direct:
-                    _store(acc, dst[v0:v1], fin)
+            _wide_row(src[p], index[j], weight[j], out[p, first + j], sums, fin)
 
 
 @njit(inline="always")
@@ -290,57 +295,91 @@ def _narrow_transposed(q):
     return kernel
 
 
+@njit(inline="always")
+def _periodic_row(line, dst, lanes, sums, phases, plane, fin, f, step, q):
+    # One row of the narrow pass for periodic lanes: interior groups m0 <= m < m1 of output lane
+    # ((m f + p) q + c) sum weight[p, k] times input lane ((step m + offset[p, k]) q + c).
+    # With step 1 (upscales) the inputs of one (p, k) are contiguous; a larger step (downscales)
+    # first splits the row by its step phases into ``plane``. ``sums``: a row of sums; ``phases``:
+    # one row per output phase. The edges gather.
+    flat_index, flat_weight, offset, weight, _, _, m0, m1, _, _ = lanes
+    n_taps, n = offset.shape[1], (m1 - m0) * q
+    ph, stride = line, 0
+    if step > 1:
+        stride = plane.shape[1]
+        ph = plane.reshape(-1)
+        _split(ph, line, stride, line.shape[0] // (step * q), step, q)
+    for p in range(f):
+        for v0 in range(0, n, WIDE_BLOCK):  # blocks of sums that stay in cache
+            acc = sums[v0 : min(n, v0 + WIDE_BLOCK)]
+            for k in range(0, n_taps, 2):  # taps in pairs (an even number of them)
+                w0, w1 = weight[p, k], weight[p, k + 1]
+                s0 = ph[(offset[p, k] % step) * stride + (m0 + offset[p, k] // step) * q + v0 :]
+                s1 = ph[(offset[p, k + 1] % step) * stride + (m0 + offset[p, k + 1] // step) * q + v0 :]
+                if k == 0:
+                    for v in range(acc.shape[0]):
+                        acc[v] = _mul(w0, s0[v]) + _mul(w1, s1[v])
+                else:
+                    for v in range(acc.shape[0]):
+                        acc[v] = acc[v] + _mul(w0, s0[v]) + _mul(w1, s1[v])  # in tap order
+        _store(sums[:n], dst[m0 * q : m1 * q] if f == 1 else phases[p, :n], fin)
+    if f > 1:
+        _interleave(dst[m0 * f * q :], phases.reshape(-1), phases.shape[1], m1 - m0, f, q)
+    _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
+    _gather_lanes(line, flat_index, flat_weight, m1 * f * q, flat_index.shape[1], dst, fin)
+
+
 @functools.cache
 def _narrow_periodic(f, step, q):
-    """The narrow pass for periodic lanes, compiled for phase count ``f``, ``step`` and ``q``
-    lanes per group where these are common (constants let the compiler unroll the interleaving
-    loops); 0 stands for a value read from the lanes at run time."""
+    """The narrow pass for periodic lanes (``_periodic_row``), compiled for phase count ``f``,
+    ``step`` and ``q`` lanes per group where these are common (constants let the compiler unroll
+    the interleaving loops); 0 stands for a value read from the lanes at run time."""
 
     @njit(parallel=True, cache=True, nogil=True)
     def kernel(src, first, n_rows, lanes, out, out_first, scratch, fin):
-        # As ``_narrow`` for periodic lanes: interior groups m0 <= m < m1 of output lane
-        # ((m f + p) q + c) sum weight[p, k] times input lane ((step m + offset[p, k]) q + c).
-        # With step 1 (upscales) the inputs of one (p, k) are contiguous; a larger step
-        # (downscales) first splits the row by its step phases. scratch: per chunk, a row of
-        # sums, the phase rows and the input's phases. The edges gather.
-        flat_index, flat_weight, offset, weight, _, _, m0, m1, n_step, n_q = lanes
         sums, phases, planes = scratch
         units = src.shape[0] * n_rows
         chunks = min(units, sums.shape[0])
         for c in prange(chunks):
             # (constants are read inside the parallel loop: values set before it reach the loop
             # body as variables)
-            ff, ss, qq = f if f else offset.shape[0], step if step else n_step, q if q else n_q
-            n_taps, n = offset.shape[1], (m1 - m0) * qq
-            a, tmp = sums[c, 0, :n], phases[c]
+            ff, ss, qq = _constants(f, step, q, lanes)
             for u in range(c * units // chunks, (c + 1) * units // chunks):
                 i = u // n_rows
-                line, dst = src[i, first + u - i * n_rows], out[i, out_first + u - i * n_rows]
-                ph, stride = line, 0
-                if ss > 1:
-                    stride = planes.shape[2]
-                    ph = planes[c].reshape(-1)
-                    _split(ph, line, stride, line.shape[0] // (ss * qq), ss, qq)
-                for p in range(ff):
-                    for v0 in range(0, n, WIDE_BLOCK):  # blocks of sums that stay in cache
-                        acc = a[v0 : min(n, v0 + WIDE_BLOCK)]
-                        for k in range(0, n_taps, 2):  # taps in pairs (an even number of them)
-                            w0, w1 = weight[p, k], weight[p, k + 1]
-                            s0 = ph[(offset[p, k] % ss) * stride + (m0 + offset[p, k] // ss) * qq + v0 :]
-                            s1 = ph[(offset[p, k + 1] % ss) * stride + (m0 + offset[p, k + 1] // ss) * qq + v0 :]
-                            if k == 0:
-                                for v in range(acc.shape[0]):
-                                    acc[v] = _mul(w0, s0[v]) + _mul(w1, s1[v])
-                            else:
-                                for v in range(acc.shape[0]):
-                                    acc[v] = acc[v] + _mul(w0, s0[v]) + _mul(w1, s1[v])  # in tap order
-                    _store(a, dst[m0 * qq : m1 * qq] if ff == 1 else tmp[p, :n], fin)
-                if ff > 1:
-                    _interleave(dst[m0 * ff * qq :], tmp.reshape(-1), tmp.shape[1], m1 - m0, ff, qq)
-                _gather_lanes(line, flat_index, flat_weight, 0, m0 * ff * qq, dst, fin)
-                _gather_lanes(line, flat_index, flat_weight, m1 * ff * qq, flat_index.shape[1], dst, fin)
+                _periodic_row(src[i, first + u - i * n_rows], out[i, out_first + u - i * n_rows], lanes,
+                              sums[c, 0], phases[c], planes[c], fin, ff, ss, qq)
 
     return kernel
+
+
+@functools.cache
+def _pair_periodic(f, step, q):
+    """An outer-axis pass and a periodic narrow pass (``_periodic_row``) over whole rows, one
+    output row at a time: the outer pass's row stays in the nearest cache. Compiled as
+    ``_narrow_periodic``."""
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def kernel(src, index, weight, fin1, lanes, out, mid, scratch, fin2):
+        sums, phases, planes = scratch
+        n_out = index.shape[0]
+        rows = src.shape[0] * n_out
+        chunks = min(rows, sums.shape[0])
+        for c in prange(chunks):
+            ff, ss, qq = _constants(f, step, q, lanes)
+            wide_sums = _sums(min(src.shape[2], WIDE_BLOCK), weight)
+            for r in range(c * rows // chunks, (c + 1) * rows // chunks):
+                p = r // n_out
+                j = r - p * n_out
+                _wide_row(src[p], index[j], weight[j], mid[c], wide_sums, fin1)
+                _periodic_row(mid[c], out[p, j], lanes, sums[c, 0], phases[c], planes[c], fin2, ff, ss, qq)
+
+    return kernel
+
+
+@njit(inline="always")
+def _constants(f, step, q, lanes):
+    """``(f, step, q)`` of a periodic kernel: the compiled constants, or the lanes' values for 0."""
+    return f if f else lanes[2].shape[0], step if step else lanes[8], q if q else lanes[9]
 
 
 def _common(f, step, q):
@@ -503,6 +542,11 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
+    if outer_first and lanes[2].shape[0]:
+        kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+        mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
+        kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
+        return
     if outer_first:
         buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
         for j0 in range(0, A2, rows):
