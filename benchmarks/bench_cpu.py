@@ -8,6 +8,10 @@ Each peer gets the same array and the same number of threads. Times are the best
 ``--repeat`` runs (the peers taking turns; the best is the run least disturbed by the machine's
 other work, ``--median`` reports the median) after half a second of warm-up runs each; a ratio
 is ours / peer, so below 1.0 means upsample is faster. A dash means the peer has no equivalent of that case.
+
+``floor`` is the memory traffic no resizer avoids, timed on the same threads: one read of the
+input and one write of a fresh output-sized array (its pages faulted in, as every peer's are).
+Where upsample and a peer both sit near it, the case is bound by memory, not arithmetic.
 """
 
 from __future__ import annotations
@@ -37,6 +41,26 @@ def timed(fns, repeat, warmup=0.5, median=False):
             fn()
             times[name].append(time.perf_counter() - t0)
     return {name: (statistics.median(t) if median else min(t)) for name, t in times.items()}
+
+
+def floor(src, out_bytes):
+    """A callable that reads ``src`` once and fills a fresh array of ``out_bytes`` (see the module
+    docstring), in 8-byte words over the threads."""
+    import numba
+
+    @numba.njit(parallel=True, nogil=True)
+    def stream(words, out):
+        chunks = 4 * numba.get_num_threads()
+        for c in numba.prange(chunks):
+            src, dst = words[c * words.size // chunks : (c + 1) * words.size // chunks], out[c * out.size // chunks :]
+            acc = np.uint64(0)
+            for i in range(src.size):
+                acc ^= src[i]
+            for i in range((c + 1) * out.size // chunks - c * out.size // chunks):
+                dst[i] = acc
+
+    words = np.ascontiguousarray(src).reshape(-1).view(np.uint8)[: src.nbytes // 8 * 8].view(np.uint64)
+    return lambda: stream(words, np.empty(out_bytes // 8, np.uint64))
 
 
 def cases(quick: bool):
@@ -74,12 +98,14 @@ def runners(case, threads):
         img = case["image"]
         view = img.transpose(2, 0, 1)[None]  # channels-last NCHW view, no copy
         out["upsample"] = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
+        out["floor"] = floor(img, out["upsample"]().nbytes)
         out.update(_torch(view, mode, scale, aa))
         out.update(_opencv(img, mode, scale, aa))
         out.update(_pillow(img, mode, scale))
     else:
         arr = case.get("nchw", case.get("volume"))
         out["upsample"] = lambda: interpolate(arr, scale_factor=scale, mode=mode)
+        out["floor"] = floor(arr, out["upsample"]().nbytes)
         out.update(_torch(arr, mode, scale, aa))
     return out
 
@@ -134,7 +160,7 @@ def main():
     _set_threads(args.threads)
 
     peers = ["torch", "opencv", "pillow"]
-    header = f"{'case':<34}{'upsample':>10}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
+    header = f"{'case':<34}{'upsample':>10}{'floor':>7}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
     stat = "median" if args.median else "best"
     print(f"threads={args.threads}; times in ms ({stat} of {args.repeat}); ratio = upsample / peer")
     print(header)
@@ -152,7 +178,7 @@ def main():
         fns = runners(case, args.threads)
         times = timed(fns, args.repeat, median=args.median)
         ours = times["upsample"]
-        row = f"{name:<34}{ours * 1e3:>10.1f}"
+        row = f"{name:<34}{ours * 1e3:>10.1f}{times['floor'] * 1e3:>7.1f}"
         for p in peers:
             if p in times:
                 row += f"{times[p] * 1e3:>9.1f}{ours / times[p]:>7.2f}"

@@ -354,12 +354,12 @@ def _narrow_periodic(f, step, q):
 
 @functools.cache
 def _pair_periodic(f, step, q):
-    """An outer-axis pass and a periodic narrow pass (``_periodic_row``) over whole rows, one
-    output row at a time: the outer pass's row stays in the nearest cache. Compiled as
-    ``_narrow_periodic``."""
+    """An outer-axis pass and a periodic narrow pass (``_periodic_row``) run together in one
+    parallel loop, compiled as ``_narrow_periodic``: ``(outer_first, inner_first)`` kernels."""
 
     @njit(parallel=True, cache=True, nogil=True)
-    def kernel(src, index, weight, fin1, lanes, out, mid, scratch, fin2):
+    def outer_first(src, index, weight, fin1, lanes, out, mid, scratch, fin2):
+        # One output row at a time: the outer pass's row (``mid[c]``) stays in the nearest cache.
         sums, phases, planes = scratch
         n_out = index.shape[0]
         rows = src.shape[0] * n_out
@@ -373,7 +373,30 @@ def _pair_periodic(f, step, q):
                 _wide_row(src[p], index[j], weight[j], mid[c], wide_sums, fin1)
                 _periodic_row(mid[c], out[p, j], lanes, sums[c, 0], phases[c], planes[c], fin2, ff, ss, qq)
 
-    return kernel
+    @njit(parallel=True, cache=True, nogil=True)
+    def inner_first(src, lanes, fin1, lo, hi, index, weight, out, ring, scratch, fin2):
+        # Each chunk walks its output rows in order; input row i, resampled along its lanes,
+        # goes to ``ring[c, i % depth]`` when first needed (``lo`` and ``hi``, the first and
+        # past-the-last input rows of each output row, never decrease; ``index`` is mod depth).
+        sums, phases, planes = scratch
+        n_out, depth = index.shape[0], ring.shape[1]
+        rows = src.shape[0] * n_out
+        chunks = min(rows, sums.shape[0])
+        for c in prange(chunks):
+            ff, ss, qq = _constants(f, step, q, lanes)
+            wide_sums = _sums(min(ring.shape[2], WIDE_BLOCK), weight)
+            done = 0
+            for r in range(c * rows // chunks, (c + 1) * rows // chunks):
+                p = r // n_out
+                j = r - p * n_out
+                done = lo[j] if j == 0 or r == c * rows // chunks else max(done, lo[j])
+                for i in range(done, hi[j]):
+                    _periodic_row(src[p, i], ring[c, i % depth], lanes, sums[c, 0], phases[c], planes[c], fin1,
+                                  ff, ss, qq)
+                done = max(done, hi[j])
+                _wide_row(ring[c], index[j], weight[j], out[p, j], wide_sums, fin2)
+
+    return outer_first, inner_first
 
 
 @njit(inline="always")
@@ -531,7 +554,8 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     """Two passes over ``src`` ``(P, A, B, Q)`` into ``out`` ``(P, A', B', Q)``: ``outer`` and
     ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
     first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
-    Runs band by band of output rows."""
+    Periodic lanes run in one parallel loop (``_pair_periodic``); others band by band of
+    output rows."""
     (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
@@ -542,10 +566,18 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
-    if outer_first and lanes[2].shape[0]:
-        kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
-        mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
-        kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
+    lo, hi = index.min(1), index.max(1) + 1
+    if lanes[2].shape[0] and (outer_first or ((np.diff(lo) >= 0).all() and (np.diff(hi) >= 0).all())):
+        # Periodic lanes: one parallel loop, no band of intermediate rows.
+        outer_kernel, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+        if outer_first:
+            mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
+            outer_kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
+        else:
+            depth = int((hi - lo).max())
+            ring = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
+            inner_kernel(_frozen(src), lanes, fin1, _frozen(lo), _frozen(hi), _frozen(index % depth), weight, out,
+                         ring, scratch[:3], fin2)
         return
     if outer_first:
         buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
