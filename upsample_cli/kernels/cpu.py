@@ -566,18 +566,19 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
-    lo, hi = index.min(1), index.max(1) + 1
-    if lanes[2].shape[0] and (outer_first or ((np.diff(lo) >= 0).all() and (np.diff(hi) >= 0).all())):
+    starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
+    monotone = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()
+    if lanes[2].shape[0] and (outer_first or monotone):
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
         if outer_first:
             mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
             outer_kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
         else:
-            depth = int((hi - lo).max())
+            depth = int((stops - starts).max())
             ring = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
-            inner_kernel(_frozen(src), lanes, fin1, _frozen(lo), _frozen(hi), _frozen(index % depth), weight, out,
-                         ring, scratch[:3], fin2)
+            inner_kernel(_frozen(src), lanes, fin1, _frozen(starts), _frozen(stops), _frozen(index % depth), weight,
+                         out, ring, scratch[:3], fin2)
         return
     if outer_first:
         buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
