@@ -12,9 +12,10 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
   Few rows, or rows too long for a plane in cache, gather: (output sample, channel) pairs are
   flattened into one lane axis with expanded tables, four image rows at a time.
 
-``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, one band of
-rows at a time, so the intermediate stays a few rows long (in cache, and no full-size
-intermediate in memory).
+``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, so the
+intermediate stays a few rows long (in cache, and no full-size intermediate in memory). With
+periodic lanes both passes run in one parallel loop, row by row (``_pair_periodic``); other
+lanes go band by band of rows.
 
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
