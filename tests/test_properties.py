@@ -273,6 +273,47 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
             np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize(
+    "dtype, mode, factor, merged",
+    [
+        (np.float32, "area", 0.5, True),  # depth and height in one pass of product taps
+        (np.uint16, "area", 0.5, True),  # weights 1/2: exact sums, merged for integers too
+        (np.float32, "area", (0.5, 0.2, 0.5), True),
+        (np.uint8, "area", (0.5, 0.2, 0.5), False),  # 1/5 is inexact: two passes, as the reference
+        (np.float32, "trilinear", 2, False),  # upscales share work between separable passes
+    ],
+)
+def test_neighbouring_downscales_run_as_one_pass(dtype, mode, factor, merged):
+    from upsample_cli.kernels import cpu
+
+    rng = np.random.default_rng(5)
+    x = random_array(rng, (1, 2, 20, 30, 24), dtype)
+    calls = []
+
+    def spy(name):
+        kernel = getattr(cpu, name)
+
+        def run(src, *args):
+            calls.append((name, src.shape))
+            kernel(src, *args)
+
+        return run
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("resample_axis", "resample_pair"):
+            patch.setattr(cpu, name, spy(name))
+        got = interpolate(x, scale_factor=factor, mode=mode)
+    want = interpolate(x, scale_factor=factor, mode=mode, backend="reference")
+    assert len(calls) == 1 if merged else 2
+    if merged:
+        assert calls[0] == ("resample_pair", (2, 20 * 30, 24, 1))
+    if x.dtype.kind == "u":
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))
+
+
+
 @pytest.mark.parametrize("backend_or_batch", ["batch", "reference"])
 def test_uint16_kernel_loops_agree_at_ties(backend_or_batch):
     # 2 -> 7 linear: output 3 sits on source coordinate 0.5 (0.50000006 in float32), the exact

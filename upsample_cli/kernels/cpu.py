@@ -114,6 +114,18 @@ def _store(acc, dst, fin):
 
 
 @njit(inline="always")
+def _tap_pair(acc, first, w0, a, w1, b):
+    """``acc[v] (+)= w0 a[v] + w1 b[v]``: the first pair of taps sets the sums, later ones add to
+    them (in tap order)."""
+    if first:
+        for v in range(acc.shape[0]):
+            acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
+    else:
+        for v in range(acc.shape[0]):
+            acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])
+
+
+@njit(inline="always")
 def _wide_row(src, index, weight, dst, sums, fin):
     # dst = sum_k weight[k] * src[index[k]] over whole rows, taps in pairs (an even number of
     # them), in blocks of lanes whose sums stay in the nearest cache.
@@ -121,15 +133,10 @@ def _wide_row(src, index, weight, dst, sums, fin):
     for v0 in range(0, n, WIDE_BLOCK):
         v1 = min(n, v0 + WIDE_BLOCK)
         acc, direct = _direct(dst[v0:v1], sums[: v1 - v0])
-        w0, w1, a, b = weight[0], weight[1], src[index[0], v0:v1], src[index[1], v0:v1]
-        for v in range(v1 - v0):
-            acc[v] = _mul(w0, a[v]) + _mul(w1, b[v])
-        for k in range(2, index.shape[0], 2):
+        for k in range(0, index.shape[0], 2):
             w0, w1 = weight[k], weight[k + 1]
-            if w0 != 0 or w1 != 0:
-                a, b = src[index[k], v0:v1], src[index[k + 1], v0:v1]
-                for v in range(v1 - v0):
-                    acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v])  # in tap order
+            if k == 0 or w0 != 0 or w1 != 0:
+                _tap_pair(acc, k == 0, w0, src[index[k], v0:v1], w1, src[index[k + 1], v0:v1])
         if fin[0] or not direct:
             _store(acc, dst[v0:v1], fin)
 
@@ -311,19 +318,17 @@ def _periodic_row(line, dst, lanes, sums, phases, plane, fin, f, step, q):
         ph = plane.reshape(-1)
         _split(ph, line, stride, line.shape[0] // (step * q), step, q)
     for p in range(f):
+        row = dst[m0 * q : m1 * q] if f == 1 else phases[p, :n]
         for v0 in range(0, n, WIDE_BLOCK):  # blocks of sums that stay in cache
-            acc = sums[v0 : min(n, v0 + WIDE_BLOCK)]
+            v1 = min(n, v0 + WIDE_BLOCK)
+            acc, direct = _direct(row[v0:v1], sums[: v1 - v0])
             for k in range(0, n_taps, 2):  # taps in pairs (an even number of them)
-                w0, w1 = weight[p, k], weight[p, k + 1]
-                s0 = ph[(offset[p, k] % step) * stride + (m0 + offset[p, k] // step) * q + v0 :]
-                s1 = ph[(offset[p, k + 1] % step) * stride + (m0 + offset[p, k + 1] // step) * q + v0 :]
-                if k == 0:
-                    for v in range(acc.shape[0]):
-                        acc[v] = _mul(w0, s0[v]) + _mul(w1, s1[v])
-                else:
-                    for v in range(acc.shape[0]):
-                        acc[v] = acc[v] + _mul(w0, s0[v]) + _mul(w1, s1[v])  # in tap order
-        _store(sums[:n], dst[m0 * q : m1 * q] if f == 1 else phases[p, :n], fin)
+                o0, o1 = offset[p, k], offset[p, k + 1]
+                s0 = ph[(o0 % step) * stride + (m0 + o0 // step) * q + v0 :]
+                s1 = ph[(o1 % step) * stride + (m0 + o1 // step) * q + v0 :]
+                _tap_pair(acc, k == 0, weight[p, k], s0, weight[p, k + 1], s1)
+            if fin[0] or not direct:
+                _store(acc, row[v0:v1], fin)
     if f > 1:
         _interleave(dst[m0 * f * q :], phases.reshape(-1), phases.shape[1], m1 - m0, f, q)
     _gather_lanes(line, flat_index, flat_weight, 0, m0 * f * q, dst, fin)
@@ -567,8 +572,9 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
-    starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
-    monotone = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()
+    if lanes[2].shape[0] and not outer_first:
+        starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
+        monotone = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()
     if lanes[2].shape[0] and (outer_first or monotone):
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
