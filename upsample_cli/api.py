@@ -24,7 +24,7 @@ import numpy as np
 
 from . import filters
 from .kernels import GATHER_COST, WIDE
-from .taps import Rule, Taps, taps
+from .taps import Rule, Taps, product, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 AUTO_GPU_SIZE = 1 << 22  # device="auto" moves NumPy inputs of at least this many samples to a GPU
@@ -254,7 +254,7 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     work = kernel.astype(work, np.float32) if x.dtype == np.float16 else work
 
     def table(t):
-        weight = t.weight if t.shift else t.weight.astype(compute)
+        weight = t.weight if t.shift else t.weight.astype(compute, copy=False)
         return np.ascontiguousarray(t.index, dtype=np.intp), np.ascontiguousarray(weight), t.shift
 
     # Steps: (first axis of the work array, output sizes of its axes, taps over them flattened).
@@ -315,13 +315,8 @@ def _merged(steps, dims, exact):
             inner = math.prod(dims[a + 2 :])
             # Less work, and a table (12 bytes a tap) no larger than the intermediate it saves.
             if inner >= WIDE and taps <= between * k_x + n_x * n_y * k_y and 3 * taps <= between * inner:
-                # Output row (i, j) takes tap (k, l) at input row (index_a[i, k], index_b[j, l]),
-                # built taps-first so that numpy's inner loops run over rows.
-                index = ta.index.T[:, None, :, None] * dims[a + 1] + tb.index.T[None, :, None, :]
-                weight = ta.weight.T[:, None, :, None] * tb.weight.T[None, :, None, :]
                 sizes = [ta.index.shape[0], tb.index.shape[0]]
-                shape = (k_x * k_y, sizes[0] * sizes[1])
-                merged.append((a, sizes, Taps(index.reshape(shape).T, weight.reshape(shape).T)))
+                merged.append((a, sizes, product(ta, tb, dims[a + 1])))
                 dims[a : a + 2] = sizes
                 n += 2
                 continue

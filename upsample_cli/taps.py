@@ -168,6 +168,30 @@ def _taps(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -> T
     return t
 
 
+def product(a: Taps, b: Taps, n_b: int) -> Taps:
+    """The taps of two axes taken at once, flattened (``a`` the outer one, ``n_b`` input samples
+    along ``b``): output ``(i, j)`` takes input ``(index_a[i, k], index_b[j, l])`` with weight
+    ``weight_a[i, k] * weight_b[j, l]``. Float weights only. The last few products are kept, by
+    the identity of the tables (``taps`` keeps those)."""
+    key = (id(a), id(b), n_b)
+    kept = _products.get(key)
+    if kept is None or kept[0] is not a or kept[1] is not b:
+        # Built taps-first, so that numpy's inner loops run over rows.
+        index = a.index.T[:, None, :, None] * n_b + b.index.T[None, :, None, :]
+        weight = a.weight.T[:, None, :, None] * b.weight.T[None, :, None, :]
+        shape = (a.index.shape[1] * b.index.shape[1], a.index.shape[0] * b.index.shape[0])
+        t = Taps(np.ascontiguousarray(index.reshape(shape).T), np.ascontiguousarray(weight.reshape(shape).T))
+        t.index.setflags(write=False)
+        t.weight.setflags(write=False)
+        if len(_products) >= 8:
+            _products.clear()
+        _products[key] = kept = (a, b, t)
+    return kept[2]
+
+
+_products: dict = {}
+
+
 def _compute(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -> Taps:
     if rule.sampler == "adaptive":
         return _adaptive(n_in, n_out, rule.precision)
