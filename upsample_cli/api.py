@@ -206,7 +206,8 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     """Resize the trailing ``len(rules)`` axes of ``x`` to ``out_size``, one taps rule per axis.
 
     The passes run in the array's memory order, in the pipeline's pass order; axes whose
-    taps are the identity are skipped.
+    taps are the identity are skipped, and two neighbouring outer axes may run as one pass of
+    product taps (``_merged``).
     """
     first = x.ndim - len(rules)
     compute = pipeline.precision
