@@ -568,10 +568,11 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
-    if lanes[2].shape[0] and not outer_first:
+    periodic = lanes[2].shape[0] > 0
+    if periodic and not outer_first:
         starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
-        monotone = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()
-    if lanes[2].shape[0] and (outer_first or monotone):
+        periodic = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()  # as the ring needs
+    if periodic:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
         if outer_first:
