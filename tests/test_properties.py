@@ -245,7 +245,8 @@ def test_numba_backend_equals_reference(case):
 def test_cpu_fast_paths_equal_reference(mode, dtype):
     # Exact factors take the phase loop (its edges the gather loop), compiled apart for common
     # factors and channel counts; a one-byte band size splits each fused pair of passes into one
-    # band per output row. Other factors transpose bands of rows (here: channels-last) or gather.
+    # band per output row. Other factors sum pixels of three or four channels as vectors, and
+    # transpose bands of rows of one channel (here: channels-last) or gather.
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(len(mode))

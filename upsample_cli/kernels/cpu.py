@@ -4,13 +4,15 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
 
 * wide (``Q >= 16``, a pass over an outer axis): each output row is accumulated two taps at a
   time over whole contiguous input rows, a multiply-add the compiler vectorises.
-* narrow (the innermost axis, ``Q`` = channels or 1), in one of three ways. A table that
+* narrow (the innermost axis, ``Q`` = channels or 1), in one of four ways. A table that
   repeats with period ``f`` (an exact factor-``f`` upscale, or a step-``s`` downscale) is
   applied per phase, over contiguous input, and the phases are interleaved into the output row.
-  Any other table transposes bands of rows into planes of (input position, (row, channel)), so
-  that each tap is a multiply-add over one contiguous plane row, and scatters the results back.
-  Few rows, or rows too long for a plane in cache, gather: (output sample, channel) pairs are
-  flattened into one lane axis with expanded tables, four image rows at a time.
+  Pixels of three or four channels under any other table are summed as vectors of four lanes,
+  one vector load per tap, four rows at a time. Other tables transpose bands of rows into planes
+  of (input position, (row, channel)), so that each tap is a multiply-add over one contiguous
+  plane row, and scatter the results back. Few rows, or rows too long for a plane in cache,
+  gather: (output sample, channel) pairs are flattened into one lane axis with expanded tables,
+  four image rows at a time.
 
 ``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, so the
 intermediate stays a few rows long (in cache, and no full-size intermediate in memory). With
@@ -28,6 +30,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import get_num_threads, njit, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
@@ -38,6 +41,8 @@ BAND_BYTES = 1 << 22
 # needs to be run so.
 PLANE_BYTES = 1 << 20
 TRANSPOSED_ROWS = 8
+# Lanes of the vectors a narrow pass sums pixels of up to as many channels in (``_pixels``).
+PIXEL_LANES = 4
 # Lanes of sums a pass over whole rows keeps at a time.
 WIDE_BLOCK = 2048
 
@@ -62,12 +67,23 @@ def _finish_int32(typingctx, acc, half, shift, lo, hi):
     i32 = types.int32
 
     def codegen(context, builder, signature, args):
-        acc, half, shift, lo, hi = args
-        v = builder.ashr(builder.add(acc, half), shift)
-        v = builder.select(builder.icmp_signed("<", v, lo), lo, v)
-        return builder.select(builder.icmp_signed(">", v, hi), hi, v)
+        return _round_ir(builder, *args)
 
     return i32(i32, i32, i32, i32, i32), codegen
+
+
+def _round_ir(builder, acc, half, shift, lo, hi):
+    """LLVM IR of ``_finish``: integer sums, or with ``shift`` None vectors of float sums."""
+    if shift is None:
+        t = acc.type
+        floor = cgutils.get_or_insert_function(builder.module, ir.FunctionType(t, [t]),
+                                               f"llvm.floor.v{t.count}{t.element.intrinsic_name}")
+        v = builder.call(floor, [builder.fadd(acc, half)])
+        v = builder.select(builder.fcmp_ordered("<", v, lo), lo, v)
+        return builder.select(builder.fcmp_ordered(">", v, hi), hi, v)
+    v = builder.ashr(builder.add(acc, half), shift)
+    v = builder.select(builder.icmp_signed("<", v, lo), lo, v)
+    return builder.select(builder.icmp_signed(">", v, hi), hi, v)
 
 
 def _mul(weight, sample):
@@ -231,6 +247,121 @@ def _move_group(dst, at, src, start, q, spare):
             dst[at + c] = src[start + c]
 
 
+def _cast_ir(builder, value, source, target, ir_type):
+    """LLVM IR converting ``value`` (scalar or vector) of Numba type ``source`` to ``target``."""
+    if source == target:
+        return value
+    if isinstance(source, types.Integer) and isinstance(target, types.Integer):
+        if source.bitwidth < target.bitwidth:
+            return (builder.sext if source.signed else builder.zext)(value, ir_type)
+        return builder.trunc(value, ir_type)
+    if isinstance(source, types.Integer):
+        return (builder.sitofp if source.signed else builder.uitofp)(value, ir_type)
+    if isinstance(target, types.Integer):
+        return (builder.fptosi if target.signed else builder.fptoui)(value, ir_type)
+    return (builder.fpext if source.bitwidth < target.bitwidth else builder.fptrunc)(value, ir_type)
+
+
+@intrinsic
+def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
+    """For each row of the tuples ``lines`` and ``dsts``: ``dst[at + c]`` = the sum over taps ``k`` of
+    ``weight[j, k] line[index[j, k] q + c]`` for ``c < PIXEL_LANES``, finished as ``_finish`` does.
+    Each tap is one vector load of ``PIXEL_LANES`` samples, a pixel of up to as many channels and
+    what follows it (``index`` and ``dst`` must leave room), so a pixel's channels are summed
+    together; the taps (an even number) go in pairs, and the rows share the tables' reads."""
+    rows, src_t, dst_t, w_t = len(lines), lines.dtype.dtype, dsts.dtype.dtype, weight.dtype
+    integer = isinstance(w_t, types.Integer)
+    acc_t = types.int32 if integer else w_t
+
+    def codegen(context, builder, signature, args):
+        dsts, at, lines, index, weight, j, q, fin = args
+        intp = context.get_value_type(types.intp)
+        scalar = context.get_value_type(acc_t)
+        vector = lambda t: ir.VectorType(context.get_value_type(t), PIXEL_LANES)
+        lines = [context.make_array(signature.args[2].dtype)(context, builder, builder.extract_value(lines, r))
+                 for r in range(rows)]
+        index = context.make_array(signature.args[3])(context, builder, index)
+        weight = context.make_array(signature.args[4])(context, builder, weight)
+
+        def splat(value, source):
+            v = _cast_ir(builder, value, source, acc_t, scalar)
+            v = builder.insert_element(ir.Constant(vector(acc_t), ir.Undefined), v, ir.Constant(ir.IntType(32), 0))
+            return builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), PIXEL_LANES), None))
+
+        def pair(sums, first):
+            # Two taps from table position ``first`` added to ``sums`` (None: the first pair).
+            for t in range(2):
+                k = builder.add(first, ir.Constant(intp, t))
+                i = builder.load(builder.gep(index.data, [k]))
+                offset = builder.mul(builder.sext(i, intp) if i.type.width < intp.width else i, q)
+                w = splat(builder.load(builder.gep(weight.data, [k])), w_t)
+                for r in range(rows):
+                    ptr = builder.bitcast(builder.gep(lines[r].data, [offset]), vector(src_t).as_pointer())
+                    x = _cast_ir(builder, builder.load(ptr, align=1), src_t, acc_t, vector(acc_t))
+                    term = (builder.mul if integer else builder.fmul)(w, x)
+                    sums[r] = term if sums[r] is None else (builder.add if integer else builder.fadd)(sums[r], term)
+            return sums
+
+        # The first pair, then a loop over the others (the tables are C-contiguous).
+        n_taps = builder.extract_value(index.shape, 1)
+        start = builder.mul(j, n_taps)
+        sums, end = pair([None] * rows, start), builder.add(start, n_taps)
+        second, entry = builder.add(start, ir.Constant(intp, 2)), builder.block
+        head, body, done = (builder.append_basic_block(f"taps.{n}") for n in ("head", "body", "done"))
+        builder.branch(head)
+        builder.position_at_end(head)
+        k = builder.phi(intp)
+        k.add_incoming(second, entry)
+        phis = []
+        for s in sums:
+            phis.append(builder.phi(s.type))
+            phis[-1].add_incoming(s, entry)
+        builder.cbranch(builder.icmp_signed("<", k, end), body, done)
+        builder.position_at_end(body)
+        more = pair(list(phis), k)
+        k.add_incoming(builder.add(k, ir.Constant(intp, 2)), builder.block)
+        for phi, s in zip(phis, more):
+            phi.add_incoming(s, builder.block)
+        builder.branch(head)
+        builder.position_at_end(done)
+
+        if isinstance(dst_t, types.Integer):
+            fin_t = signature.args[7].types
+            half, lo, hi = (splat(builder.extract_value(fin, n), fin_t[n]) for n in (1, 3, 4))
+            shift = splat(builder.extract_value(fin, 2), fin_t[2]) if integer else None
+        for r in range(rows):
+            v = phis[r]
+            if isinstance(dst_t, types.Integer):
+                v = _round_ir(builder, v, half, shift, lo, hi)
+            dst = context.make_array(signature.args[0].dtype)(context, builder, builder.extract_value(dsts, r))
+            ptr = builder.bitcast(builder.gep(dst.data, [at]), vector(dst_t).as_pointer())
+            builder.store(_cast_ir(builder, v, acc_t, dst_t, vector(dst_t)), ptr, align=1)
+        return context.get_dummy_value()
+
+    return types.void(dsts, at, lines, index, weight, j, q, fin), codegen
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
+    # out[p, out_first + r] = src[p, first + r] resampled along its pixels (of q <= PIXEL_LANES
+    # lanes), four rows at a time (a short last block repeats its final row): pixels before
+    # ``stop`` as vectors (``_pixels``), the others by gathering.
+    flat_index, flat_weight, _, _, index, weight, _, _, _, q, stop = lanes
+    blocks = (n_rows + 3) // 4
+    for u in prange(src.shape[0] * blocks):
+        p = u // blocks
+        r = first + 4 * (u - p * blocks)
+        last = first + n_rows - 1
+        rows = (r, min(r + 1, last), min(r + 2, last), min(r + 3, last))
+        lines = (src[p, rows[0]], src[p, rows[1]], src[p, rows[2]], src[p, rows[3]])
+        o = out_first - first
+        dsts = (out[p, rows[0] + o], out[p, rows[1] + o], out[p, rows[2] + o], out[p, rows[3] + o])
+        for j in range(stop):
+            _pixels(dsts, j * q, lines, index, weight, j, q, fin)
+        for t in range(4):
+            _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _narrow(src, first, n_rows, flat_index, flat_weight, out, out_first, sums, fin):
     # out[p, out_first + r] = src[p, first + r] resampled along its lanes (r < n_rows) by
@@ -306,7 +437,7 @@ def _periodic_row(line, dst, lanes, sums, phases, plane, fin, f, step, q):
     # With step 1 (upscales) the inputs of one (p, k) are contiguous; a larger step (downscales)
     # first splits the row by its step phases into ``plane``. ``sums``: a row of sums; ``phases``:
     # one row per output phase. The edges gather.
-    flat_index, flat_weight, offset, weight, _, _, m0, m1, _, _ = lanes
+    flat_index, flat_weight, offset, weight, _, _, m0, m1, _, _, _ = lanes
     n_taps, n = offset.shape[1], (m1 - m0) * q
     ph, stride = line, 0
     if step > 1:
@@ -453,12 +584,14 @@ def _wide_pass(src, index, weight, out, first, fin):
 
 def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
     """Resample rows ``first ..`` of ``src`` along their lanes into ``out``: periodic lanes phase
-    by phase, else bands of rows transposed where ``scratch`` holds planes for them, else by
-    gathering (``_narrow``)."""
-    flat_index, flat_weight, offset, _, index, weight, _, _, step, q = lanes
+    by phase, else pixels of three or four channels as vectors, else bands of rows transposed
+    where ``scratch`` holds planes for them, else by gathering (``_narrow``)."""
+    flat_index, flat_weight, offset, _, index, weight, _, _, step, q, _ = lanes
     if offset.shape[0]:
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
         kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
+    elif _pixel_lanes(q):
+        _narrow_pixels(_frozen(src), first, n_rows, lanes, out, out_first, fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
         # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
         threads, rows = get_num_threads(), src.shape[0] * n_rows
@@ -479,16 +612,25 @@ def _finishing(out_dtype, weight_dtype, shift):
     return (True, cast((1 << (shift - 1)) if shift else 0.5), np.int32(shift), cast(info.min), cast(info.max))
 
 
+def _pixel_lanes(q):
+    """Whether a narrow pass sums pixels of ``q`` lanes as vectors (``_pixels``): fewer lanes would
+    waste most of each vector."""
+    return 3 <= q <= PIXEL_LANES
+
+
 def _lanes(index, weight, q, n_in):
-    """The narrow loop's tables: flat (K, n_out * q) gather tables, and the phase tables of the
-    interior where the taps repeat (empty when they do not)."""
+    """The narrow loop's tables: flat (K, n_out * q) gather tables, the phase tables of the
+    interior where the taps repeat (empty when they do not), the paired tables, and ``stop``:
+    the pixels before it read and write whole vectors inside their rows (``_pixels``)."""
     n_out, n_taps = index.shape
     weight = _compact(weight)
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
     offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
     tables = flat_index, flat_weight, *_paired(offset, phase_weight), *_paired(index, weight)
-    return tuple(map(_frozen, tables)) + (m0, m1, step, q)
+    inside = (index.max(1, initial=0) * q + PIXEL_LANES <= n_in * q) & (np.arange(n_out) * q + PIXEL_LANES <= n_out * q)
+    stop = int(np.argmin(inside)) if not inside.all() else n_out
+    return tuple(map(_frozen, tables)) + (m0, m1, step, q, stop)
 
 
 def _periodic(index, weight, n_in):
@@ -522,13 +664,13 @@ def _scratch(lanes, n_in, src_dtype, dtype):
     four rows of sums (gathers); one row per output phase and the input row split by its step
     (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a block of 32 rows of
     results (transposed bands; no plane when a band would be under four rows)."""
-    flat_index, flat_weight, offset, _, _, _, m0, m1, step, q = lanes
+    flat_index, flat_weight, offset, _, _, _, m0, m1, step, q, _ = lanes
     chunks = 2 * get_num_threads()
     sums = np.int32 if flat_weight.dtype.kind == "i" else flat_weight.dtype
     # Whole multiples of 64 lanes (what the compiled loops do per step), one of them spare:
     # 8-bit triples move as 4-byte words.
     width = min(256, PLANE_BYTES // (n_in * np.dtype(src_dtype).itemsize) // 64 * 64)
-    depth = (width - 1) // q if not offset.shape[0] else 0
+    depth = (width - 1) // q if not offset.shape[0] and not _pixel_lanes(q) else 0
     depth = depth if depth >= 4 else 0
     return (np.empty((chunks, 4, flat_index.shape[1]), sums),
             np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype),
