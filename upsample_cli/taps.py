@@ -77,6 +77,7 @@ from typing import NamedTuple, Optional, Union
 import numpy as np
 
 from .filters import Filter, TapFilter
+from .memo import kept
 
 
 @dataclass(frozen=True)
@@ -173,20 +174,18 @@ def product(a: Taps, b: Taps, n_b: int) -> Taps:
     along ``b``): output ``(i, j)`` takes input ``(index_a[i, k], index_b[j, l])`` with weight
     ``weight_a[i, k] * weight_b[j, l]``. Float weights only. The last few products are kept, by
     the identity of the tables (``taps`` keeps those)."""
-    key = (id(a), id(b), n_b)
-    kept = _products.get(key)
-    if kept is None or kept[0] is not a or kept[1] is not b:
-        # Built taps-first, so that numpy's inner loops run over rows.
-        index = a.index.T[:, None, :, None] * n_b + b.index.T[None, :, None, :]
-        weight = a.weight.T[:, None, :, None] * b.weight.T[None, :, None, :]
-        shape = (a.index.shape[1] * b.index.shape[1], a.index.shape[0] * b.index.shape[0])
-        t = Taps(np.ascontiguousarray(index.reshape(shape).T), np.ascontiguousarray(weight.reshape(shape).T))
-        t.index.setflags(write=False)
-        t.weight.setflags(write=False)
-        if len(_products) >= 8:
-            _products.clear()
-        _products[key] = kept = (a, b, t)
-    return kept[2]
+    return kept(_products, (a.index, a.weight, b.index, b.weight), (n_b,), lambda: _product(a, b, n_b))
+
+
+def _product(a: Taps, b: Taps, n_b: int) -> Taps:
+    # Built taps-first, so that numpy's inner loops run over rows.
+    index = a.index.T[:, None, :, None] * n_b + b.index.T[None, :, None, :]
+    weight = a.weight.T[:, None, :, None] * b.weight.T[None, :, None, :]
+    shape = (a.index.shape[1] * b.index.shape[1], a.index.shape[0] * b.index.shape[0])
+    t = Taps(np.ascontiguousarray(index.reshape(shape).T), np.ascontiguousarray(weight.reshape(shape).T))
+    t.index.setflags(write=False)
+    t.weight.setflags(write=False)
+    return t
 
 
 _products: dict = {}

@@ -33,6 +33,7 @@ from numba import get_num_threads, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
+from ..memo import kept
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
 
 # Bytes of intermediate rows one band of a fused pair of passes holds.
@@ -334,8 +335,10 @@ def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
             if isinstance(dst_t, types.Integer):
                 v = _round_ir(builder, v, half, shift, lo, hi)
             dst = context.make_array(signature.args[0].dtype)(context, builder, builder.extract_value(dsts, r))
-            ptr = builder.bitcast(builder.gep(dst.data, [at]), vector(dst_t).as_pointer())
-            builder.store(_cast_ir(builder, v, acc_t, dst_t, vector(dst_t)), ptr, align=1)
+            # Stored as one word (a vector store narrowing its lanes on the way is slow on some CPUs).
+            word = ir.IntType(PIXEL_LANES * dst_t.bitwidth)
+            ptr = builder.bitcast(builder.gep(dst.data, [at]), word.as_pointer())
+            builder.store(builder.bitcast(_cast_ir(builder, v, acc_t, dst_t, vector(dst_t)), word), ptr, align=1)
         return context.get_dummy_value()
 
     return types.void(dsts, at, lines, index, weight, j, q, fin), codegen
@@ -621,7 +624,15 @@ def _pixel_lanes(q):
 def _lanes(index, weight, q, n_in):
     """The narrow loop's tables: flat (K, n_out * q) gather tables, the phase tables of the
     interior where the taps repeat (empty when they do not), the paired tables, and ``stop``:
-    the pixels before it read and write whole vectors inside their rows (``_pixels``)."""
+    the pixels before it read and write whole vectors inside their rows (``_pixels``). Kept for
+    the last few tables (``taps`` keeps those): building them takes up to a millisecond."""
+    return kept(_kept_lanes, (index, weight), (q, n_in), lambda: _build_lanes(index, weight, q, n_in))
+
+
+_kept_lanes: dict = {}
+
+
+def _build_lanes(index, weight, q, n_in):
     n_out, n_taps = index.shape
     weight = _compact(weight)
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
