@@ -274,6 +274,44 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
             np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_cpu_pair_sums_of_16_bit_lanes(native):
+    # The 8-bit windows' multiply-add of 16-bit pairs: x86's instruction, or the portable IR
+    # other processors compile; both against NumPy.
+    from llvmlite import ir
+    from numba import njit, types
+    from numba.extending import intrinsic
+
+    from upsample_cli.kernels import cpu
+
+    if native and not cpu._X86:
+        pytest.skip("x86 only")
+
+    @intrinsic
+    def madd(typingctx, out, x, w):
+        def codegen(context, builder, signature, args):
+            arrays = [context.make_array(t)(context, builder, a) for t, a in zip(signature.args, args)]
+            words = ir.VectorType(ir.IntType(16), 8)
+            x, w = (builder.load(builder.bitcast(a.data, words.as_pointer())) for a in arrays[1:])
+            sums = cpu._madd(builder, x, w)
+            builder.store(sums, builder.bitcast(arrays[0].data, sums.type.as_pointer()))
+            return context.get_dummy_value()
+
+        return types.void(out, x, w), codegen
+
+    rng = np.random.default_rng(3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cpu, "_X86", native)
+        run = njit(lambda out, x, w: madd(out, x, w))
+        for _ in range(20):
+            x, w = rng.integers(-(1 << 15), 1 << 15, (2, 8), dtype=np.int16)
+            x = x if rng.integers(2) else x % 256  # zero-extended bytes, as the windows pass them
+            out = np.empty(4, np.int32)
+            run(out, x, w)
+            want = (x.astype(np.int64) * w).reshape(4, 2).sum(1)
+            np.testing.assert_array_equal(out, want.astype(np.int32))
+
+
 @pytest.mark.parametrize(
     "dtype, mode, factor, merged",
     [

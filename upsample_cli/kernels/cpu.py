@@ -26,6 +26,7 @@ multiply pairs of 16-bit lanes (``vpmaddwd``) instead of 32-bit ones.
 
 import functools
 import math
+import platform
 
 import numpy as np
 from llvmlite import ir
@@ -46,6 +47,7 @@ TRANSPOSED_ROWS = 8
 PIXEL_LANES = 4
 # Lanes of sums a pass over whole rows keeps at a time.
 WIDE_BLOCK = 2048
+_X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 
 def _finish(acc, half, shift, lo, hi):
@@ -248,6 +250,19 @@ def _move_group(dst, at, src, start, q, spare):
             dst[at + c] = src[start + c]
 
 
+def _madd(builder, x, w):
+    """LLVM IR of ``pmaddwd``: int32 lane ``i`` = ``x[2 i] w[2 i] + x[2 i + 1] w[2 i + 1]`` for two
+    vectors of 8 int16 (the instruction itself on x86, where the compiler would not choose it)."""
+    sums = ir.VectorType(ir.IntType(32), 4)
+    if _X86:
+        madd = cgutils.get_or_insert_function(builder.module, ir.FunctionType(sums, [x.type, x.type]),
+                                              "llvm.x86.sse2.pmadd.wd")
+        return builder.call(madd, [x, w])
+    half = [ir.Constant(ir.VectorType(ir.IntType(32), 4), list(range(s, 8, 2))) for s in (0, 1)]
+    return builder.add(*(builder.mul(builder.sext(builder.shuffle_vector(x, x, h), sums),
+                                     builder.sext(builder.shuffle_vector(w, w, h), sums)) for h in half))
+
+
 def _cast_ir(builder, value, source, target, ir_type):
     """LLVM IR converting ``value`` (scalar or vector) of Numba type ``source`` to ``target``."""
     if source == target:
@@ -263,49 +278,77 @@ def _cast_ir(builder, value, source, target, ir_type):
     return (builder.fpext if source.bitwidth < target.bitwidth else builder.fptrunc)(value, ir_type)
 
 
-@intrinsic
+@intrinsic(prefer_literal=True)
 def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
     """For each row of the tuples ``lines`` and ``dsts``: ``dst[at + c]`` = the sum over taps ``k`` of
     ``weight[j, k] line[index[j, k] q + c]`` for ``c < PIXEL_LANES``, finished as ``_finish`` does.
     Each tap is one vector load of ``PIXEL_LANES`` samples, a pixel of up to as many channels and
     what follows it (``index`` and ``dst`` must leave room), so a pixel's channels are summed
-    together; the taps (an even number) go in pairs, and the rows share the tables' reads."""
+    together; the taps (an even number) go in pairs, and the rows share the tables' reads.
+
+    A 1-D ``index`` holds windows (see ``_windows``; 8-bit samples, int16 weights, ``q`` a
+    constant): tap ``k`` reads pixel ``index[j] + k``. A pair of taps is then one 8-byte load of
+    two neighbouring pixels per row, each sample paired with the next pixel's in 16-bit lanes, and
+    the pairs multiplied by the pair of weights and summed (``_madd``)."""
     rows, src_t, dst_t, w_t = len(lines), lines.dtype.dtype, dsts.dtype.dtype, weight.dtype
     integer = isinstance(w_t, types.Integer)
     acc_t = types.int32 if integer else w_t
+    windows, q_t = index.ndim == 1, q
+    if windows and not (isinstance(q, types.IntegerLiteral) and src_t.bitwidth == 8 and w_t == types.int16):
+        return None
 
     def codegen(context, builder, signature, args):
         dsts, at, lines, index, weight, j, q, fin = args
-        intp = context.get_value_type(types.intp)
-        scalar = context.get_value_type(acc_t)
-        vector = lambda t: ir.VectorType(context.get_value_type(t), PIXEL_LANES)
+        intp, i32 = context.get_value_type(types.intp), ir.IntType(32)
+        vector = lambda t, n=PIXEL_LANES: ir.VectorType(context.get_value_type(t), n)
+        lanes = lambda values: ir.Constant(ir.VectorType(i32, len(values)), list(values))
+        wide = lambda i: builder.sext(i, intp) if i.type.width < intp.width else i
+        plus = builder.add if integer else builder.fadd
         lines = [context.make_array(signature.args[2].dtype)(context, builder, builder.extract_value(lines, r))
                  for r in range(rows)]
         index = context.make_array(signature.args[3])(context, builder, index)
         weight = context.make_array(signature.args[4])(context, builder, weight)
+        n_taps = builder.extract_value(weight.shape, 1)
+        start = builder.mul(j, n_taps)
 
         def splat(value, source):
-            v = _cast_ir(builder, value, source, acc_t, scalar)
-            v = builder.insert_element(ir.Constant(vector(acc_t), ir.Undefined), v, ir.Constant(ir.IntType(32), 0))
-            return builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), PIXEL_LANES), None))
+            v = _cast_ir(builder, value, source, acc_t, context.get_value_type(acc_t))
+            v = builder.insert_element(ir.Constant(vector(acc_t), ir.Undefined), v, ir.Constant(i32, 0))
+            return builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, PIXEL_LANES), None))
 
         def pair(sums, first):
-            # Two taps from table position ``first`` added to ``sums`` (None: the first pair).
+            # Two taps from table position ``first`` added to each row's ``sums`` (None: the first pair).
             for t in range(2):
                 k = builder.add(first, ir.Constant(intp, t))
-                i = builder.load(builder.gep(index.data, [k]))
-                offset = builder.mul(builder.sext(i, intp) if i.type.width < intp.width else i, q)
+                offset = builder.mul(wide(builder.load(builder.gep(index.data, [k]))), q)
                 w = splat(builder.load(builder.gep(weight.data, [k])), w_t)
                 for r in range(rows):
                     ptr = builder.bitcast(builder.gep(lines[r].data, [offset]), vector(src_t).as_pointer())
                     x = _cast_ir(builder, builder.load(ptr, align=1), src_t, acc_t, vector(acc_t))
                     term = (builder.mul if integer else builder.fmul)(w, x)
-                    sums[r] = term if sums[r] is None else (builder.add if integer else builder.fadd)(sums[r], term)
+                    sums[r] = term if sums[r] is None else plus(sums[r], term)
             return sums
 
+        if windows:
+            step = ir.Constant(intp, q_t.literal_value)
+            pixel = builder.sub(wide(builder.load(builder.gep(index.data, [j]))), start)
+            # Lane 2 c: sample c of the pixel; lane 2 c + 1: of the next pixel.
+            paired = lanes([b for c in range(PIXEL_LANES) for b in (c, min(c + q_t.literal_value, 7))])
+            words = vector(types.int16, 8)
+
+            def pair(sums, first):  # noqa: F811 (a pair of taps from two neighbouring pixels)
+                offset = builder.mul(builder.add(pixel, first), step)
+                w = builder.load(builder.bitcast(builder.gep(weight.data, [first]), vector(types.int16, 2).as_pointer()))
+                w = builder.shuffle_vector(w, w, lanes([0, 1] * 4))
+                for r in range(rows):
+                    x = builder.load(builder.bitcast(builder.gep(lines[r].data, [offset]), vector(src_t, 8).as_pointer()),
+                                     align=1)
+                    x = _cast_ir(builder, builder.shuffle_vector(x, x, paired), src_t, types.int16, words)
+                    term = _madd(builder, x, w)
+                    sums[r] = term if sums[r] is None else builder.add(sums[r], term)
+                return sums
+
         # The first pair, then a loop over the others (the tables are C-contiguous).
-        n_taps = builder.extract_value(index.shape, 1)
-        start = builder.mul(j, n_taps)
         sums, end = pair([None] * rows, start), builder.add(start, n_taps)
         second, entry = builder.add(start, ir.Constant(intp, 2)), builder.block
         head, body, done = (builder.append_basic_block(f"taps.{n}") for n in ("head", "body", "done"))
@@ -359,8 +402,12 @@ def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
         lines = (src[p, rows[0]], src[p, rows[1]], src[p, rows[2]], src[p, rows[3]])
         o = out_first - first
         dsts = (out[p, rows[0] + o], out[p, rows[1] + o], out[p, rows[2] + o], out[p, rows[3] + o])
-        for j in range(stop):
-            _pixels(dsts, j * q, lines, index, weight, j, q, fin)
+        if q == 3:  # (the constant 3 or 4: windows need it)
+            for j in range(stop):
+                _pixels(dsts, j * 3, lines, index, weight, j, 3, fin)
+        else:
+            for j in range(stop):
+                _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin)
         for t in range(4):
             _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
 
@@ -621,27 +668,55 @@ def _pixel_lanes(q):
     return 3 <= q <= PIXEL_LANES
 
 
-def _lanes(index, weight, q, n_in):
-    """The narrow loop's tables: flat (K, n_out * q) gather tables, the phase tables of the
-    interior where the taps repeat (empty when they do not), the paired tables, and ``stop``:
-    the pixels before it read and write whole vectors inside their rows (``_pixels``). Kept for
-    the last few tables (``taps`` keeps those): building them takes up to a millisecond."""
-    return kept(_kept_lanes, (index, weight), (q, n_in), lambda: _build_lanes(index, weight, q, n_in))
+def _lanes(index, weight, q, n_in, src_dtype):
+    """The narrow loop's tables for ``src_dtype`` samples: flat (K, n_out * q) gather tables, the
+    phase tables of the interior where the taps repeat (empty when they do not), the tables of
+    ``_pixels`` (the paired tables, or windows), and ``stop``: the pixels before it read and write
+    whole vectors inside their rows. Kept for the last few tables (``taps`` keeps those): building
+    them takes up to a millisecond."""
+    key = (q, n_in, np.dtype(src_dtype).itemsize)
+    return kept(_kept_lanes, (index, weight), key, lambda: _build_lanes(index, weight, q, n_in, key[2]))
 
 
 _kept_lanes: dict = {}
 
 
-def _build_lanes(index, weight, q, n_in):
+def _build_lanes(index, weight, q, n_in, itemsize):
     n_out, n_taps = index.shape
     weight = _compact(weight)
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
     offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
     tables = flat_index, flat_weight, *_paired(offset, phase_weight), *_paired(index, weight)
-    inside = (index.max(1, initial=0) * q + PIXEL_LANES <= n_in * q) & (np.arange(n_out) * q + PIXEL_LANES <= n_out * q)
+    loads = index.max(1, initial=0) * q + PIXEL_LANES <= n_in * q
+    windows = None
+    if itemsize == 1 and weight.dtype == np.int16 and _pixel_lanes(q) and not offset.shape[0]:
+        windows = _windows(index, weight, n_in, q)
+    if windows is not None:
+        tables, loads = tables[:4] + windows[:2], windows[2]
+    inside = loads & (np.arange(n_out) * q + PIXEL_LANES <= n_out * q)
     stop = int(np.argmin(inside)) if not inside.all() else n_out
     return tuple(map(_frozen, tables)) + (m0, m1, step, q, stop)
+
+
+def _windows(index, weight, n_in, q):
+    """The taps of 8-bit pixels as windows of neighbouring pixels (``_pixels``): ``start[j]`` and
+    ``weight[j, o]``, the weight of input pixel ``start[j] + o`` (taps on one clamped pixel summed),
+    in an even number of columns, and which outputs' windows are read, two pixels in 8 bytes,
+    inside the input row. None where the weights or the row are too short."""
+    n_out = index.shape[0]
+    used = weight != 0
+    hi = np.where(used, index, -1).max(1)
+    lo = np.minimum(np.where(used, index, n_in).min(1), np.maximum(hi, 0))
+    width = int((hi - lo).max(initial=0)) + 1
+    width += width % 2
+    window = np.zeros((n_out, width), np.int32)
+    np.add.at(window, (np.arange(n_out)[:, None], np.clip(index - lo[:, None], 0, width - 1)), weight * used)
+    # The last pair of a window starting at pixel s reads bytes up to (s + width - 2) q + 8.
+    inside = (lo + width - 2) * q + 8 <= n_in * q
+    if not inside.any() or np.abs(window).max(initial=0) >= 1 << 15:
+        return None
+    return lo.astype(np.intp), window.astype(np.int16), inside
 
 
 def _periodic(index, weight, n_in):
@@ -700,7 +775,7 @@ def resample_axis(src, index, weight, out, shift=0):
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
         _wide_pass(src, *_rows(index, weight), out, 0, fin)
     else:
-        lanes = _lanes(index, weight, n_inner, src.shape[1])
+        lanes = _lanes(index, weight, n_inner, src.shape[1], src.dtype)
         scratch = _scratch(lanes, src.shape[1], src.dtype, out.dtype)
         _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
 
@@ -715,7 +790,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
     fin2 = _finishing(out.dtype, second[1].dtype, second[2])
-    lanes = _lanes(inner[0], inner[1], Q, B)
+    lanes = _lanes(inner[0], inner[1], Q, B, mid_dtype if outer_first else src.dtype)
     src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
     index, weight = _rows(outer[0], outer[1])
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
