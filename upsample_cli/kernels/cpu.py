@@ -16,8 +16,8 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
 
 ``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, so the
 intermediate stays a few rows long (in cache, and no full-size intermediate in memory). With
-periodic lanes both passes run in one parallel loop, row by row (``_pair_periodic``); other
-lanes go band by band of rows.
+periodic lanes, or pixels resampled before the outer pass, both passes run in one parallel
+loop, row by row (``_pair_periodic``, ``_pair_pixels``); other lanes go band by band of rows.
 
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
@@ -387,12 +387,25 @@ def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
     return types.void(dsts, at, lines, index, weight, j, q, fin), codegen
 
 
+@njit(inline="always")
+def _pixel_block(lines, dsts, lanes, fin):
+    # Four rows resampled along their pixels (of q <= PIXEL_LANES lanes): pixels before ``stop``
+    # as vectors (``_pixels``), the others by gathering.
+    flat_index, flat_weight, _, _, index, weight, _, _, _, q, stop = lanes
+    if q == 3:  # (the constant 3 or 4: windows need it)
+        for j in range(stop):
+            _pixels(dsts, j * 3, lines, index, weight, j, 3, fin)
+    else:
+        for j in range(stop):
+            _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin)
+    for t in range(4):
+        _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
-    # out[p, out_first + r] = src[p, first + r] resampled along its pixels (of q <= PIXEL_LANES
-    # lanes), four rows at a time (a short last block repeats its final row): pixels before
-    # ``stop`` as vectors (``_pixels``), the others by gathering.
-    flat_index, flat_weight, _, _, index, weight, _, _, _, q, stop = lanes
+    # out[p, out_first + r] = src[p, first + r] resampled along its pixels, four rows at a time
+    # (a short last block repeats its final row).
     blocks = (n_rows + 3) // 4
     for u in prange(src.shape[0] * blocks):
         p = u // blocks
@@ -402,14 +415,32 @@ def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
         lines = (src[p, rows[0]], src[p, rows[1]], src[p, rows[2]], src[p, rows[3]])
         o = out_first - first
         dsts = (out[p, rows[0] + o], out[p, rows[1] + o], out[p, rows[2] + o], out[p, rows[3] + o])
-        if q == 3:  # (the constant 3 or 4: windows need it)
-            for j in range(stop):
-                _pixels(dsts, j * 3, lines, index, weight, j, 3, fin)
-        else:
-            for j in range(stop):
-                _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin)
-        for t in range(4):
-            _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
+        _pixel_block(lines, dsts, lanes, fin)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _pair_pixels(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2):
+    # The inner-first pair of passes for pixel lanes, in one parallel loop as the periodic one
+    # (``_pair_periodic``): input rows go to the ring four at a time (``_pixel_block``; rows past
+    # the last repeat it), so it holds three rows more than an output row reads.
+    n_out, depth, last = index.shape[0], ring.shape[1], src.shape[1] - 1
+    rows = src.shape[0] * n_out
+    chunks = min(rows, ring.shape[0])
+    for c in prange(chunks):
+        wide_sums = _sums(min(ring.shape[2], WIDE_BLOCK), weight)
+        done = 0
+        for r in range(c * rows // chunks, (c + 1) * rows // chunks):
+            p = r // n_out
+            j = r - p * n_out
+            done = lo[j] if j == 0 or r == c * rows // chunks else max(done, lo[j])
+            while done < hi[j]:
+                i = (done, min(done + 1, last), min(done + 2, last), min(done + 3, last))
+                lines = (src[p, i[0]], src[p, i[1]], src[p, i[2]], src[p, i[3]])
+                dsts = (ring[c, done % depth], ring[c, (done + 1) % depth], ring[c, (done + 2) % depth],
+                        ring[c, (done + 3) % depth])
+                _pixel_block(lines, dsts, lanes, fin1)
+                done += 4
+            _wide_row(ring[c], index[j], weight[j], out[p, j], wide_sums, fin2)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -784,8 +815,8 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     """Two passes over ``src`` ``(P, A, B, Q)`` into ``out`` ``(P, A', B', Q)``: ``outer`` and
     ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
     first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
-    Periodic lanes run in one parallel loop (``_pair_periodic``); others band by band of
-    output rows."""
+    Periodic lanes, and pixels resampled first, run in one parallel loop (``_pair_periodic``,
+    ``_pair_pixels``); others band by band of output rows."""
     (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
@@ -797,20 +828,26 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
     periodic = lanes[2].shape[0] > 0
-    if periodic and not outer_first:
+    ring = not outer_first and (periodic or _pixel_lanes(Q))
+    if ring:
         starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
-        periodic = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()  # as the ring needs
-    if periodic:
+        ring = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()  # as the ring needs
+    if periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
-        outer_kernel, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
-        if outer_first:
-            mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
-            outer_kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
+        outer_kernel, _ = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+        mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
+        outer_kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
+        return
+    if ring:
+        # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
+        depth = int((stops - starts).max()) + (0 if periodic else 3)
+        ring = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
+        tables = _frozen(starts), _frozen(stops), _frozen(index % depth), weight, out, ring
+        if periodic:
+            _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+            inner_kernel(_frozen(src), lanes, fin1, *tables, scratch[:3], fin2)
         else:
-            depth = int((stops - starts).max())
-            ring = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
-            inner_kernel(_frozen(src), lanes, fin1, _frozen(starts), _frozen(stops), _frozen(index % depth), weight,
-                         out, ring, scratch[:3], fin2)
+            _pair_pixels(_frozen(src), lanes, fin1, *tables, fin2)
         return
     if outer_first:
         buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
