@@ -5,8 +5,9 @@ Run with the dev extras installed (``pip install -e ".[dev]"``):
     python benchmarks/bench_cpu.py [--threads 2] [--repeat 5] [--quick]
 
 Each peer gets the same array and the same number of threads. Times are the best of
-``--repeat`` runs (the peers taking turns; the best is the run least disturbed by the machine's
-other work, ``--median`` reports the median) after half a second of warm-up runs each; a ratio
+``--repeat`` runs (the peers taking turns, each after a short pause so that no library's idle
+threads are still spinning; the best is the run least disturbed by the machine's other work,
+``--median`` reports the median) after half a second of warm-up runs each; a ratio
 is ours / peer, so below 1.0 means upsample is faster. A dash means the peer has no equivalent of that case.
 
 ``floor`` is the memory traffic no resizer avoids, timed on the same threads: one read of the
@@ -24,6 +25,9 @@ import time
 import numpy as np
 
 
+PAUSE = 0.02
+
+
 def timed(fns, repeat, warmup=0.5, median=False):
     """Best (or median) time of each callable, the callables taking turns so that the machine's slow
     spells fall on all of them alike."""
@@ -37,6 +41,9 @@ def timed(fns, repeat, warmup=0.5, median=False):
     times = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            # Thread pools spin for a while after their work (OpenMP's, among others), which slows
+            # whichever library runs next: each call starts after a pause, with them asleep.
+            time.sleep(PAUSE)
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
