@@ -245,8 +245,9 @@ def test_numba_backend_equals_reference(case):
 def test_cpu_fast_paths_equal_reference(mode, dtype):
     # Exact factors take the phase loop (its edges the gather loop), compiled apart for common
     # factors and channel counts; a one-byte band size splits each fused pair of passes into one
-    # band per output row. Other factors sum pixels of three or four channels as vectors, and
-    # transpose bands of rows of one channel (here: channels-last) or gather.
+    # band per output row. Other factors sum pixels of three or four channels as vectors (8-bit
+    # ones as windows of pixel pairs), fused with the outer pass when they run first, and
+    # transpose bands of rows of one channel (here: channels-last) or gather. One or two images.
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(len(mode))
@@ -255,7 +256,7 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
     for factor, channels, last in itertools.product(factors, (1, 3, 4), (False, True)):
         low, high = (8, 13 if dim == 3 else 40) if factor > 1 else (32, 41 if dim == 3 else 90)
         spatial = tuple(int(n) for n in rng.integers(low, high, dim))
-        x = random_array(rng, (1, channels) + spatial, dtype)
+        x = random_array(rng, (int(rng.integers(1, 3)), channels) + spatial, dtype)
         x = channels_last(x) if last else x
         kwargs = dict(scale_factor=factor, mode="bicubic" if mode == "antialias" else mode)
         if mode == "antialias":
