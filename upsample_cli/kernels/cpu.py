@@ -418,6 +418,16 @@ def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
         _pixel_block(lines, dsts, lanes, fin)
 
 
+@njit(inline="always")
+def _ring_row(r, start, n_out, lo, done):
+    """Output row ``r`` of a chunk that starts at row ``start``, walking a ring: its image ``p``,
+    its row ``j`` there, and the first input row the ring may still need (``done``: past the last
+    one made, unless the chunk or the image has just begun)."""
+    p = r // n_out
+    j = r - p * n_out
+    return p, j, lo[j] if j == 0 or r == start else max(done, lo[j])
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _pair_pixels(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2):
     # The inner-first pair of passes for pixel lanes, in one parallel loop as the periodic one
@@ -430,9 +440,7 @@ def _pair_pixels(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2):
         wide_sums = _sums(min(ring.shape[2], WIDE_BLOCK), weight)
         done = 0
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
-            p = r // n_out
-            j = r - p * n_out
-            done = lo[j] if j == 0 or r == c * rows // chunks else max(done, lo[j])
+            p, j, done = _ring_row(r, c * rows // chunks, n_out, lo, done)
             while done < hi[j]:
                 i = (done, min(done + 1, last), min(done + 2, last), min(done + 3, last))
                 lines = (src[p, i[0]], src[p, i[1]], src[p, i[2]], src[p, i[3]])
@@ -601,9 +609,7 @@ def _pair_periodic(f, step, q):
             wide_sums = _sums(min(ring.shape[2], WIDE_BLOCK), weight)
             done = 0
             for r in range(c * rows // chunks, (c + 1) * rows // chunks):
-                p = r // n_out
-                j = r - p * n_out
-                done = lo[j] if j == 0 or r == c * rows // chunks else max(done, lo[j])
+                p, j, done = _ring_row(r, c * rows // chunks, n_out, lo, done)
                 for i in range(done, hi[j]):
                     _periodic_row(src[p, i], ring[c, i % depth], lanes, sums[c, 0], phases[c], planes[c], fin1,
                                   ff, ss, qq)
