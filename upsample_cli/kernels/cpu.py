@@ -47,6 +47,7 @@ TRANSPOSED_ROWS = 8
 PIXEL_LANES = 4
 # Lanes of sums a pass over whole rows keeps at a time.
 WIDE_BLOCK = 2048
+# Whether the processor is x86-64 (``_madd`` calls its instruction there).
 _X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 
@@ -847,8 +848,8 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     if ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
-        ring = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
-        tables = _frozen(starts), _frozen(stops), _frozen(index % depth), weight, out, ring
+        kept_rows = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
+        tables = _frozen(starts), _frozen(stops), _frozen(index % depth), weight, out, kept_rows
         if periodic:
             _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
             inner_kernel(_frozen(src), lanes, fin1, *tables, scratch[:3], fin2)
