@@ -164,6 +164,8 @@ def taps(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float] = None
 @functools.lru_cache(maxsize=64)
 def _taps(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -> Taps:
     t = _compute(n_in, n_out, rule, scale_factor)
+    # C-contiguous, so that the kernels' tables kept for these arrays are found again.
+    t = Taps(np.ascontiguousarray(t.index, np.intp), np.ascontiguousarray(t.weight), t.shift)
     t.index.setflags(write=False)
     t.weight.setflags(write=False)
     return t
