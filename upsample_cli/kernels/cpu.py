@@ -17,8 +17,10 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
 
 ``resample_pair`` runs an outer-axis pass and an innermost-axis pass together, so the
 intermediate stays a few rows long (in cache, and no full-size intermediate in memory). With
-periodic lanes, or pixels resampled before the outer pass, both passes run in one parallel
-loop, row by row (``_pair_periodic``, ``_pair_pixels``); other lanes go band by band of rows.
+periodic lanes, or pixels of three or four channels, both passes run in one parallel loop, row
+by row (``_pair_periodic``, ``_pair_pixels_inner``, ``_pair_pixels_outer``); pixels resampled
+after the outer pass are summed as vectors even where their taps repeat (no split of each row
+by phase); other lanes go band by band of rows.
 
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
@@ -431,7 +433,28 @@ def _ring_row(r, start, n_out, lo, done):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _pair_pixels(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2):
+def _pair_pixels_outer(src, index, weight, fin1, lanes, out, mid, fin2):
+    # The outer-first pair of passes for pixel lanes, in one parallel loop: four output rows at a
+    # time, their outer pass into ``mid[c]`` (in the nearest cache), then their pixels
+    # (``_pixel_block``; a short last block repeats its final row).
+    n_out = index.shape[0]
+    blocks = (n_out + 3) // 4
+    units = src.shape[0] * blocks
+    chunks = min(units, mid.shape[0])
+    for c in prange(chunks):
+        wide_sums = _sums(min(src.shape[2], WIDE_BLOCK), weight)
+        lines = (mid[c, 0], mid[c, 1], mid[c, 2], mid[c, 3])
+        for u in range(c * units // chunks, (c + 1) * units // chunks):
+            p = u // blocks
+            j = 4 * (u - p * blocks)
+            rows = (j, min(j + 1, n_out - 1), min(j + 2, n_out - 1), min(j + 3, n_out - 1))
+            for t in range(4):
+                _wide_row(src[p], index[rows[t]], weight[rows[t]], lines[t], wide_sums, fin1)
+            _pixel_block(lines, (out[p, rows[0]], out[p, rows[1]], out[p, rows[2]], out[p, rows[3]]), lanes, fin2)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _pair_pixels_inner(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2):
     # The inner-first pair of passes for pixel lanes, in one parallel loop as the periodic one
     # (``_pair_periodic``): input rows go to the ring four at a time (``_pixel_block``; rows past
     # the last repeat it), so it holds three rows more than an output row reads.
@@ -707,25 +730,26 @@ def _pixel_lanes(q):
     return 3 <= q <= PIXEL_LANES
 
 
-def _lanes(index, weight, q, n_in, src_dtype):
+def _lanes(index, weight, q, n_in, src_dtype, phases=True):
     """The narrow loop's tables for ``src_dtype`` samples: flat (K, n_out * q) gather tables, the
-    phase tables of the interior where the taps repeat (empty when they do not), the tables of
+    phase tables of the interior where the taps repeat (empty when they do not, or not
+    ``phases``), the tables of
     ``_pixels`` (the paired tables, or windows), and ``stop``: the pixels before it read and write
     whole vectors inside their rows. Kept for the last few tables (``taps`` keeps those): building
     them takes up to a millisecond."""
-    key = (q, n_in, np.dtype(src_dtype).itemsize)
-    return kept(_kept_lanes, (index, weight), key, lambda: _build_lanes(index, weight, q, n_in, key[2]))
+    key = (q, n_in, np.dtype(src_dtype).itemsize, phases)
+    return kept(_kept_lanes, (index, weight), key, lambda: _build_lanes(index, weight, q, n_in, *key[2:]))
 
 
 _kept_lanes: dict = {}
 
 
-def _build_lanes(index, weight, q, n_in, itemsize):
+def _build_lanes(index, weight, q, n_in, itemsize, phases):
     n_out, n_taps = index.shape
     weight = _compact(weight)
     flat_index = np.ascontiguousarray((index.T[:, :, None] * q + np.arange(q)).reshape(n_taps, -1), np.int32)
     flat_weight = np.ascontiguousarray(np.repeat(weight.T, q, axis=1))
-    offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in)
+    offset, phase_weight, m0, m1, step = _periodic(index, weight, n_in if phases else 0)  # (0: none)
     tables = flat_index, flat_weight, *_paired(offset, phase_weight), *_paired(index, weight)
     loads = index.max(1, initial=0) * q + PIXEL_LANES <= n_in * q
     windows = None
@@ -823,13 +847,14 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     """Two passes over ``src`` ``(P, A, B, Q)`` into ``out`` ``(P, A', B', Q)``: ``outer`` and
     ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
     first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
-    Periodic lanes, and pixels resampled first, run in one parallel loop (``_pair_periodic``,
-    ``_pair_pixels``); others band by band of output rows."""
+    Periodic lanes and pixels run in one parallel loop (``_pair_periodic``, ``_pair_pixels_inner``,
+    ``_pair_pixels_outer``); others band by band of output rows."""
     (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
     fin2 = _finishing(out.dtype, second[1].dtype, second[2])
-    lanes = _lanes(inner[0], inner[1], Q, B, mid_dtype if outer_first else src.dtype)
+    pixels_after = outer_first and _pixel_lanes(Q)
+    lanes = _lanes(inner[0], inner[1], Q, B, mid_dtype if outer_first else src.dtype, not pixels_after)
     src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
     index, weight = _rows(outer[0], outer[1])
     row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
@@ -840,6 +865,10 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     if ring:
         starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
         ring = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()  # as the ring needs
+    if pixels_after:
+        mid = np.empty((scratch[0].shape[0], 4, B * Q), mid_dtype)
+        _pair_pixels_outer(_frozen(src), index, weight, fin1, lanes, out, mid, fin2)
+        return
     if periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, _ = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
@@ -855,7 +884,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
             _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
             inner_kernel(_frozen(src), lanes, fin1, *tables, scratch[:3], fin2)
         else:
-            _pair_pixels(_frozen(src), lanes, fin1, *tables, fin2)
+            _pair_pixels_inner(_frozen(src), lanes, fin1, *tables, fin2)
         return
     if outer_first:
         buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
