@@ -20,6 +20,8 @@ not ``None`` in one pass. ``api.resize_axes`` uses them where they exist.
 
 import numpy as np
 
+from .memory import empty  # noqa: F401 (large arrays on reused memory)
+
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
 # shorter ones gather their taps, which costs about GATHER_COST times more per tap.
 WIDE = 16
@@ -33,10 +35,6 @@ GATHER_COST = 8
 def prepare(x, order):
     """``x`` in memory order ``order``, C-contiguous (a view when it already is)."""
     return np.ascontiguousarray(x.transpose(order))
-
-
-def empty(shape, dtype):
-    return np.empty(shape, dtype)
 
 
 def astype(a, dtype):
