@@ -684,9 +684,23 @@ def _paired(index, weight):
 
 
 def _rows(index, weight):
-    """The tables of a pass over whole rows (see ``_wide``), read-only."""
-    index, weight = _paired(index, _compact(weight))
-    return _frozen(index), _frozen(weight)
+    """The tables of a pass over whole rows (see ``_wide``), read-only; kept for the last few
+    tables (``taps`` keeps those), as ``_lanes``."""
+    return kept(_kept_rows, (index, weight), (), lambda: tuple(map(_frozen, _paired(index, _compact(weight)))))
+
+
+def _reach(index):
+    """The first and past-the-last input row each output row of ``_rows``' ``index`` reads, and
+    whether both never decrease (as a ring needs); kept as ``_rows``."""
+
+    def build():
+        starts, stops = index.min(1), index.max(1) + 1
+        return _frozen(starts), _frozen(stops), bool((np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all())
+
+    return kept(_kept_rows, (index,), (), build)
+
+
+_kept_rows: dict = {}
 
 
 def _wide_pass(src, index, weight, out, first, fin):
@@ -863,8 +877,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     periodic = lanes[2].shape[0] > 0
     ring = not outer_first and (periodic or _pixel_lanes(Q))
     if ring:
-        starts, stops = index.min(1), index.max(1) + 1  # the input rows each output row reads
-        ring = (np.diff(starts) >= 0).all() and (np.diff(stops) >= 0).all()  # as the ring needs
+        starts, stops, ring = _reach(index)
     if pixels_after:
         mid = np.empty((scratch[0].shape[0], 4, B * Q), mid_dtype)
         _pair_pixels_outer(_frozen(src), index, weight, fin1, lanes, out, mid, fin2)
@@ -879,7 +892,7 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
         kept_rows = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
-        tables = _frozen(starts), _frozen(stops), _frozen(index % depth), weight, out, kept_rows
+        tables = starts, stops, _frozen(index % depth), weight, out, kept_rows
         if periodic:
             _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
             inner_kernel(_frozen(src), lanes, fin1, *tables, scratch[:3], fin2)
