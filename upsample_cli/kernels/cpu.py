@@ -747,10 +747,9 @@ def _pixel_lanes(q):
 def _lanes(index, weight, q, n_in, src_dtype, phases=True):
     """The narrow loop's tables for ``src_dtype`` samples: flat (K, n_out * q) gather tables, the
     phase tables of the interior where the taps repeat (empty when they do not, or not
-    ``phases``), the tables of
-    ``_pixels`` (the paired tables, or windows), and ``stop``: the pixels before it read and write
-    whole vectors inside their rows. Kept for the last few tables (``taps`` keeps those): building
-    them takes up to a millisecond."""
+    ``phases``), the tables of ``_pixels`` (the paired tables, or windows), and ``stop``: the
+    pixels before it read and write whole vectors inside their rows. Kept for the last few tables
+    (``taps`` keeps those): building them takes up to a millisecond."""
     key = (q, n_in, np.dtype(src_dtype).itemsize, phases)
     return kept(_kept_lanes, (index, weight), key, lambda: _build_lanes(index, weight, q, n_in, *key[2:]))
 
