@@ -406,6 +406,12 @@ def _pixel_block(lines, dsts, lanes, fin):
         _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
 
 
+@njit(inline="always")
+def _four(r, last):
+    """Rows ``r`` to ``r + 3``, those past ``last`` repeating it (a short last block of four)."""
+    return r, min(r + 1, last), min(r + 2, last), min(r + 3, last)
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
     # out[p, out_first + r] = src[p, first + r] resampled along its pixels, four rows at a time
@@ -415,7 +421,7 @@ def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
         p = u // blocks
         r = first + 4 * (u - p * blocks)
         last = first + n_rows - 1
-        rows = (r, min(r + 1, last), min(r + 2, last), min(r + 3, last))
+        rows = _four(r, last)
         lines = (src[p, rows[0]], src[p, rows[1]], src[p, rows[2]], src[p, rows[3]])
         o = out_first - first
         dsts = (out[p, rows[0] + o], out[p, rows[1] + o], out[p, rows[2] + o], out[p, rows[3] + o])
@@ -447,7 +453,7 @@ def _pair_pixels_outer(src, index, weight, fin1, lanes, out, mid, fin2):
         for u in range(c * units // chunks, (c + 1) * units // chunks):
             p = u // blocks
             j = 4 * (u - p * blocks)
-            rows = (j, min(j + 1, n_out - 1), min(j + 2, n_out - 1), min(j + 3, n_out - 1))
+            rows = _four(j, n_out - 1)
             for t in range(4):
                 _wide_row(src[p], index[rows[t]], weight[rows[t]], lines[t], wide_sums, fin1)
             _pixel_block(lines, (out[p, rows[0]], out[p, rows[1]], out[p, rows[2]], out[p, rows[3]]), lanes, fin2)
@@ -467,7 +473,7 @@ def _pair_pixels_inner(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2)
         for r in range(c * rows // chunks, (c + 1) * rows // chunks):
             p, j, done = _ring_row(r, c * rows // chunks, n_out, lo, done)
             while done < hi[j]:
-                i = (done, min(done + 1, last), min(done + 2, last), min(done + 3, last))
+                i = _four(done, last)
                 lines = (src[p, i[0]], src[p, i[1]], src[p, i[2]], src[p, i[3]])
                 dsts = (ring[c, done % depth], ring[c, (done + 1) % depth], ring[c, (done + 2) % depth],
                         ring[c, (done + 3) % depth])
@@ -489,10 +495,8 @@ def _narrow(src, first, n_rows, flat_index, flat_weight, out, out_first, sums, f
             p = u // blocks
             r0 = 4 * (u - p * blocks)
             n = min(4, n_rows - r0)
-            # A short last block repeats its final row.
-            last = first + r0 + n - 1
-            _gather4(src[p, first + r0], src[p, min(first + r0 + 1, last)], src[p, min(first + r0 + 2, last)],
-                     src[p, last], flat_index, flat_weight, acc)
+            i = _four(first + r0, first + r0 + n - 1)
+            _gather4(src[p, i[0]], src[p, i[1]], src[p, i[2]], src[p, i[3]], flat_index, flat_weight, acc)
             for r in range(n):
                 _store(acc[r], out[p, out_first + r0 + r], fin)
 
