@@ -24,6 +24,7 @@ import numpy as np
 
 from . import filters
 from .kernels import GATHER_COST, WIDE
+from .memo import remembered
 from .taps import Rule, Taps, product, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
@@ -104,6 +105,34 @@ def interpolate(
     """
     backend = backend or choose_backend(device, input, math.prod(getattr(input, "shape", ())))
     x = _as_array(input, backend)
+    args = (x.shape, x.dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    try:  # the settings of the last few distinct calls are kept (a loop resizes alike)
+        key = (*args[:2], *map(_typed, args[2:]))
+        hash(key)
+    except TypeError:  # an unhashable argument: not kept
+        key = None
+    settings = _settings(*args) if key is None else remembered(_kept_settings, key, lambda: _settings(*args))
+    rules, out_size, scales, pipeline = settings
+    if x.size == 0 or 0 in out_size:
+        kernel = _backend(backend)
+        empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
+        return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
+    return resize_axes(x, rules, out_size, scales, pipeline, backend=backend)
+
+
+_kept_settings: dict = {}
+
+
+def _typed(value):
+    """``value`` with the types of its items, as part of a key: 2, 2.0 and True differ."""
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(map(_typed, value))
+    return type(value), value
+
+
+def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
+    """``interpolate``'s arguments checked, as ``(rules, out_size, scales, pipeline)`` for
+    ``resize_axes``; torch's errors for bad ones."""
     spec = _mode(mode)
     if not spec.interpolating and align_corners is not None:
         raise ValueError(
@@ -118,17 +147,16 @@ def interpolate(
             "Anti-alias option is restricted to linear, bilinear, trilinear, bicubic and lanczos modes, "
             f"not {mode!r}"
         )
-    if x.ndim not in (3, 4, 5):
-        raise ValueError(f"Input Error: only 3D, 4D and 5D inputs (N, C, *spatial) are supported (got {x.ndim}D)")
-    dim = x.ndim - 2
+    ndim = len(shape)
+    if ndim not in (3, 4, 5):
+        raise ValueError(f"Input Error: only 3D, 4D and 5D inputs (N, C, *spatial) are supported (got {ndim}D)")
+    dim = ndim - 2
     if dim not in spec.ranks:
         needs = " or ".join(f"{r + 2}D" for r in spec.ranks)
-        raise ValueError(f"Got {x.ndim}D input, but {mode} mode needs {needs} input")
+        raise ValueError(f"Got {ndim}D input, but {mode} mode needs {needs} input")
 
     # Adaptive pooling (area) depends on the sizes alone, and like torch's allows an empty output.
-    out_size, scales = output_size(
-        x.shape[2:], size, scale_factor, recompute_scale_factor, allow_empty=mode == "area"
-    )
+    out_size, scales = output_size(shape[2:], size, scale_factor, recompute_scale_factor, allow_empty=mode == "area")
     if mode == "area":
         scales = [None] * dim
     rule = spec.antialiased if antialias else spec.rule
@@ -136,7 +164,7 @@ def interpolate(
         rule = replace(rule, align_corners=True)
     # torch maps coordinates in float64 for float64 images and in float32 otherwise, and sums
     # in the same type; its exceptions follow.
-    pipeline = Pipeline(np.float64 if x.dtype == np.float64 else np.float32)
+    pipeline = Pipeline(np.float64 if dtype == np.float64 else np.float32)
     coordinates = pipeline.precision
     if dim == 2 and spec.rule.sampler == "point" and sum(out_size) <= 128:
         # torch's 2-D nearest kernel for small outputs: float32 coordinates whatever the dtype,
@@ -144,20 +172,16 @@ def interpolate(
         coordinates = np.float32
         if mode == "nearest":
             rule = replace(rule, nearest="floor-shortcuts")
-    elif x.dtype == np.uint8 and dim == 2 and mode in ("bilinear", "bicubic", "lanczos"):
+    elif dtype == np.uint8 and dim == 2 and mode in ("bilinear", "bicubic", "lanczos"):
         # torch's 8-bit path: float64 coordinates, int16 fixed-point weights, width pass then
         # height, uint8 between the passes.
         coordinates = np.float64
         rule = replace(rule, fixed_point="int16")
         pipeline = Pipeline(np.float32, order="last-first", round_between=True)
     rule = rule.with_precision(coordinates)
-    if any(n == 0 for n in x.shape[1:]):
-        raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {x.shape}")
-    if x.size == 0 or 0 in out_size:
-        kernel = _backend(backend)
-        empty = kernel.empty(x.shape[:2] + tuple(out_size), x.dtype)
-        return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
-    return resize_axes(x, [rule] * dim, out_size, scales, pipeline, backend=backend)
+    if any(n == 0 for n in shape[1:]):
+        raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {shape}")
+    return (rule,) * dim, tuple(out_size), tuple(scales), pipeline
 
 
 def output_size(in_size: Sequence[int], size, scale_factor, recompute_scale_factor, *, allow_empty=False):
@@ -207,61 +231,80 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
 
     The passes run in the array's memory order, in the pipeline's pass order; axes whose
     taps are the identity are skipped, and two neighbouring outer axes may run as one pass of
-    product taps (``_merged``).
+    product taps (``_merged``). The passes are planned once for each layout and settings
+    (``_planned``, the last few kept): a loop over images of one size plans once.
     """
-    first = x.ndim - len(rules)
+    if backend == "cpu" and "numba" not in sys.modules:
+        first = x.ndim - len(rules)
+        samples = x.size + x.size // max(math.prod(x.shape[first:]), 1) * math.prod(out_size)
+        backend = "reference" if samples <= one_shot_samples else backend
+    key = (backend, isinstance(x, np.ndarray), x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size),
+           tuple(scales), pipeline)
+    return remembered(_plans, key, lambda: _planned(*key))(x)
+
+
+_plans: dict = {}
+
+
+def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipeline):
+    """``run(x)``: the resize of an array of this layout (``resize_axes``), its passes planned."""
+    first = len(shape) - len(rules)
     compute = pipeline.precision
     plan = []
     for i, (rule, n_out, scale) in enumerate(zip(rules, out_size, scales)):
         axis = first + i
-        n_in = x.shape[axis]
+        n_in = shape[axis]
         t = taps(n_in, n_out, rule, scale)
         if n_in == n_out and (t.is_identity or pipeline.round_between):
             continue
         plan.append((axis, t))
-    order = _memory_order(x)
+    order = _memory_order(shape, strides, dtype.itemsize)
     if pipeline.order == "cheapest":
-        plan = min(itertools.permutations(plan), key=lambda p: _work(p, x.shape, order))
+        plan = min(itertools.permutations(plan), key=lambda p: _work(p, shape, order))
     else:
         plan.reverse()
 
-    if backend == "cpu" and "numba" not in sys.modules:
-        samples = x.size + x.size // max(math.prod(x.shape[first:]), 1) * math.prod(out_size)
-        backend = "reference" if samples <= one_shot_samples else backend
     kernel = _backend(backend)
-    on_device = not isinstance(x, np.ndarray)
     inverse = list(np.argsort(order))
-    work = kernel.prepare(x, order)
+    dims = [shape[a] for a in order]  # of the work array, in memory order
+    stages = []  # each: work array -> the next
+
+    def run(x):
+        work = kernel.prepare(x, order)
+        for stage in stages:
+            work = stage(work)
+        return kernel.result(work, inverse, not host)
+
     if not plan:
-        return kernel.result(kernel.copy(work), inverse, on_device)
+        stages.append(kernel.copy)
+        return run
     if all(t.is_selection for _, t in plan):  # nearest modes: copy samples, in any dtype
         if hasattr(kernel, "select_axes"):
-            indexes = [None] * x.ndim
+            indexes = [None] * len(shape)
             for axis, t in plan:
-                indexes[order.index(axis)] = np.ascontiguousarray(t.index[:, 0])
-            shape = tuple(work.shape[m] if i is None else i.size for m, i in enumerate(indexes))
-            out = kernel.empty(shape, x.dtype)
-            kernel.select_axes(work, indexes, out)
-            return kernel.result(out, inverse, on_device)
+                indexes[order.index(axis)] = _frozen(t.index[:, 0])
+            out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
+            stages.append(_stage(kernel, "select_axes", dims, out_dims, dtype, out_dims, before=(indexes,)))
+            return run
         for axis, t in plan:
             m = order.index(axis)
-            shape, outer, inner = list(work.shape), math.prod(work.shape[:m]), math.prod(work.shape[m + 1 :])
-            out = kernel.empty((outer, t.index.shape[0], inner), x.dtype)
-            kernel.select_axis(work.reshape(outer, shape[m], inner), np.ascontiguousarray(t.index[:, 0]), out)
-            shape[m] = t.index.shape[0]
-            work = out.reshape(tuple(shape))
-        return kernel.result(work, inverse, on_device)
-    final = np.float32 if x.dtype == np.float16 else x.dtype
-    work = kernel.astype(work, np.float32) if x.dtype == np.float16 else work
+            outer, inner = math.prod(dims[:m]), math.prod(dims[m + 1 :])
+            src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
+            dims[m] = t.index.shape[0]
+            stages.append(_stage(kernel, "select_axis", src_dims, out_dims, dtype, dims, before=(_frozen(t.index[:, 0]),)))
+        return run
+    final = np.float32 if dtype == np.float16 else dtype
+    if dtype == np.float16:
+        stages.append(lambda work: kernel.astype(work, np.float32))
 
     def table(t):
         weight = t.weight if t.shift else t.weight.astype(compute, copy=False)
-        return np.ascontiguousarray(t.index, dtype=np.intp), np.ascontiguousarray(weight), t.shift
+        return _frozen(t.index.astype(np.intp, copy=False)), _frozen(weight), t.shift
 
     # Steps: (first axis of the work array, output sizes of its axes, taps over them flattened).
     steps = [(order.index(axis), [t.index.shape[0]], t) for axis, t in plan]
     if hasattr(kernel, "resample_pair") and not pipeline.round_between:
-        steps = _merged(steps, list(work.shape), np.dtype(final).kind in "iu")
+        steps = _merged(steps, list(dims), np.dtype(final).kind in "iu")
 
     def dtype_after(n):
         return final if pipeline.round_between or n == len(steps) - 1 else compute
@@ -270,31 +313,54 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     while n < len(steps):
         m, sizes, t = steps[n]
         pair = steps[n + 1] if n + 1 < len(steps) and hasattr(kernel, "resample_pair") else None
-        if pair is not None and m + len(sizes) == pair[0] and math.prod(work.shape[pair[0] + 1 :]) < WIDE:
+        if pair is not None and m + len(sizes) == pair[0] and math.prod(dims[pair[0] + 1 :]) < WIDE:
             outer_first, (a, sizes_a, taps_a), taps_b = True, steps[n], pair[2]
-        elif pair is not None and pair[0] + len(pair[1]) == m and math.prod(work.shape[m + 1 :]) < WIDE:
+        elif pair is not None and pair[0] + len(pair[1]) == m and math.prod(dims[m + 1 :]) < WIDE:
             outer_first, (a, sizes_a, taps_a), taps_b = False, pair, t
         else:
             pair = None
-        shape = list(work.shape)
+        before = list(dims)
         if pair is not None:
             # Two passes over neighbouring axes, the inner one gathering: the backend runs them together.
             b = a + len(sizes_a)
-            out = kernel.empty((math.prod(shape[:a]), taps_a.index.shape[0], taps_b.index.shape[0],
-                                math.prod(shape[b + 1 :])), dtype_after(n + 1))
-            src = work.reshape(out.shape[0], math.prod(shape[a:b]), shape[b], out.shape[3])
-            kernel.resample_pair(src, table(taps_a), table(taps_b), out, dtype_after(n), outer_first)
-            shape[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
+            out_dims = (math.prod(before[:a]), taps_a.index.shape[0], taps_b.index.shape[0],
+                        math.prod(before[b + 1 :]))
+            src_dims = (out_dims[0], math.prod(before[a:b]), before[b], out_dims[3])
+            dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
+            stages.append(_stage(kernel, "resample_pair", src_dims, out_dims, dtype_after(n + 1), dims,
+                                 before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first)))
             n += 2
         else:
             b = m + len(sizes)
             index, weight, shift = table(t)
-            out = kernel.empty((math.prod(shape[:m]), index.shape[0], math.prod(shape[b:])), dtype_after(n))
-            kernel.resample_axis(work.reshape(out.shape[0], -1, out.shape[2]), index, weight, out, shift)
-            shape[m:b] = sizes
+            out_dims = (math.prod(before[:m]), index.shape[0], math.prod(before[b:]))
+            dims[m:b] = sizes
+            stages.append(_stage(kernel, "resample_axis", (out_dims[0], -1, out_dims[2]), out_dims, dtype_after(n), dims,
+                                 before=(index, weight), after=(shift,)))
             n += 1
-        work = out.reshape(tuple(shape))
-    return kernel.result(kernel.astype(work, x.dtype), inverse, on_device)
+    if final != dtype:
+        stages.append(lambda work: kernel.astype(work, dtype))
+    return run
+
+
+def _stage(kernel, name, src_shape, out_shape, dtype, shape_after, before=(), after=()):
+    """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array as
+    ``src_shape``, ``out`` a new array; the next work array is ``out`` as ``shape_after``."""
+    src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
+
+    def stage(work):
+        out = kernel.empty(out_shape, dtype)
+        getattr(kernel, name)(work.reshape(src_shape), *before, out, *after)
+        return out.reshape(shape_after)
+
+    return stage
+
+
+def _frozen(a):
+    """A C-contiguous read-only array (the kernels keep what they derive from such arrays)."""
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
 
 
 def _merged(steps, dims, exact):
@@ -348,25 +414,25 @@ def _work(passes, shape, order) -> int:
     return total
 
 
-def _memory_order(x) -> list:
+def _memory_order(shape, strides, itemsize) -> list:
     """Axes from the outermost in memory to the innermost.
 
     C order and channels-last are recognised as such (size-1 axes have no meaningful stride);
     any other layout is sorted by stride, size-1 axes kept in front of the next longer axis.
     """
-    shape, strides = x.shape, x.strides
-    for order in (list(range(x.ndim)), [0, *range(2, x.ndim), 1]):
-        expected = x.dtype.itemsize
+    ndim = len(shape)
+    for order in (list(range(ndim)), [0, *range(2, ndim), 1]):
+        expected = itemsize
         for a in reversed(order):
             if shape[a] != 1 and strides[a] != expected:
                 break
             expected *= shape[a]
         else:
             return order
-    order = sorted((a for a in range(x.ndim) if shape[a] > 1), key=lambda a: -abs(strides[a]))
-    for a in range(x.ndim):
+    order = sorted((a for a in range(ndim) if shape[a] > 1), key=lambda a: -abs(strides[a]))
+    for a in range(ndim):
         if shape[a] == 1:
-            later = [b for b in range(a + 1, x.ndim) if shape[b] > 1]
+            later = [b for b in range(a + 1, ndim) if shape[b] > 1]
             order.insert(order.index(later[0]) if later else len(order), a)
     return order
 

@@ -1,4 +1,15 @@
-"""Results kept for the last few calls, by the identity of the read-only arrays they derive from."""
+"""Results kept for the last few calls: by value (``remembered``), or by the identity of the
+read-only arrays they derive from (``kept``)."""
+
+
+def remembered(store: dict, key, build, size: int = 32):
+    """``build()``, kept in ``store`` under the hashable ``key`` (the store is emptied when full)."""
+    value = store.get(key)
+    if value is None:
+        if len(store) >= size:
+            store.clear()
+        value = store[key] = build()
+    return value
 
 
 def kept(store: dict, arrays: tuple, extra: tuple, build, size: int = 8):
@@ -11,8 +22,6 @@ def kept(store: dict, arrays: tuple, extra: tuple, build, size: int = 8):
         return build()
     key = tuple(map(id, arrays)) + extra
     entry = store.get(key)
-    if entry is None or any(a is not b for a, b in zip(entry[0], arrays)):
-        if len(store) >= size:
-            store.clear()
-        store[key] = entry = (arrays, build())
-    return entry[1]
+    if entry is not None and any(a is not b for a, b in zip(entry[0], arrays)):
+        del store[key]
+    return remembered(store, key, lambda: (arrays, build()), size)[1]

@@ -865,65 +865,97 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     ``inner`` are ``(index, weight, shift)`` of axes A and B; ``outer_first`` says which runs
     first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
     Periodic lanes and pixels run in one parallel loop (``_pair_periodic``, ``_pair_pixels_inner``,
-    ``_pair_pixels_outer``); others band by band of output rows."""
-    (P, A, B, Q), (A2, B2) = src.shape, out.shape[1:3]
+    ``_pair_pixels_outer``); others band by band of output rows. The plan (tables, loop, working
+    sizes) is kept for the last few shapes and tables."""
+    key = (src.shape, src.dtype, out.shape, out.dtype, np.dtype(mid_dtype), outer_first, outer[2], inner[2],
+           get_num_threads())
+    run = kept(_kept_pairs, (*outer[:2], *inner[:2]), key, lambda: _pair(outer, inner, *key[:6]))
+    run(src, out)
+
+
+_kept_pairs: dict = {}
+
+
+def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first):
+    """``run(src, out)``, the two passes of ``resample_pair`` for these shapes and tables."""
+    (P, A, B, Q), (A2, B2) = src_shape, out_shape[1:3]
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
-    fin2 = _finishing(out.dtype, second[1].dtype, second[2])
+    fin2 = _finishing(out_dtype, second[1].dtype, second[2])
     pixels_after = outer_first and _pixel_lanes(Q)
-    lanes = _lanes(inner[0], inner[1], Q, B, mid_dtype if outer_first else src.dtype, not pixels_after)
-    src, out = src.reshape(P, A, B * Q), out.reshape(P, A2, B2 * Q)
+    lanes = _lanes(inner[0], inner[1], Q, B, mid_dtype if outer_first else src_dtype, not pixels_after)
+    flat_src, flat_out = (P, A, B * Q), (P, A2, B2 * Q)
     index, weight = _rows(outer[0], outer[1])
-    row_bytes = P * (B if outer_first else B2) * Q * np.dtype(mid_dtype).itemsize
+    row_bytes = P * (B if outer_first else B2) * Q * mid_dtype.itemsize
     rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
-    scratch = _scratch(lanes, B, mid_dtype if outer_first else src.dtype, out.dtype if outer_first else mid_dtype)
+    scratch = functools.partial(_scratch, lanes, B, mid_dtype if outer_first else src_dtype,
+                                out_dtype if outer_first else mid_dtype)
+    chunks = 2 * get_num_threads()  # (as ``_scratch``)
     periodic = lanes[2].shape[0] > 0
     ring = not outer_first and (periodic or _pixel_lanes(Q))
     if ring:
         starts, stops, ring = _reach(index)
     if pixels_after:
-        mid = np.empty((scratch[0].shape[0], 4, B * Q), mid_dtype)
-        _pair_pixels_outer(_frozen(src), index, weight, fin1, lanes, out, mid, fin2)
-        return
-    if periodic and outer_first:
+
+        def run(src, out):
+            mid = np.empty((chunks, 4, B * Q), mid_dtype)
+            _pair_pixels_outer(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out),
+                               mid, fin2)
+
+    elif periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, _ = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
-        mid = np.empty((scratch[0].shape[0], B * Q), mid_dtype)
-        outer_kernel(_frozen(src), index, weight, fin1, lanes, out, mid, scratch[:3], fin2)
-        return
-    if ring:
+
+        def run(src, out):
+            mid = np.empty((chunks, B * Q), mid_dtype)
+            outer_kernel(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out), mid,
+                         scratch()[:3], fin2)
+
+    elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
-        kept_rows = np.empty((scratch[0].shape[0], depth, B2 * Q), mid_dtype)
-        tables = starts, stops, _frozen(index % depth), weight, out, kept_rows
-        if periodic:
-            _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
-            inner_kernel(_frozen(src), lanes, fin1, *tables, scratch[:3], fin2)
-        else:
-            _pair_pixels_inner(_frozen(src), lanes, fin1, *tables, fin2)
-        return
-    if outer_first:
-        buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
-        for j0 in range(0, A2, rows):
-            j1 = min(A2, j0 + rows)
-            mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
-            _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1)
-            _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, scratch, fin2)
-        return
-    # Inner first: each band of output rows needs a range of input rows, resampled along B.
-    band = max(1, rows * A2 // max(A, 1))
-    spans = []
-    for j0 in range(0, A2, band):
-        j1 = min(A2, j0 + band)
-        used = index[j0:j1][weight[j0:j1] != 0]
-        lo, hi = (int(used.min()), int(used.max()) + 1) if used.size else (0, 1)
-        spans.append((j0, j1, lo, hi))
-    buf = np.empty(P * max(hi - lo for *_, lo, hi in spans) * B2 * Q, mid_dtype)
-    for j0, j1, lo, hi in spans:
-        mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
-        _narrow_pass(src, lo, hi - lo, lanes, mid, 0, scratch, fin1)
-        rebased = _frozen(np.clip(index[j0:j1] - lo, 0, hi - lo - 1))
-        _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
+        ring_index = _frozen(index % depth)
+        _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+
+        def run(src, out):
+            kept_rows = np.empty((chunks, depth, B2 * Q), mid_dtype)
+            tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
+            if periodic:
+                inner_kernel(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, scratch()[:3], fin2)
+            else:
+                _pair_pixels_inner(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
+
+    elif outer_first:
+        bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
+
+        def run(src, out):
+            src, out, work = src.reshape(flat_src), out.reshape(flat_out), scratch()
+            buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
+            for j0, j1 in bands:
+                mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
+                _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1)
+                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, work, fin2)
+
+    else:
+        # Inner first: each band of output rows needs a range of input rows, resampled along B.
+        band = max(1, rows * A2 // max(A, 1))
+        spans = []
+        for j0 in range(0, A2, band):
+            j1 = min(A2, j0 + band)
+            used = index[j0:j1][weight[j0:j1] != 0]
+            lo, hi = (int(used.min()), int(used.max()) + 1) if used.size else (0, 1)
+            spans.append((j0, j1, lo, hi, _frozen(np.clip(index[j0:j1] - lo, 0, hi - lo - 1))))
+        most = max(hi - lo for _, _, lo, hi, _ in spans)
+
+        def run(src, out):
+            src, out, work = src.reshape(flat_src), out.reshape(flat_out), scratch()
+            buf = np.empty(P * most * B2 * Q, mid_dtype)
+            for j0, j1, lo, hi, rebased in spans:
+                mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
+                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, work, fin1)
+                _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
+
+    return run
 
 
 @njit(inline="always")
@@ -970,28 +1002,40 @@ def select_axes(src, indexes, out):
 
     Output rows (all axes before the innermost resized one) are mapped to source rows; each is
     gathered along the innermost resized axis once and copied where the next row repeats it.
+    The plan is kept for the last few shapes and tables, as ``resample_pair``'s.
     """
-    bits = np.dtype(f"u{src.itemsize}")  # a copy needs only the bits: one kernel per item size
-    src, out = src.view(bits), out.view(bits)
+    resized = tuple(a for a, index in enumerate(indexes) if index is not None)
+    key = (src.shape, src.itemsize, resized, get_num_threads())
+    run = kept(_kept_pairs, tuple(indexes[a] for a in resized), key, lambda: _selection(src.shape, indexes))
+    run(src, out)
+
+
+def _selection(shape, indexes):
+    """``run(src, out)``, the nearest resize of ``select_axes`` for this shape and these tables."""
     b = max(a for a, index in enumerate(indexes) if index is not None)
-    q = math.prod(src.shape[b + 1 :])
+    q = math.prod(shape[b + 1 :])
     gather = q < WIDE  # else axis b is mapped with the rows, and rows are copied whole
     rows = np.zeros((), np.intp)
     for a in range(b if gather else b + 1):
-        index = np.arange(src.shape[a]) if indexes[a] is None else indexes[a]
-        rows = (rows[..., None] * src.shape[a] + index).astype(np.intp)
+        index = np.arange(shape[a]) if indexes[a] is None else indexes[a]
+        rows = (rows[..., None] * shape[a] + index).astype(np.intp)
     if gather:
         index = indexes[b].astype(np.intp)
-        offset, _, m0, m1, step = _periodic(index[:, None], np.ones((index.size, 1), np.int32), src.shape[b])
+        offset, _, m0, m1, step = _periodic(index[:, None], np.ones((index.size, 1), np.int32), shape[b])
         offset = offset[:, 0] if step == 1 and offset.size and (offset == offset[0]).all() else offset[:0, 0]
     else:
         index, offset, m0, m1 = np.zeros(0, np.intp), np.zeros(0, np.intp), 0, 0
     lanes = (_frozen(index), _frozen(offset), m0, m1, q)
-    n_rows = rows.size
+    rows, n_rows = _frozen(rows.ravel()), rows.size
     # Common channel counts are constants even where the phases are not (3x faster for RGB).
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
-    kernel(_frozen(src.reshape(-1, src.shape[b] * q if gather else q)), _frozen(rows.ravel()), lanes,
-           out.reshape(n_rows, -1), _chunks(n_rows))
+    chunks, row = _chunks(n_rows), shape[b] * q if gather else q
+
+    def run(src, out):
+        bits = np.dtype(f"u{src.itemsize}")  # a copy needs only the bits: one kernel per item size
+        kernel(_frozen(src.view(bits).reshape(-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1), chunks)
+
+    return run
 
 
 def select_axis(src, index, out):

@@ -11,6 +11,7 @@ blocks of ``KEPT_BYTES`` in all wait so (the oldest go first); smaller arrays ar
 """
 
 import math
+import numbers
 import threading
 
 import numpy as np
@@ -53,7 +54,7 @@ def _take(nbytes):
 def empty(shape, dtype):
     """``np.empty(shape, dtype)``, C-contiguous, on a reused block where one of its size is kept."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(n) for n in np.atleast_1d(shape))
+    shape = (int(shape),) if isinstance(shape, numbers.Integral) else tuple(map(int, shape))
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < SMALLEST:
         return np.empty(shape, dtype)

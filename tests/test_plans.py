@@ -1,0 +1,76 @@
+"""Settings and plans kept between calls (``api._settings``, ``api._planned``, the CPU backend's
+``_pair`` and ``_selection``): a repeated call must behave exactly as a first one."""
+
+import threading
+
+import numba
+import numpy as np
+import pytest
+
+from upsample_cli import interpolate
+
+
+@pytest.fixture
+def image():
+    return np.random.default_rng(0).random((1, 3, 24, 20)).astype(np.float32)
+
+
+def test_arguments_of_other_types_are_checked_again(image):
+    assert interpolate(image, size=(12, 10), mode="bilinear").shape == (1, 3, 12, 10)
+    with pytest.raises(TypeError, match="expected size"):
+        interpolate(image, size=(12.0, 10.0), mode="bilinear")
+    assert interpolate(image, scale_factor=1, mode="bilinear").shape == image.shape
+    with pytest.raises(TypeError, match="scale_factor must be a number"):
+        interpolate(image, scale_factor=True, mode="bilinear")
+    with pytest.raises(ValueError, match="align_corners option"):
+        interpolate(image, scale_factor=1, mode="nearest", align_corners=False)
+
+
+def test_unhashable_arguments_still_work(image):
+    got = interpolate(image, size=np.array([30, 40]), mode="bicubic")
+    np.testing.assert_allclose(got, interpolate(image, size=(30, 40), mode="bicubic"), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "area"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_layouts_of_one_shape_planned_apart(mode, dtype):
+    rng = np.random.default_rng(1)
+    planar = (rng.random((1, 3, 40, 36)) * 255).astype(dtype)
+    last = np.ascontiguousarray(planar.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # same shape and values
+    for x in (planar, last, planar, last):
+        got = interpolate(x, scale_factor=0.5 if mode == "area" else 1.7, mode=mode)
+        want = interpolate(x, scale_factor=0.5 if mode == "area" else 1.7, mode=mode, backend="reference")
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-4 if dtype == np.float32 else 0)
+        assert got.strides[1] < got.strides[2] if x is last else got.strides[1] > got.strides[2]
+
+
+def test_thread_counts_changed_between_calls():
+    x = np.random.default_rng(2).integers(0, 256, (1, 3, 64, 48)).astype(np.uint8)
+    want = interpolate(x, scale_factor=1.7, mode="bicubic", backend="reference")
+    before = numba.get_num_threads()
+    try:
+        for threads in (before, 1, before):
+            numba.set_num_threads(threads)
+            np.testing.assert_array_equal(interpolate(x, scale_factor=1.7, mode="bicubic"), want)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("mode, factor", [("bicubic", 2), ("bilinear", 0.25), ("nearest", 3)])
+def test_one_plan_run_by_several_threads(mode, factor):
+    rng = np.random.default_rng(3)
+    images = [rng.random((1, 3, 50, 70)).astype(np.float32) for _ in range(4)]
+    wants = [interpolate(x, scale_factor=factor, mode=mode) for x in images]
+    errors = []
+
+    def work(x, want):
+        for _ in range(20):
+            if not np.array_equal(interpolate(x, scale_factor=factor, mode=mode), want):
+                errors.append("differs")
+
+    threads = [threading.Thread(target=work, args=pair) for pair in zip(images, wants)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
