@@ -74,3 +74,19 @@ def test_one_plan_run_by_several_threads(mode, factor):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
+    from upsample_cli.kernels import cpu
+
+    x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
+    big = np.zeros((1, 3, 200, 300), np.uint8)
+    before, counts = numba.get_num_threads(), []
+    monkeypatch.setattr(cpu, "set_num_threads", lambda n: (counts.append(n), numba.set_num_threads(n)))
+    for mode in ("nearest", "bilinear", "area"):
+        np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
+                                      interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
+        assert counts[-2:] == [1, before] and numba.get_num_threads() == before
+        calls = len(counts)
+        interpolate(big, scale_factor=1.5, mode=mode)
+        assert len(counts) == calls  # the large one runs on every thread

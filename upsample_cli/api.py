@@ -235,9 +235,7 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     (``_planned``, the last few kept): a loop over images of one size plans once.
     """
     if backend == "cpu" and "numba" not in sys.modules:
-        first = x.ndim - len(rules)
-        samples = x.size + x.size // max(math.prod(x.shape[first:]), 1) * math.prod(out_size)
-        backend = "reference" if samples <= one_shot_samples else backend
+        backend = "reference" if _samples(x.shape, out_size) <= one_shot_samples else backend
     key = (backend, isinstance(x, np.ndarray), x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size),
            tuple(scales), pipeline)
     return remembered(_plans, key, lambda: _planned(*key))(x)
@@ -274,6 +272,9 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
         for stage in stages:
             work = stage(work)
         return kernel.result(work, inverse, not host)
+
+    if _samples(shape, out_size) < getattr(kernel, "SERIAL_SAMPLES", 0):
+        run = kernel.serial(run)
 
     if not plan:
         stages.append(kernel.copy)
@@ -341,6 +342,12 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
     return run
+
+
+def _samples(shape, out_size) -> int:
+    """Samples read and written by a resize of the trailing axes of ``shape`` to ``out_size``."""
+    n_in = math.prod(shape)
+    return n_in + n_in // max(math.prod(shape[len(shape) - len(out_size) :]), 1) * math.prod(out_size)
 
 
 def _stage(kernel, name, src_shape, out_shape, dtype, shape_after, before=(), after=()):

@@ -33,7 +33,7 @@ import platform
 
 import numpy as np
 from llvmlite import ir
-from numba import get_num_threads, njit, prange, types
+from numba import get_num_threads, njit, prange, set_num_threads, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
@@ -843,6 +843,26 @@ def _scratch(lanes, n_in, src_dtype, dtype):
             np.empty((chunks, step, n_in // step * q if step > 1 else 0), src_dtype),
             np.zeros((chunks, n_in if depth else 0, max(width, 1)), src_dtype),  # spare lanes: finite
             np.empty((chunks, max(width, 1)), sums), np.empty((chunks, 32, max(width, 1)), dtype))
+
+
+# Resizes reading and writing fewer samples than this run on the calling thread alone (``serial``).
+SERIAL_SAMPLES = 1 << 16
+
+
+def serial(run):
+    """``run`` on the calling thread alone. On small work, waking the other threads costs more
+    than they save: tens of microseconds on a quiet machine, milliseconds on a busy virtual one
+    (its idle processors are descheduled)."""
+
+    def alone(*args):
+        threads = get_num_threads()
+        set_num_threads(1)
+        try:
+            return run(*args)
+        finally:
+            set_num_threads(threads)
+
+    return alone
 
 
 def _chunks(rows):
