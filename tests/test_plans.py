@@ -1,6 +1,9 @@
 """Settings and plans kept between calls (``api._settings``, ``api._planned``, the CPU backend's
 ``_pair`` and ``_selection``): a repeated call must behave exactly as a first one."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import numba
@@ -90,3 +93,13 @@ def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
         calls = len(counts)
         interpolate(big, scale_factor=1.5, mode=mode)
         assert len(counts) == calls  # the large one runs on every thread
+
+
+@pytest.mark.parametrize("before, after", [(None, "passive"), ("active", "active")])
+def test_importing_the_package_lets_openmp_threads_sleep_unless_told_otherwise(before, after):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if before:
+        env["OMP_WAIT_POLICY"] = before
+    code = "import os, upsample_cli; print(os.environ['OMP_WAIT_POLICY'])"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == after

@@ -292,7 +292,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             outer, inner = math.prod(dims[:m]), math.prod(dims[m + 1 :])
             src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
             dims[m] = t.index.shape[0]
-            stages.append(_stage(kernel, "select_axis", src_dims, out_dims, dtype, dims, before=(_frozen(t.index[:, 0]),)))
+            index = _frozen(t.index[:, 0])
+            stages.append(_stage(kernel, "select_axis", src_dims, out_dims, dtype, dims, before=(index,)))
         return run
     final = np.float32 if dtype == np.float16 else dtype
     if dtype == np.float16:
@@ -320,13 +321,13 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             outer_first, (a, sizes_a, taps_a), taps_b = False, pair, t
         else:
             pair = None
-        before = list(dims)
+        dims_in = list(dims)
         if pair is not None:
             # Two passes over neighbouring axes, the inner one gathering: the backend runs them together.
             b = a + len(sizes_a)
-            out_dims = (math.prod(before[:a]), taps_a.index.shape[0], taps_b.index.shape[0],
-                        math.prod(before[b + 1 :]))
-            src_dims = (out_dims[0], math.prod(before[a:b]), before[b], out_dims[3])
+            out_dims = (math.prod(dims_in[:a]), taps_a.index.shape[0], taps_b.index.shape[0],
+                        math.prod(dims_in[b + 1 :]))
+            src_dims = (out_dims[0], math.prod(dims_in[a:b]), dims_in[b], out_dims[3])
             dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
             stages.append(_stage(kernel, "resample_pair", src_dims, out_dims, dtype_after(n + 1), dims,
                                  before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first)))
@@ -334,10 +335,10 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
         else:
             b = m + len(sizes)
             index, weight, shift = table(t)
-            out_dims = (math.prod(before[:m]), index.shape[0], math.prod(before[b:]))
+            out_dims = (math.prod(dims_in[:m]), index.shape[0], math.prod(dims_in[b:]))
             dims[m:b] = sizes
-            stages.append(_stage(kernel, "resample_axis", (out_dims[0], -1, out_dims[2]), out_dims, dtype_after(n), dims,
-                                 before=(index, weight), after=(shift,)))
+            stages.append(_stage(kernel, "resample_axis", (out_dims[0], -1, out_dims[2]), out_dims, dtype_after(n),
+                                 dims, before=(index, weight), after=(shift,)))
             n += 1
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
