@@ -29,6 +29,10 @@ import time
 
 import numpy as np
 
+# First, as a user's program would: importing upsample_cli sets OpenMP's wait policy (README,
+# Threads) before any library here starts its threads.
+from upsample_cli import interpolate
+
 
 PAUSE = 0.02
 
@@ -109,8 +113,6 @@ def cases(quick: bool):
 
 def runners(case, threads):
     """Callables for each peer on this case, keyed by name (absent: no equivalent)."""
-    from upsample_cli import interpolate
-
     mode, scale, aa = case["mode"], case["scale"], case.get("antialias", False)
     out = {}
     if "image" in case:
