@@ -851,8 +851,8 @@ SERIAL_SAMPLES = 1 << 16
 
 def serial(run):
     """``run`` on the calling thread alone. On small work, waking the other threads costs more
-    than they save: tens of microseconds on a quiet machine, milliseconds on a busy virtual one
-    (its idle processors are descheduled)."""
+    than they save: tens of microseconds on a quiet machine, up to milliseconds on a busy virtual
+    one."""
 
     def alone(*args):
         threads = get_num_threads()
@@ -889,11 +889,11 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     sizes) is kept for the last few shapes and tables."""
     key = (src.shape, src.dtype, out.shape, out.dtype, np.dtype(mid_dtype), outer_first, outer[2], inner[2],
            get_num_threads())
-    run = kept(_kept_pairs, (*outer[:2], *inner[:2]), key, lambda: _pair(outer, inner, *key[:6]))
+    run = kept(_kept_plans, (*outer[:2], *inner[:2]), key, lambda: _pair(outer, inner, *key[:6]))
     run(src, out)
 
 
-_kept_pairs: dict = {}
+_kept_plans: dict = {}
 
 
 def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first):
@@ -1026,7 +1026,7 @@ def select_axes(src, indexes, out):
     """
     resized = tuple(a for a, index in enumerate(indexes) if index is not None)
     key = (src.shape, src.itemsize, resized, get_num_threads())
-    run = kept(_kept_pairs, tuple(indexes[a] for a in resized), key, lambda: _selection(src.shape, indexes))
+    run = kept(_kept_plans, tuple(indexes[a] for a in resized), key, lambda: _selection(src.shape, indexes))
     run(src, out)
 
 
