@@ -7,7 +7,8 @@ Run with the dev extras installed (``pip install -e ".[dev]"``):
 Each peer gets the same array and the same number of threads. Times are the best of
 ``--repeat`` runs (the peers taking turns, each after a short pause so that no library's idle
 threads are still spinning; the best is the run least disturbed by the machine's other work,
-``--median`` reports the median) after half a second of warm-up runs each; a ratio
+``--median`` reports the median; ``--pause 0`` runs the peers' calls in turn with no pause, so
+that threads which spin after their work still spin) after half a second of warm-up runs each; a ratio
 is ours / peer, so below 1.0 means upsample is faster. A dash means the peer has no equivalent of that case.
 
 ``floor`` is the memory traffic no resizer avoids, timed on the same threads: one read of the
@@ -37,7 +38,7 @@ from upsample_cli import interpolate
 PAUSE = 0.02
 
 
-def timed(fns, repeat, warmup=0.5, median=False):
+def timed(fns, repeat, warmup=0.5, median=False, pause=PAUSE):
     """Best (or median) time of each callable, the callables taking turns so that the machine's slow
     spells fall on all of them alike."""
     # A fresh process runs its first large resizes slowly (seen here: 3 to 4 times slower for the
@@ -52,7 +53,7 @@ def timed(fns, repeat, warmup=0.5, median=False):
         for name, fn in fns.items():
             # Thread pools spin for a while after their work (OpenMP's, among others), which slows
             # whichever library runs next: each call starts after a pause, with them asleep.
-            time.sleep(PAUSE)
+            time.sleep(pause)
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
@@ -179,6 +180,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     parser.add_argument("--median", action="store_true", help="report the median time instead of the best")
+    parser.add_argument("--pause", type=float, default=PAUSE,
+                        help=f"seconds before each call (default {PAUSE}; 0: calls back to back)")
     args = parser.parse_args()
     _set_threads(args.threads)
 
@@ -199,7 +202,7 @@ def main():
         if args.only and args.only not in name:
             continue
         fns = runners(case, args.threads)
-        times = timed(fns, args.repeat, median=args.median)
+        times = timed(fns, args.repeat, median=args.median, pause=args.pause)
         ours = times["upsample"]
         row = f"{name:<34}{_ms(ours):>10}{_ms(times['floor']):>7}"
         for p in peers:
