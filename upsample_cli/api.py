@@ -365,8 +365,9 @@ def _stage(kernel, name, src_shape, out_shape, dtype, shape_after, before=(), af
 
 
 def _frozen(a):
-    """A C-contiguous read-only array (the kernels keep what they derive from such arrays)."""
-    a = np.ascontiguousarray(a)
+    """A C-contiguous read-only view (the kernels keep what they derive from such arrays); the
+    array given keeps its flags."""
+    a = np.ascontiguousarray(a).view()
     a.flags.writeable = False
     return a
 
