@@ -151,17 +151,28 @@ def _tap_pair(acc, first, w0, a, w1, b):
 @njit(inline="always")
 def _wide_row(src, index, weight, dst, sums, fin):
     # dst = sum_k weight[k] * src[index[k]] over whole rows, taps in pairs (an even number of
-    # them), in blocks of lanes whose sums stay in the nearest cache.
+    # them), in blocks of lanes whose sums stay in the nearest cache. A row of one block (a
+    # volume's) is read unsliced: slicing its rows would cost a quarter of its time.
     n = src.shape[1]
-    for v0 in range(0, n, WIDE_BLOCK):
-        v1 = min(n, v0 + WIDE_BLOCK)
-        acc, direct = _direct(dst[v0:v1], sums[: v1 - v0])
-        for k in range(0, index.shape[0], 2):
-            w0, w1 = weight[k], weight[k + 1]
-            if k == 0 or w0 != 0 or w1 != 0:
-                _tap_pair(acc, k == 0, w0, src[index[k], v0:v1], w1, src[index[k + 1], v0:v1])
-        if fin[0] or not direct:
-            _store(acc, dst[v0:v1], fin)
+    if n <= WIDE_BLOCK:
+        _wide_lanes(src, index, weight, dst, sums, fin, 0, n, True)
+    else:
+        for v0 in range(0, n, WIDE_BLOCK):
+            _wide_lanes(src, index, weight, dst, sums, fin, v0, min(n, v0 + WIDE_BLOCK), False)
+
+
+@njit(inline="always")
+def _wide_lanes(src, index, weight, dst, sums, fin, v0, v1, whole):
+    # Lanes v0 <= v < v1 of ``_wide_row`` (``whole``: all of them).
+    acc, direct = _direct(dst if whole else dst[v0:v1], sums[: v1 - v0])
+    for k in range(0, index.shape[0], 2):
+        w0, w1 = weight[k], weight[k + 1]
+        if k == 0 or w0 != 0 or w1 != 0:
+            a = src[index[k]] if whole else src[index[k], v0:v1]
+            b = src[index[k + 1]] if whole else src[index[k + 1], v0:v1]
+            _tap_pair(acc, k == 0, w0, a, w1, b)
+    if fin[0] or not direct:
+        _store(acc, dst if whole else dst[v0:v1], fin)
 
 
 @njit(parallel=True, cache=True, nogil=True)
