@@ -631,19 +631,34 @@ def _pair_periodic(f, step, q):
 
     @njit(parallel=True, cache=True, nogil=True)
     def outer_first(src, index, weight, fin1, lanes, out, mid, scratch, fin2):
-        # One output row at a time: the outer pass's row (``mid[c]``) stays in the nearest cache.
+        # A block of output rows at a time (``mid[c]``, in the nearest cache): their outer pass,
+        # then their narrow pass, as one line where the lanes are periodic throughout (short
+        # rows: a volume's), else row by row (a block of one row).
         sums, phases, planes = scratch
-        n_out = index.shape[0]
+        n_out, block, width = index.shape[0], mid.shape[1], mid.shape[2]
         rows = src.shape[0] * n_out
         chunks = min(rows, sums.shape[0])
+        lines = out.reshape(rows, -1)
         for c in prange(chunks):
             ff, ss, qq = _constants(f, step, q, lanes)
             wide_sums = _sums(min(src.shape[2], WIDE_BLOCK), weight)
-            for r in range(c * rows // chunks, (c + 1) * rows // chunks):
-                p = r // n_out
-                j = r - p * n_out
-                _wide_row(src[p], index[j], weight[j], mid[c], wide_sums, fin1)
-                _periodic_row(mid[c], out[p, j], lanes, sums[c, 0], phases[c], planes[c], fin2, ff, ss, qq)
+            start, stop = c * rows // chunks, (c + 1) * rows // chunks
+            # Output row j of image p; the image's view made once (a view per row costs as much
+            # as a short row's sums).
+            p = start // n_out
+            j, image = start - p * n_out, src[p]
+            for r0 in range(start, stop, block):
+                n = min(block, stop - r0)
+                for t in range(n):
+                    _wide_row(image, index[j], weight[j], mid[c, t], wide_sums, fin1)
+                    j += 1
+                    if j == n_out:
+                        p, j = p + 1, 0
+                        image = src[min(p, src.shape[0] - 1)]
+                line = mid[c].reshape(-1)[: n * width] if block > 1 else mid[c, 0]
+                dst = lines[r0 : r0 + n].reshape(-1) if block > 1 else lines[r0]
+                line_lanes = lanes[:7] + (lanes[7] * n,) + lanes[8:]
+                _periodic_row(line, dst, line_lanes, sums[c, 0], phases[c], planes[c], fin2, ff, ss, qq)
 
     @njit(parallel=True, cache=True, nogil=True)
     def inner_first(src, lanes, fin1, lo, hi, index, weight, out, ring, scratch, fin2):
@@ -859,7 +874,7 @@ def _scratch(lanes, n_in, src_dtype, dtype):
     width = min(256, PLANE_BYTES // (n_in * np.dtype(src_dtype).itemsize) // 64 * 64)
     depth = (width - 1) // q if not offset.shape[0] and not _pixel_lanes(q) else 0
     depth = depth if depth >= 4 else 0
-    return (np.empty((chunks, 4, flat_index.shape[1]), sums),
+    return (np.empty((chunks, 4, max(flat_index.shape[1], (m1 - m0) * q)), sums),
             np.empty((chunks, max(offset.shape[0], 1), (m1 - m0) * q), dtype),
             np.empty((chunks, step, n_in // step * q if step > 1 else 0), src_dtype),
             np.zeros((chunks, n_in if depth else 0, max(width, 1)), src_dtype),  # spare lanes: finite
@@ -947,10 +962,16 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, _ = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
 
+        # Rows whose lanes are periodic throughout run as one line, up to a block of lanes.
+        _, _, _, _, _, _, m0, m1, step, _, _ = lanes
+        block = max(1, WIDE_BLOCK // (B * Q)) if m0 == 0 and m1 * step == B else 1
+        line_lanes = lanes[:7] + (m1 * block,) + lanes[8:]
+
         def run(src, out):
-            mid = np.empty((chunks, B * Q), mid_dtype)
+            mid = np.empty((chunks, block, B * Q), mid_dtype)
+            work = _scratch(line_lanes, B * block, mid_dtype, out_dtype)[:3]
             outer_kernel(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out), mid,
-                         scratch()[:3], fin2)
+                         work, fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
