@@ -36,10 +36,13 @@ class _Lease:
                                     "version": 3}
 
     def __del__(self):
-        with _lock:
-            _free.append(self.block)
-            while len(_free) > KEPT or sum(b.nbytes for b in _free) > KEPT_BYTES:
-                del _free[0]
+        try:
+            with _lock:
+                _free.append(self.block)
+                while len(_free) > KEPT or sum(b.nbytes for b in _free) > KEPT_BYTES:
+                    del _free[0]
+        except TypeError:  # freed while the interpreter shuts down, this module's names gone
+            pass
 
 
 def _take(nbytes):
