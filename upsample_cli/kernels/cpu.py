@@ -647,6 +647,8 @@ def _pair_periodic(f, step, q):
             # as a short row's sums).
             p = start // n_out
             j, image = start - p * n_out, src[p]
+            # (a tuple made per row would count references to its tables per row)
+            block_lanes = lanes[:7] + (lanes[7] * block,) + lanes[8:]
             for r0 in range(start, stop, block):
                 n = min(block, stop - r0)
                 for t in range(n):
@@ -657,7 +659,7 @@ def _pair_periodic(f, step, q):
                         image = src[min(p, src.shape[0] - 1)]
                 line = mid[c].reshape(-1)[: n * width] if block > 1 else mid[c, 0]
                 dst = lines[r0 : r0 + n].reshape(-1) if block > 1 else lines[r0]
-                line_lanes = lanes[:7] + (lanes[7] * n,) + lanes[8:]
+                line_lanes = block_lanes if n == block else lanes[:7] + (lanes[7] * n,) + lanes[8:]
                 _periodic_row(line, dst, line_lanes, sums[c, 0], phases[c], planes[c], fin2, ff, ss, qq)
 
     @njit(parallel=True, cache=True, nogil=True)
