@@ -647,7 +647,7 @@ def _pair_periodic(f, step, q):
             # as a short row's sums).
             p = start // n_out
             j, image = start - p * n_out, src[p]
-            # (a tuple made per row would count references to its tables per row)
+            # (made once: a tuple of the tables counts a reference to each when made)
             block_lanes = lanes[:7] + (lanes[7] * block,) + lanes[8:]
             for r0 in range(start, stop, block):
                 n = min(block, stop - r0)
