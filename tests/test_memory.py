@@ -28,7 +28,8 @@ def test_memory_reused_only_once_the_result_is_gone():
     assert address(first) != address(second)
     view, where = first[:, 1:], address(first)
     del first
-    assert address(interpolate(y, scale_factor=2, mode="bicubic")) != where  # a view still holds it
+    meanwhile = interpolate(y, scale_factor=2, mode="bicubic")
+    assert address(meanwhile) != where  # a view still holds it
     del view
     third = interpolate(y, scale_factor=2, mode="bicubic")  # the block of x's result, overwritten
     assert address(third) == where
@@ -51,10 +52,10 @@ def test_small_arrays_and_other_sizes_take_fresh_memory():
 def test_at_most_kept_blocks_and_bytes_wait():
     arrays = [memory.empty((1 << 20) + i, np.uint8) for i in range(memory.KEPT + 2)]
     del arrays
-    assert len(memory._free) == memory.KEPT
+    assert len(memory._blocks) == memory.KEPT
     big = memory.empty(memory.KEPT_BYTES // 2 + 1, np.uint8)
     del big
-    assert sum(b.nbytes for b in memory._free) <= memory.KEPT_BYTES
+    assert sum(b.nbytes for b in memory._blocks) <= memory.KEPT_BYTES
 
 
 def test_threads_never_share_a_block():
