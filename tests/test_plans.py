@@ -85,7 +85,8 @@ def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
     x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
     big = np.zeros((1, 3, 200, 300), np.uint8)
     before, counts = numba.get_num_threads(), []
-    monkeypatch.setattr(cpu, "set_num_threads", lambda n: (counts.append(n), numba.set_num_threads(n)))
+    use = cpu._use_threads
+    monkeypatch.setattr(cpu, "_use_threads", lambda n: (counts.append(n), use(n)))
     for mode in ("nearest", "bilinear", "area"):
         np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
                                       interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
@@ -93,6 +94,19 @@ def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
         calls = len(counts)
         interpolate(big, scale_factor=1.5, mode=mode)
         assert len(counts) == calls  # the large one runs on every thread
+
+
+def test_the_backends_thread_count_is_numbas():
+    from upsample_cli.kernels import cpu
+
+    before = numba.get_num_threads()
+    try:
+        cpu._use_threads(1)
+        assert numba.get_num_threads() == cpu._threads() == 1
+        numba.set_num_threads(before)
+        assert cpu._threads() == before
+    finally:
+        numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("before, after", [(None, "passive"), ("active", "active")])

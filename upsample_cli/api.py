@@ -285,7 +285,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             for axis, t in plan:
                 indexes[order.index(axis)] = _frozen(t.index[:, 0])
             out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
-            stages.append(_stage(kernel, "select_axes", dims, out_dims, dtype, out_dims, before=(indexes,)))
+            stages.append(_stage(kernel, "select_axes", dims, out_dims, dtype, out_dims, before=(tuple(indexes),)))
             return run
         for axis, t in plan:
             m = order.index(axis)
@@ -355,10 +355,11 @@ def _stage(kernel, name, src_shape, out_shape, dtype, shape_after, before=(), af
     """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array as
     ``src_shape``, ``out`` a new array; the next work array is ``out`` as ``shape_after``."""
     src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
+    empty, apply = kernel.empty, getattr(kernel, name)
 
     def stage(work):
-        out = kernel.empty(out_shape, dtype)
-        getattr(kernel, name)(work.reshape(src_shape), *before, out, *after)
+        out = empty(out_shape, dtype)
+        apply(work.reshape(src_shape), *before, out, *after)
         return out.reshape(shape_after)
 
     return stage

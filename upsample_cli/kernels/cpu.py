@@ -762,7 +762,7 @@ def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
         _narrow_pixels(_frozen(src), first, n_rows, lanes, out, out_first, fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
         # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
-        threads, rows = get_num_threads(), src.shape[0] * n_rows
+        threads, rows = _threads(), src.shape[0] * n_rows
         bands = -(-rows // ((scratch[3].shape[2] - 1) // q))
         depth = -(-rows // (-(-bands // threads) * threads))
         kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
@@ -869,7 +869,7 @@ def _scratch(lanes, n_in, src_dtype, dtype):
     (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a block of 32 rows of
     results (transposed bands; no plane when a band would be under four rows)."""
     flat_index, flat_weight, offset, _, _, _, m0, m1, step, q, _ = lanes
-    chunks = 2 * get_num_threads()
+    chunks = 2 * _threads()
     sums = np.int32 if flat_weight.dtype.kind == "i" else flat_weight.dtype
     # Whole multiples of 64 lanes (what the compiled loops do per step), one of them spare:
     # 8-bit triples move as 4-byte words.
@@ -893,29 +893,61 @@ def serial(run):
     one."""
 
     def alone(*args):
-        threads = get_num_threads()
-        set_num_threads(1)
+        threads = _threads()
+        _use_threads(1)
         try:
             return run(*args)
         finally:
-            set_num_threads(threads)
+            _use_threads(threads)
 
     return alone
 
 
+def _threads():
+    """``numba.get_num_threads()``, without its locks once the threads run (see ``_counts``)."""
+    return _counts()[0]()
+
+
+def _use_threads(n):
+    """``numba.set_num_threads(n)`` for ``1 <= n <= numba.config.NUMBA_NUM_THREADS``, as ``_threads``."""
+    _counts()[1](n)
+
+
+@functools.cache
+def _counts():
+    """Numba's own functions that read and set the calling thread's number of threads. Its public
+    ones take two locks each call, which costs 50 us when a call comes after an idle spell, its
+    code out of the caches (20 us these): about what small resizes save by running alone."""
+    get_num_threads()  # (starts the threads)
+    try:
+        from numba.np.ufunc.parallel import _get_num_threads, _set_num_threads
+    except ImportError:
+        return get_num_threads, set_num_threads
+    return _get_num_threads, _set_num_threads
+
+
 def _chunks(rows):
-    return max(1, min(rows, 16 * get_num_threads()))
+    return max(1, min(rows, 16 * _threads()))
 
 
 def resample_axis(src, index, weight, out, shift=0):
-    fin = _finishing(out.dtype, weight.dtype, shift)
-    n_outer, _, n_inner = src.shape
+    key = (src.shape, src.dtype, out.dtype, shift, _threads())
+    kept(_kept_plans, (index, weight), key, lambda: _axis(index, weight, *key[:4]))(src, out)
+
+
+def _axis(index, weight, src_shape, src_dtype, out_dtype, shift):
+    """``run(src, out)``, the pass of ``resample_axis`` for this shape and these tables."""
+    fin = _finishing(out_dtype, weight.dtype, shift)
+    n_outer, n_in, n_inner = src_shape
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
-        _wide_pass(src, *_rows(index, weight), out, 0, fin)
-    else:
-        lanes = _lanes(index, weight, n_inner, src.shape[1], src.dtype)
-        scratch = _scratch(lanes, src.shape[1], src.dtype, out.dtype)
+        rows = _rows(index, weight)
+        return lambda src, out: _wide_pass(src, *rows, out, 0, fin)
+    lanes = _lanes(index, weight, n_inner, n_in, src_dtype)
+
+    def use(scratch, src, out):
         _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
+
+    return _reusing(lambda: _scratch(lanes, n_in, src_dtype, out_dtype), use)
 
 
 def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
@@ -924,19 +956,34 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     first, and the intermediate holds ``mid_dtype``. ``Q`` is short (the narrow loop's lanes).
     Periodic lanes and pixels run in one parallel loop (``_pair_periodic``, ``_pair_pixels_inner``,
     ``_pair_pixels_outer``); others band by band of output rows. The plan (tables, loop, working
-    sizes) is kept for the last few shapes and tables."""
-    key = (src.shape, src.dtype, out.shape, out.dtype, np.dtype(mid_dtype), outer_first, outer[2], inner[2],
-           get_num_threads())
-    run = kept(_kept_plans, (*outer[:2], *inner[:2]), key, lambda: _pair(outer, inner, *key[:6]))
-    run(src, out)
+    rows) is kept for the last few shapes and tables."""
+    key = (src.shape, src.dtype, out.shape, out.dtype, mid_dtype, outer_first, _threads())
+    kept(_kept_plans, (outer, inner), key, lambda: _pair(outer, inner, *key[:6]))(src, out)
 
 
 _kept_plans: dict = {}
 
 
+def _reusing(make, use):
+    """``run(src, out)`` = ``use(work, src, out)``, with working arrays ``work = make()`` kept
+    for the next call (a call made while another runs, from another thread, makes its own)."""
+    spare = []
+
+    def run(src, out):
+        try:
+            work = spare.pop()
+        except IndexError:
+            work = make()
+        use(work, src, out)
+        spare.append(work)
+
+    return run
+
+
 def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first):
     """``run(src, out)``, the two passes of ``resample_pair`` for these shapes and tables."""
     (P, A, B, Q), (A2, B2) = src_shape, out_shape[1:3]
+    mid_dtype = np.dtype(mid_dtype)
     first, second = (outer, inner) if outer_first else (inner, outer)
     fin1 = _finishing(mid_dtype, first[1].dtype, first[2])
     fin2 = _finishing(out_dtype, second[1].dtype, second[2])
@@ -945,18 +992,20 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
     flat_src, flat_out = (P, A, B * Q), (P, A2, B2 * Q)
     index, weight = _rows(outer[0], outer[1])
     row_bytes = P * (B if outer_first else B2) * Q * mid_dtype.itemsize
-    rows = max(8 * get_num_threads() // P + 1, BAND_BYTES // row_bytes)
+    rows = max(8 * _threads() // P + 1, BAND_BYTES // row_bytes)
     scratch = functools.partial(_scratch, lanes, B, mid_dtype if outer_first else src_dtype,
                                 out_dtype if outer_first else mid_dtype)
-    chunks = 2 * get_num_threads()  # (as ``_scratch``)
+    chunks = 2 * _threads()  # (as ``_scratch``)
     periodic = lanes[2].shape[0] > 0
     ring = not outer_first and (periodic or _pixel_lanes(Q))
     if ring:
         starts, stops, ring = _reach(index)
     if pixels_after:
 
-        def run(src, out):
-            mid = np.empty((chunks, 4, B * Q), mid_dtype)
+        def make():
+            return np.empty((chunks, 4, B * Q), mid_dtype)
+
+        def use(mid, src, out):
             _pair_pixels_outer(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out),
                                mid, fin2)
 
@@ -969,11 +1018,11 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         block = max(1, WIDE_BLOCK // (B * Q)) if m0 == 0 and m1 * step == B else 1
         line_lanes = lanes[:7] + (m1 * block,) + lanes[8:]
 
-        def run(src, out):
-            mid = np.empty((chunks, block, B * Q), mid_dtype)
-            work = _scratch(line_lanes, B * block, mid_dtype, out_dtype)[:3]
-            outer_kernel(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out), mid,
-                         work, fin2)
+        def make():
+            return np.empty((chunks, block, B * Q), mid_dtype), _scratch(line_lanes, B * block, mid_dtype, out_dtype)[:3]
+
+        def use(work, src, out):
+            outer_kernel(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out), *work, fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
@@ -981,24 +1030,29 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         ring_index = _frozen(index % depth)
         _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
 
-        def run(src, out):
-            kept_rows = np.empty((chunks, depth, B2 * Q), mid_dtype)
+        def make():
+            return np.empty((chunks, depth, B2 * Q), mid_dtype), scratch()[:3] if periodic else None
+
+        def use(work, src, out):
+            kept_rows, narrow = work
             tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
             if periodic:
-                inner_kernel(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, scratch()[:3], fin2)
+                inner_kernel(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
             else:
                 _pair_pixels_inner(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
 
     elif outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
 
-        def run(src, out):
-            src, out, work = src.reshape(flat_src), out.reshape(flat_out), scratch()
-            buf = np.empty(P * min(rows, A2) * B * Q, mid_dtype)
+        def make():
+            return scratch(), np.empty(P * min(rows, A2) * B * Q, mid_dtype)
+
+        def use(work, src, out):
+            (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1 in bands:
                 mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
                 _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1)
-                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, work, fin2)
+                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, narrow, fin2)
 
     else:
         # Inner first: each band of output rows needs a range of input rows, resampled along B.
@@ -1011,15 +1065,17 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             spans.append((j0, j1, lo, hi, _frozen(np.clip(index[j0:j1] - lo, 0, hi - lo - 1))))
         most = max(hi - lo for _, _, lo, hi, _ in spans)
 
-        def run(src, out):
-            src, out, work = src.reshape(flat_src), out.reshape(flat_out), scratch()
-            buf = np.empty(P * most * B2 * Q, mid_dtype)
+        def make():
+            return scratch(), np.empty(P * most * B2 * Q, mid_dtype)
+
+        def use(work, src, out):
+            (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1, lo, hi, rebased in spans:
                 mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
-                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, work, fin1)
+                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, narrow, fin1)
                 _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
 
-    return run
+    return _reusing(make, use)
 
 
 @njit(inline="always")
@@ -1068,13 +1124,12 @@ def select_axes(src, indexes, out):
     gathered along the innermost resized axis once and copied where the next row repeats it.
     The plan is kept for the last few shapes and tables, as ``resample_pair``'s.
     """
-    resized = tuple(a for a, index in enumerate(indexes) if index is not None)
-    key = (src.shape, src.itemsize, resized, get_num_threads())
-    run = kept(_kept_plans, tuple(indexes[a] for a in resized), key, lambda: _selection(src.shape, indexes))
-    run(src, out)
+    indexes = tuple(indexes)
+    key = (src.shape, src.itemsize, _threads())
+    kept(_kept_plans, (indexes,), key, lambda: _selection(indexes, *key[:2]))(src, out)
 
 
-def _selection(shape, indexes):
+def _selection(indexes, shape, itemsize):
     """``run(src, out)``, the nearest resize of ``select_axes`` for this shape and these tables."""
     b = max(a for a, index in enumerate(indexes) if index is not None)
     q = math.prod(shape[b + 1 :])
@@ -1094,9 +1149,9 @@ def _selection(shape, indexes):
     # Common channel counts are constants even where the phases are not (3x faster for RGB).
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
     chunks, row = _chunks(n_rows), shape[b] * q if gather else q
+    bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
 
     def run(src, out):
-        bits = np.dtype(f"u{src.itemsize}")  # a copy needs only the bits: one kernel per item size
         kernel(_frozen(src.view(bits).reshape(-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1), chunks)
 
     return run
