@@ -103,24 +103,35 @@ def interpolate(
     for GPU inputs and for inputs of at least ``AUTO_GPU_SIZE`` samples, when one is present).
     ``backend="reference"`` runs the slow NumPy oracle of the tests instead.
     """
+    # The planned resize of the last few distinct calls on NumPy arrays is kept by layout and
+    # arguments (a loop resizes alike): a repeated call runs it straight away. Such a call
+    # costs little when hot, but each line of Python costs tens of times more when the call
+    # comes after an idle spell, its code out of the caches.
+    key = None
+    if type(input) is np.ndarray:
+        key = (input.shape, input.strides, input.dtype, mode, device, backend,
+               *map(_typed, (size, scale_factor, align_corners, recompute_scale_factor, antialias)))
+        try:
+            run = _calls.get(key)
+        except TypeError:  # an unhashable argument: not kept
+            run = key = None
+        if run is not None:
+            return run(input)
     backend = backend or choose_backend(device, input, math.prod(getattr(input, "shape", ())))
     x = _as_array(input, backend)
-    args = (x.shape, x.dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
-    try:  # the settings of the last few distinct calls are kept (a loop resizes alike)
-        key = (*args[:2], *map(_typed, args[2:]))
-        hash(key)
-    except TypeError:  # an unhashable argument: not kept
-        key = None
-    settings = _settings(*args) if key is None else remembered(_kept_settings, key, lambda: _settings(*args))
-    rules, out_size, scales, pipeline = settings
+    rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
+                                                  recompute_scale_factor, antialias)
     if x.size == 0 or 0 in out_size:
         kernel = _backend(backend)
         empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
-    return resize_axes(x, rules, out_size, scales, pipeline, backend=backend)
+    run = _plan(x, rules, out_size, scales, pipeline, backend)
+    if key is not None and x is input and (backend != "cpu" or "numba" in sys.modules):  # (else one shot)
+        remembered(_calls, key, lambda: run)
+    return run(x)
 
 
-_kept_settings: dict = {}
+_calls: dict = {}
 
 
 def _typed(value):
@@ -234,11 +245,16 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     product taps (``_merged``). The passes are planned once for each layout and settings
     (``_planned``, the last few kept): a loop over images of one size plans once.
     """
+    return _plan(x, rules, out_size, scales, pipeline, backend)(x)
+
+
+def _plan(x, rules, out_size, scales, pipeline, backend):
+    """``run(x)`` for ``resize_axes``' arguments, kept for the last few layouts and settings."""
     if backend == "cpu" and "numba" not in sys.modules:
         backend = "reference" if _samples(x.shape, out_size) <= one_shot_samples else backend
     key = (backend, isinstance(x, np.ndarray), x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size),
            tuple(scales), pipeline)
-    return remembered(_plans, key, lambda: _planned(*key))(x)
+    return remembered(_plans, key, lambda: _planned(*key))
 
 
 _plans: dict = {}
