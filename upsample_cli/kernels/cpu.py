@@ -50,6 +50,10 @@ TRANSPOSED_ROWS = 8
 PIXEL_LANES = 4
 # Lanes of sums a pass over whole rows keeps at a time.
 WIDE_BLOCK = 2048
+# Short rows of a pass over whole rows are asked for this many output rows ahead (``_prefetch``),
+# up to this many bytes of each.
+AHEAD = 2
+PREFETCH_BYTES = 2048
 # Whether the processor is x86-64 (``_madd`` calls its instruction there).
 _X86 = platform.machine().lower() in ("x86_64", "amd64")
 
@@ -305,6 +309,29 @@ def _move_group(dst, at, src, start, q, spare):
     else:
         for c in range(q):
             dst[at + c] = src[start + c]
+
+
+@intrinsic
+def _prefetch(typingctx, row):
+    """Ask for the cache lines of the first ``PREFETCH_BYTES`` of a C-contiguous 1-D array, and go
+    on: a hint that lets memory work while the sums of earlier rows are made."""
+
+    def codegen(context, builder, signature, args):
+        intp, i32, bytes_ = context.get_value_type(types.intp), ir.IntType(32), ir.IntType(8).as_pointer()
+        row = context.make_array(signature.args[0])(context, builder, args[0])
+        itemsize = context.get_abi_sizeof(context.get_value_type(signature.args[0].dtype))
+        size = builder.mul(builder.extract_value(row.shape, 0), ir.Constant(intp, itemsize))
+        size = builder.select(builder.icmp_signed("<", size, ir.Constant(intp, PREFETCH_BYTES)), size,
+                              ir.Constant(intp, PREFETCH_BYTES))
+        ask = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [bytes_, i32, i32, i32]),
+                                             "llvm.prefetch.p0i8")
+        start = builder.bitcast(row.data, bytes_)
+        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), size, ir.Constant(intp, 64)) as (at, _):
+            # (a read, kept in every level of cache, of data)
+            builder.call(ask, [builder.gep(start, [at]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(row), codegen
 
 
 def _madd(builder, x, w):
@@ -684,6 +711,11 @@ def _pair_periodic(f, step, q):
             for r0 in range(start, stop, block):
                 n = min(block, stop - r0)
                 for t in range(n):
+                    # Short rows come in bursts the processor does not foresee: the rows of a
+                    # later output row are asked for while this one's are summed.
+                    if j + AHEAD < n_out:
+                        for k in range(index.shape[1]):
+                            _prefetch(image[index[j + AHEAD, k]])
                     _wide_row(image, index[j], weight[j], mid[c, t], wide_sums, fin1)
                     j += 1
                     if j == n_out:
