@@ -13,7 +13,9 @@ is ours / peer, so below 1.0 means upsample is faster. A dash means the peer has
 
 ``floor`` is the memory traffic no resizer avoids, timed on the same threads: one read of the
 input and one write of an output-sized array already in memory. Where upsample and a peer both
-sit near it, the case is bound by memory, not arithmetic.
+sit near it, the case is bound by memory, not arithmetic. ``fresh`` is the same traffic into a
+new array each call: the floor of a result on fresh memory, whose pages fault (the system zeroes
+them) on their first write.
 
 Each call returns a new array, as users call these libraries, and drops it before the next.
 Fresh memory costs a page fault per page on its first write; upsample's results reuse the
@@ -60,9 +62,9 @@ def timed(fns, repeat, warmup=0.5, median=False, pause=PAUSE):
     return {name: (statistics.median(t) if median else min(t)) for name, t in times.items()}
 
 
-def floor(src, out_bytes):
-    """A callable that reads ``src`` once and fills an array of ``out_bytes``, made once (see the
-    module docstring), in 8-byte words over the threads."""
+def floor(src, out_bytes, fresh=False):
+    """A callable that reads ``src`` once and fills an array of ``out_bytes``, made once or, with
+    ``fresh``, anew each call (see the module docstring), in 8-byte words over the threads."""
     import numba
 
     @numba.njit(parallel=True, nogil=True)
@@ -77,6 +79,8 @@ def floor(src, out_bytes):
                 dst[i] = acc
 
     words = np.ascontiguousarray(src).reshape(-1).view(np.uint8)[: src.nbytes // 8 * 8].view(np.uint64)
+    if fresh:
+        return lambda: stream(words, np.empty(out_bytes // 8, np.uint64))
     out = np.empty(out_bytes // 8, np.uint64)
     return lambda: stream(words, out)
 
@@ -121,6 +125,7 @@ def runners(case, threads):
         view = img.transpose(2, 0, 1)[None]  # channels-last NCHW view, no copy
         out["upsample"] = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
         out["floor"] = floor(img, out["upsample"]().nbytes)
+        out["fresh"] = floor(img, out["upsample"]().nbytes, fresh=True)
         out.update(_torch(view, mode, scale, aa))
         out.update(_opencv(img, mode, scale, aa))
         out.update(_pillow(img, mode, scale))
@@ -128,6 +133,7 @@ def runners(case, threads):
         arr = case.get("nchw", case.get("volume"))
         out["upsample"] = lambda: interpolate(arr, scale_factor=scale, mode=mode)
         out["floor"] = floor(arr, out["upsample"]().nbytes)
+        out["fresh"] = floor(arr, out["upsample"]().nbytes, fresh=True)
         out.update(_torch(arr, mode, scale, aa))
     return out
 
@@ -186,7 +192,7 @@ def main():
     _set_threads(args.threads)
 
     peers = ["torch", "opencv", "cv2-dst", "pillow"]
-    header = f"{'case':<34}{'upsample':>10}{'floor':>7}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
+    header = f"{'case':<34}{'upsample':>10}{'floor':>7}{'fresh':>7}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
     stat = "median" if args.median else "best"
     print(f"threads={args.threads}; times in ms ({stat} of {args.repeat}); ratio = upsample / peer")
     print(header)
@@ -204,7 +210,7 @@ def main():
         fns = runners(case, args.threads)
         times = timed(fns, args.repeat, median=args.median, pause=args.pause)
         ours = times["upsample"]
-        row = f"{name:<34}{_ms(ours):>10}{_ms(times['floor']):>7}"
+        row = f"{name:<34}{_ms(ours):>10}{_ms(times['floor']):>7}{_ms(times['fresh']):>7}"
         for p in peers:
             if p in times:
                 row += f"{_ms(times[p]):>9}{ours / times[p]:>7.2f}"
