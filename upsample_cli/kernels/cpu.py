@@ -633,7 +633,8 @@ def _whole_steps(offset, f, step, q):
     """Whether periodic lanes are single lanes whose one phase reads a whole step of neighbouring
     input lanes, in order (the boxes of an exact /2 or /4): ``_step_sums`` then sums them from
     the row itself, with no split into planes (a pass over the row that costs a downscaled
-    volume 8%)."""
+    volume 8%). Only steps 2 and 4, those ``_common`` compiles as constants: a step read at run
+    time would make the compiler gather each lane."""
     if q != 1 or f != 1 or not (step == 2 or step == 4) or offset.shape[1] != step:
         return False
     for k in range(1, step):
