@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from upsample_cli import interpolate
+from upsample_cli import api, interpolate
 from upsample_cli.api import MODES
 from upsample_cli.taps import taps
 
@@ -344,20 +344,16 @@ def test_neighbouring_downscales_run_as_one_pass(dtype, mode, factor, merged):
 
     rng = np.random.default_rng(5)
     x = random_array(rng, (1, 2, 20, 30, 24), dtype)
-    calls = []
+    calls, plan = [], cpu.plan
 
-    def spy(name):
-        kernel = getattr(cpu, name)
-
-        def run(src, *args):
-            calls.append((name, src.shape))
-            kernel(src, *args)
-
-        return run
+    def spy(name, src_shape, *args):
+        calls.append((name, src_shape))
+        return plan(name, src_shape, *args)
 
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("resample_axis", "resample_pair"):
-            patch.setattr(cpu, name, spy(name))
+        patch.setattr(api, "_plans", {})  # (planned anew, its passes asked of the backend)
+        patch.setattr(api, "_calls", {})
+        patch.setattr(cpu, "plan", spy)
         got = interpolate(x, scale_factor=factor, mode=mode)
     want = interpolate(x, scale_factor=factor, mode=mode, backend="reference")
     assert len(calls) == 1 if merged else 2

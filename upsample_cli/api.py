@@ -301,7 +301,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             for axis, t in plan:
                 indexes[order.index(axis)] = _frozen(t.index[:, 0])
             out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
-            stages.append(_stage(kernel, "select_axes", dims, out_dims, dtype, out_dims, before=(tuple(indexes),)))
+            stages.append(_stage(kernel, "select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),)))
             return run
         for axis, t in plan:
             m = order.index(axis)
@@ -309,7 +309,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
             dims[m] = t.index.shape[0]
             index = _frozen(t.index[:, 0])
-            stages.append(_stage(kernel, "select_axis", src_dims, out_dims, dtype, dims, before=(index,)))
+            stages.append(_stage(kernel, "select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,)))
         return run
     final = np.float32 if dtype == np.float16 else dtype
     if dtype == np.float16:
@@ -327,7 +327,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
     def dtype_after(n):
         return final if pipeline.round_between or n == len(steps) - 1 else compute
 
-    n = 0
+    n, work_dtype = 0, final
     while n < len(steps):
         m, sizes, t = steps[n]
         pair = steps[n + 1] if n + 1 < len(steps) and hasattr(kernel, "resample_pair") else None
@@ -345,17 +345,18 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
                         math.prod(dims_in[b + 1 :]))
             src_dims = (out_dims[0], math.prod(dims_in[a:b]), dims_in[b], out_dims[3])
             dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
-            stages.append(_stage(kernel, "resample_pair", src_dims, out_dims, dtype_after(n + 1), dims,
+            stages.append(_stage(kernel, "resample_pair", src_dims, work_dtype, out_dims, dtype_after(n + 1), dims,
                                  before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first)))
-            n += 2
+            n, work_dtype = n + 2, dtype_after(n + 1)
         else:
             b = m + len(sizes)
             index, weight, shift = table(t)
             out_dims = (math.prod(dims_in[:m]), index.shape[0], math.prod(dims_in[b:]))
             dims[m:b] = sizes
-            stages.append(_stage(kernel, "resample_axis", (out_dims[0], -1, out_dims[2]), out_dims, dtype_after(n),
-                                 dims, before=(index, weight), after=(shift,)))
-            n += 1
+            src_dims = (out_dims[0], math.prod(dims_in[m:b]), out_dims[2])
+            stages.append(_stage(kernel, "resample_axis", src_dims, work_dtype, out_dims, dtype_after(n), dims,
+                                 before=(index, weight), after=(shift,)))
+            n, work_dtype = n + 1, dtype_after(n)
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
     return run
@@ -367,15 +368,23 @@ def _samples(shape, out_size) -> int:
     return n_in + n_in // max(math.prod(shape[len(shape) - len(out_size) :]), 1) * math.prod(out_size)
 
 
-def _stage(kernel, name, src_shape, out_shape, dtype, shape_after, before=(), after=()):
-    """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array as
-    ``src_shape``, ``out`` a new array; the next work array is ``out`` as ``shape_after``."""
+def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, before=(), after=()):
+    """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array (of
+    ``src_dtype``) as ``src_shape``, ``out`` a new array; the next work array is ``out`` as
+    ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here."""
     src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
-    empty, apply = kernel.empty, getattr(kernel, name)
+    empty = kernel.empty
+    if hasattr(kernel, "plan"):
+        apply = kernel.plan(name, src_shape, src_dtype, out_shape, dtype, before, after)
+    else:
+        call = getattr(kernel, name)
+
+        def apply(src, out):
+            call(src, *before, out, *after)
 
     def stage(work):
         out = empty(out_shape, dtype)
-        apply(work.reshape(src_shape), *before, out, *after)
+        apply(work.reshape(src_shape), out)
         return out.reshape(shape_after)
 
     return stage
