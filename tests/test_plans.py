@@ -83,7 +83,7 @@ def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
     from upsample_cli.kernels import cpu
 
     x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
-    big = np.zeros((1, 3, 200, 300), np.uint8)
+    big = np.zeros((1, 3, 600, 900), np.uint8)
     before, counts = numba.get_num_threads(), []
     use = cpu._use_threads
     monkeypatch.setattr(cpu, "_use_threads", lambda n: (counts.append(n), use(n)))
