@@ -15,7 +15,10 @@ A backend may also offer ``resample_pair(src, outer, inner, out, mid_dtype, oute
 two passes over neighbouring axes of ``src`` ``(P, A, B, Q)`` (``Q < WIDE``) run together (``outer`` and
 ``inner`` are ``(index, weight, shift)``; the intermediate holds ``mid_dtype``), and
 ``select_axes(src, indexes, out)``, a nearest resize of every axis whose ``indexes`` entry is
-not ``None`` in one pass. ``api.resize_axes`` uses them where they exist.
+not ``None`` in one pass. ``api.resize_axes`` uses them where they exist, and, where a backend
+offers ``plan(name, src_shape, src_dtype, out_shape, out_dtype, before, after)`` (``run(src, out)``
+= ``<name>(src, *before, out, *after)`` for arrays of those shapes, planned once), asks it for
+each pass when it plans a call.
 """
 
 import os
