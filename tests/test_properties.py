@@ -329,6 +329,34 @@ def test_cpu_pair_sums_of_16_bit_lanes(native):
             np.testing.assert_array_equal(out, want.astype(np.int32))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_cpu_interleave_and_split_move_every_group(dtype):
+    # Phase rows woven into one row and back: blocks of groups as vector shuffles where the phase
+    # count and the group's lanes are compiled ones, the groups after the last block (and other
+    # counts) one by one; stride 0 repeats each group (nearest). Nothing past the groups is written.
+    from numba import njit
+
+    from upsample_cli.kernels import cpu
+
+    interleave = njit(lambda dst, src, stride, n, f, q: cpu._interleave(dst, src, stride, n, f, q))
+    split = njit(lambda dst, src, n, f, q: cpu._split(dst, src, n, f, q))
+    rng = np.random.default_rng(8)
+    for f, q, n in itertools.product((2, 3, 4), (1, 3, 4), (0, 1, 7, 8, 9, 16, 23)):
+        width = n * q + 3
+        phases = random_array(rng, (f, width), dtype)
+        for stride in (width, 0):
+            woven = np.zeros(n * f * q + 4, dtype)
+            interleave(woven, phases.reshape(-1), stride, n, f, q)
+            groups = (phases if stride else np.repeat(phases[:1], f, 0))[:, : n * q].reshape(f, n, q)
+            np.testing.assert_array_equal(woven[: n * f * q], groups.transpose(1, 0, 2).reshape(-1))
+            assert not woven[n * f * q :].any()
+        row = random_array(rng, (n * f * q + 3,), dtype)
+        planes = np.zeros((f, width), dtype)
+        split(planes, row, n, f, q)
+        want = row[: n * f * q].reshape(n, f, q).transpose(1, 0, 2).reshape(f, -1)
+        np.testing.assert_array_equal(planes[:, : n * q], want)
+
+
 @pytest.mark.parametrize(
     "dtype, mode, factor, merged",
     [
