@@ -314,7 +314,7 @@ def _weave(typingctx, row, phases, stride, blocks, f, q, split):
     """``blocks`` blocks of ``WEAVE`` groups of ``_woven``: per block, one vector load from each
     of the ``f`` phases and a shuffle into one vector of the woven row (or back: ``split``).
     A vector shuffle does in a few instructions what moving group by group does in one
-    instruction per group: 2 to 5 times faster for single lanes and triples."""
+    instruction per group: 1.3 (float32 triples) to 8 times (single lanes) faster."""
     if not all(isinstance(x, (types.IntegerLiteral, types.BooleanLiteral)) for x in (f, q, split)):
         return None
     sig = types.void(row, phases, stride, blocks, f, q, split)
