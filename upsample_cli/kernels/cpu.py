@@ -433,12 +433,15 @@ def _cast_ir(builder, value, source, target, ir_type):
 
 
 @intrinsic(prefer_literal=True)
-def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
-    """For each row of the tuples ``lines`` and ``dsts``: ``dst[at + c]`` = the sum over taps ``k`` of
-    ``weight[j, k] line[index[j, k] q + c]`` for ``c < PIXEL_LANES``, finished as ``_finish`` does.
-    Each tap is one vector load of ``PIXEL_LANES`` samples, a pixel of up to as many channels and
-    what follows it (``index`` and ``dst`` must leave room), so a pixel's channels are summed
-    together; the taps (an even number) go in pairs, and the rows share the tables' reads.
+def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin, n):
+    """For each row of the tuples ``lines`` and ``dsts``, and ``n`` (1 or 2) pixels ``j + i``:
+    ``dst[at + i q + c]`` = the sum over taps ``k`` of ``weight[j + i, k] line[index[j + i, k] q + c]``
+    for ``c < PIXEL_LANES``, finished as ``_finish`` does. Each tap is one load of ``PIXEL_LANES``
+    samples per pixel, a pixel of up to as many channels and what follows it (``index`` and
+    ``dst`` must leave room), so a pixel's channels are summed together, and ``n`` pixels side
+    by side in one vector; the taps (an even number) go in pairs, and the rows share the tables'
+    reads. The pixels are stored in order, a word each (three channels: the next one overwrites
+    the lane after a pixel).
 
     A 1-D ``index`` holds windows (see ``_windows``; 8-bit samples, int16 weights, ``q`` a
     constant): tap ``k`` reads pixel ``index[j] + k``. A pair of taps is then one 8-byte load of
@@ -450,12 +453,17 @@ def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
     windows, q_t = index.ndim == 1, q
     if windows and not (isinstance(q, types.IntegerLiteral) and src_t.bitwidth == 8 and w_t == types.int16):
         return None
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    sig, n = types.void(dsts, at, lines, index, weight, j, q, fin, n), n.literal_value
+    width = n * PIXEL_LANES
 
     def codegen(context, builder, signature, args):
-        dsts, at, lines, index, weight, j, q, fin = args
+        dsts, at, lines, index, weight, j, q, fin = args[:8]
         intp, i32 = context.get_value_type(types.intp), ir.IntType(32)
-        vector = lambda t, n=PIXEL_LANES: ir.VectorType(context.get_value_type(t), n)
+        vector = lambda t, m=width: ir.VectorType(context.get_value_type(t), m)
         lanes = lambda values: ir.Constant(ir.VectorType(i32, len(values)), list(values))
+        const = lambda value: ir.Constant(intp, value)
         wide = lambda i: builder.sext(i, intp) if i.type.width < intp.width else i
         plus = builder.add if integer else builder.fadd
         lines = [context.make_array(signature.args[2].dtype)(context, builder, builder.extract_value(lines, r))
@@ -463,61 +471,72 @@ def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
         index = context.make_array(signature.args[3])(context, builder, index)
         weight = context.make_array(signature.args[4])(context, builder, weight)
         n_taps = builder.extract_value(weight.shape, 1)
-        start = builder.mul(j, n_taps)
+        starts = [builder.mul(builder.add(j, const(i)), n_taps) for i in range(n)]  # each pixel's taps
 
-        def splat(value, source):
-            v = _cast_ir(builder, value, source, acc_t, context.get_value_type(acc_t))
-            v = builder.insert_element(ir.Constant(vector(acc_t), ir.Undefined), v, ir.Constant(i32, 0))
-            return builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, PIXEL_LANES), None))
+        def joined(parts):
+            # Vectors side by side, in one (one pixel's each).
+            return parts[0] if n == 1 else builder.shuffle_vector(*parts, lanes(range(2 * parts[0].type.count)))
+
+        def splat(values, source):
+            # One value per pixel, in each of its lanes.
+            v = ir.Constant(vector(acc_t, n), ir.Undefined)
+            for i, value in enumerate(values):
+                value = _cast_ir(builder, value, source, acc_t, context.get_value_type(acc_t))
+                v = builder.insert_element(v, value, ir.Constant(i32, i))
+            return builder.shuffle_vector(v, v, lanes([i for i in range(n) for _ in range(PIXEL_LANES)]))
 
         def pair(sums, first):
-            # Two taps from table position ``first`` added to each row's ``sums`` (None: the first pair).
+            # Taps ``first`` and ``first + 1`` of each pixel added to each row's ``sums`` (None: the first pair).
             for t in range(2):
-                k = builder.add(first, ir.Constant(intp, t))
-                offset = builder.mul(wide(builder.load(builder.gep(index.data, [k]))), q)
-                w = splat(builder.load(builder.gep(weight.data, [k])), w_t)
+                ks = [builder.add(s, builder.add(first, const(t))) for s in starts]
+                offsets = [builder.mul(wide(builder.load(builder.gep(index.data, [k]))), q) for k in ks]
+                w = splat([builder.load(builder.gep(weight.data, [k])) for k in ks], w_t)
                 for r in range(rows):
-                    ptr = builder.bitcast(builder.gep(lines[r].data, [offset]), vector(src_t).as_pointer())
-                    x = _cast_ir(builder, builder.load(ptr, align=1), src_t, acc_t, vector(acc_t))
-                    term = (builder.mul if integer else builder.fmul)(w, x)
+                    x = joined([builder.load(builder.bitcast(builder.gep(lines[r].data, [o]),
+                                                             vector(src_t, PIXEL_LANES).as_pointer()), align=1)
+                                for o in offsets])
+                    term = (builder.mul if integer else builder.fmul)(w, _cast_ir(builder, x, src_t, acc_t, vector(acc_t)))
                     sums[r] = term if sums[r] is None else plus(sums[r], term)
             return sums
 
         if windows:
             step = ir.Constant(intp, q_t.literal_value)
-            pixel = builder.sub(wide(builder.load(builder.gep(index.data, [j]))), start)
+            pixels = [wide(builder.load(builder.gep(index.data, [builder.add(j, const(i))]))) for i in range(n)]
             # Lane 2 c: sample c of the pixel; lane 2 c + 1: of the next pixel.
             paired = lanes([b for c in range(PIXEL_LANES) for b in (c, min(c + q_t.literal_value, 7))])
             words = vector(types.int16, 8)
 
             def pair(sums, first):  # noqa: F811 (a pair of taps from two neighbouring pixels)
-                offset = builder.mul(builder.add(pixel, first), step)
-                w = builder.load(builder.bitcast(builder.gep(weight.data, [first]), vector(types.int16, 2).as_pointer()))
-                w = builder.shuffle_vector(w, w, lanes([0, 1] * 4))
+                offsets = [builder.mul(builder.add(p, first), step) for p in pixels]
+                ws = [builder.load(builder.bitcast(builder.gep(weight.data, [builder.add(s, first)]),
+                                                   vector(types.int16, 2).as_pointer())) for s in starts]
+                ws = [builder.shuffle_vector(w, w, lanes([0, 1] * 4)) for w in ws]
                 for r in range(rows):
-                    x = builder.load(builder.bitcast(builder.gep(lines[r].data, [offset]), vector(src_t, 8).as_pointer()),
-                                     align=1)
-                    x = _cast_ir(builder, builder.shuffle_vector(x, x, paired), src_t, types.int16, words)
-                    term = _madd(builder, x, w)
+                    terms = []
+                    for o, w in zip(offsets, ws):
+                        x = builder.load(builder.bitcast(builder.gep(lines[r].data, [o]), vector(src_t, 8).as_pointer()),
+                                         align=1)
+                        terms.append(_madd(builder, _cast_ir(builder, builder.shuffle_vector(x, x, paired), src_t,
+                                                             types.int16, words), w))
+                    term = joined(terms)
                     sums[r] = term if sums[r] is None else builder.add(sums[r], term)
                 return sums
 
         # The first pair, then a loop over the others (the tables are C-contiguous).
-        sums, end = pair([None] * rows, start), builder.add(start, n_taps)
-        second, entry = builder.add(start, ir.Constant(intp, 2)), builder.block
-        head, body, done = (builder.append_basic_block(f"taps.{n}") for n in ("head", "body", "done"))
+        sums, entry = pair([None] * rows, const(0)), builder.block
+        head, body, done = (builder.append_basic_block(f"taps.{name}") for name in ("head", "body", "done"))
         builder.branch(head)
         builder.position_at_end(head)
         k = builder.phi(intp)
-        k.add_incoming(second, entry)
+        k.add_incoming(const(2), entry)
         phis = []
         for s in sums:
             phis.append(builder.phi(s.type))
             phis[-1].add_incoming(s, entry)
-        builder.cbranch(builder.icmp_signed("<", k, end), body, done)
+        builder.cbranch(builder.icmp_signed("<", k, n_taps), body, done)
         builder.position_at_end(body)
         more = pair(list(phis), k)
-        k.add_incoming(builder.add(k, ir.Constant(intp, 2)), builder.block)
+        k.add_incoming(builder.add(k, const(2)), builder.block)
         for phi, s in zip(phis, more):
             phi.add_incoming(s, builder.block)
         builder.branch(head)
@@ -525,33 +544,40 @@ def _pixels(typingctx, dsts, at, lines, index, weight, j, q, fin):
 
         if isinstance(dst_t, types.Integer):
             fin_t = signature.args[7].types
-            half, lo, hi = (splat(builder.extract_value(fin, n), fin_t[n]) for n in (1, 3, 4))
-            shift = splat(builder.extract_value(fin, 2), fin_t[2]) if integer else None
+            half, lo, hi = (splat([builder.extract_value(fin, m)] * n, fin_t[m]) for m in (1, 3, 4))
+            shift = splat([builder.extract_value(fin, 2)] * n, fin_t[2]) if integer else None
+        # Each pixel stored as one word (a vector store narrowing its lanes on the way is slow on some CPUs).
+        word = ir.IntType(PIXEL_LANES * dst_t.bitwidth)
         for r in range(rows):
             v = phis[r]
             if isinstance(dst_t, types.Integer):
                 v = _round_ir(builder, v, half, shift, lo, hi)
+            v = _cast_ir(builder, v, acc_t, dst_t, vector(dst_t))
             dst = context.make_array(signature.args[0].dtype)(context, builder, builder.extract_value(dsts, r))
-            # Stored as one word (a vector store narrowing its lanes on the way is slow on some CPUs).
-            word = ir.IntType(PIXEL_LANES * dst_t.bitwidth)
-            ptr = builder.bitcast(builder.gep(dst.data, [at]), word.as_pointer())
-            builder.store(builder.bitcast(_cast_ir(builder, v, acc_t, dst_t, vector(dst_t)), word), ptr, align=1)
+            for i in range(n):
+                pixel = builder.shuffle_vector(v, v, lanes(range(i * PIXEL_LANES, (i + 1) * PIXEL_LANES)))
+                ptr = builder.gep(dst.data, [builder.add(at, builder.mul(q, const(i)))])
+                builder.store(builder.bitcast(pixel, word), builder.bitcast(ptr, word.as_pointer()), align=1)
         return context.get_dummy_value()
 
-    return types.void(dsts, at, lines, index, weight, j, q, fin), codegen
+    return sig, codegen
 
 
 @njit(inline="always")
 def _pixel_block(lines, dsts, lanes, fin):
     # Four rows resampled along their pixels (of q <= PIXEL_LANES lanes): pixels before ``stop``
-    # as vectors (``_pixels``), the others by gathering.
+    # as vectors two at a time (``_pixels``), the others by gathering.
     flat_index, flat_weight, _, _, index, weight, _, _, _, q, stop = lanes
     if q == 3:  # (the constant 3 or 4: windows need it)
-        for j in range(stop):
-            _pixels(dsts, j * 3, lines, index, weight, j, 3, fin)
+        for j in range(0, stop - 1, 2):
+            _pixels(dsts, j * 3, lines, index, weight, j, 3, fin, 2)
+        for j in range(stop - stop % 2, stop):
+            _pixels(dsts, j * 3, lines, index, weight, j, 3, fin, 1)
     else:
-        for j in range(stop):
-            _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin)
+        for j in range(0, stop - 1, 2):
+            _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin, 2)
+        for j in range(stop - stop % 2, stop):
+            _pixels(dsts, j * PIXEL_LANES, lines, index, weight, j, PIXEL_LANES, fin, 1)
     for t in range(4):
         _gather_lanes(lines[t], flat_index, flat_weight, stop * q, flat_index.shape[1], dsts[t], fin)
 
