@@ -1,0 +1,126 @@
+"""The cost of a small call, layer by layer: upsample against OpenCV on 224^2 RGB images.
+
+    python benchmarks/bench_call.py [--side 224] [--repeat 41] [--peers]
+
+Each call comes after a 20 ms pause, as in ``bench_cpu.py`` (the callables take turns; the best
+time of ``--repeat`` is printed, in ms). Columns: ``whole``, ``interpolate`` as users call it;
+``run``, the plan that ``interpolate`` keeps for such a call, run without its key and lookup;
+``pass``, the planned pass(es) alone, called with their arrays ready (on one thread, as a call of
+this size runs); ``opencv``, ``cv2.resize`` as called. ``--peers`` adds torch's and Pillow's calls
+to the turns, as the CPU benchmark has them. The layers are read from upsample's internals
+(``api._calls``, ``kernels.cpu.plan``): a dev tool, not an interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from upsample_cli import api, interpolate
+from upsample_cli.kernels import cpu
+
+PAUSE = 0.02
+
+
+def best(fns, repeat):
+    for fn in fns.values():
+        for _ in range(20):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            time.sleep(PAUSE)
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) * 1e3 for name, t in times.items()}
+
+
+def layers(call):
+    """``run`` and ``alone`` of ``call`` (one ``interpolate`` call): the kept plan, and its passes
+    with their arrays ready."""
+    import numba
+
+    forget = lambda: [d.clear() for d in (api._calls, api._plans, cpu._kept_plans)]
+    passes, plan = [], cpu.plan
+
+    def capturing(*args, **kwargs):
+        apply = plan(*args, **kwargs)
+        return lambda src, out: (passes.append((apply, src, out)), apply(src, out))
+
+    forget()
+    cpu.plan = capturing
+    try:
+        call()
+        passes.clear()
+        call()
+    finally:
+        cpu.plan = plan
+    forget()
+    call()
+    run = list(api._calls.values())[-1]
+    ready = list(passes)
+
+    def alone():
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        for apply, src, out in ready:
+            apply(src, out)
+        numba.set_num_threads(threads)
+
+    return run, alone
+
+
+def main():
+    import cv2
+    import numba
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", type=int, default=224)
+    parser.add_argument("--repeat", type=int, default=41)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--peers", action="store_true", help="torch's and Pillow's calls take turns too")
+    args = parser.parse_args()
+    numba.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    rng = np.random.default_rng(0)
+    side = args.side
+    u8 = cv2.resize(rng.integers(0, 256, (side // 4, side // 4, 3), dtype=np.uint8), (side, side),
+                    interpolation=cv2.INTER_CUBIC)
+    cases = [("bilinear x2", "bilinear", 2, False), ("bicubic x1.7", "bicubic", 1.7, False),
+             ("antialias /4", "bilinear", 0.25, True)]
+    print(f"{'case':22s} {'whole':>7s} {'run':>7s} {'pass':>7s} {'opencv':>7s}   "
+          f"(ms, best of {args.repeat}, each call after a {PAUSE * 1e3:.0f} ms pause)")
+    for dtype, img in (("uint8", u8), ("float32", u8.astype(np.float32) / 255)):
+        for label, mode, scale, aa in cases:
+            view = img.transpose(2, 0, 1)[None]
+            size = (int(side * scale), int(side * scale))
+            flag = cv2.INTER_AREA if aa else {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}[mode]
+            whole = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
+            run, alone = layers(whole)
+            fns = {"whole": whole, "run": lambda: run(view), "pass": alone,
+                   "opencv": lambda: cv2.resize(img, size, interpolation=flag)}
+            if args.peers:
+                fns.update(_peers(view, img, mode, scale, aa, size, args.threads))
+            t = best(fns, args.repeat)
+            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k]:7.3f}" for k in ("whole", "run", "pass", "opencv")))
+
+
+def _peers(view, img, mode, scale, aa, size, threads):
+    import torch
+    from PIL import Image
+
+    torch.set_num_threads(threads)
+    tv = torch.from_numpy(view)
+    out = {"torch": lambda: torch.nn.functional.interpolate(tv, scale_factor=scale, mode=mode, antialias=aa,
+                                                            align_corners=False)}
+    if img.dtype == np.uint8:
+        pil = Image.fromarray(img)
+        out["pillow"] = lambda: pil.resize(size, Image.BILINEAR if mode == "bilinear" else Image.BICUBIC)
+    return out
+
+
+if __name__ == "__main__":
+    main()
