@@ -2,8 +2,8 @@
 
     python benchmarks/bench_call.py [--side 224] [--repeat 41] [--peers]
 
-Each call comes after a 20 ms pause, as in ``bench_cpu.py`` (the callables take turns; the best
-time of ``--repeat`` is printed, in ms). Columns: ``whole``, ``interpolate`` as users call it;
+Timed as ``bench_cpu.py`` times (the callables take turns, each call after a 20 ms pause; the
+best of ``--repeat`` is printed, in ms). Columns: ``whole``, ``interpolate`` as users call it;
 ``run``, the plan that ``interpolate`` keeps for such a call, run without its key and lookup;
 ``pass``, the planned pass(es) alone, called with their arrays ready (on one thread, as a call of
 this size runs); ``opencv``, ``cv2.resize`` as called. ``--peers`` adds torch's and Pillow's calls
@@ -14,28 +14,12 @@ to the turns, as the CPU benchmark has them. The layers are read from upsample's
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from bench_cpu import PAUSE, timed  # (this folder is on the path when run as a script)
 from upsample_cli import api, interpolate
 from upsample_cli.kernels import cpu
-
-PAUSE = 0.02
-
-
-def best(fns, repeat):
-    for fn in fns.values():
-        for _ in range(20):
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            time.sleep(PAUSE)
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: min(t) * 1e3 for name, t in times.items()}
 
 
 def layers(call):
@@ -104,8 +88,8 @@ def main():
                    "opencv": lambda: cv2.resize(img, size, interpolation=flag)}
             if args.peers:
                 fns.update(_peers(view, img, mode, scale, aa, size, args.threads))
-            t = best(fns, args.repeat)
-            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k]:7.3f}" for k in ("whole", "run", "pass", "opencv")))
+            t = timed(fns, args.repeat)
+            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k] * 1e3:7.3f}" for k in ("whole", "run", "pass", "opencv")))
 
 
 def _peers(view, img, mode, scale, aa, size, threads):

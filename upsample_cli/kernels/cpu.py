@@ -8,9 +8,9 @@ Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resi
   repeats with period ``f`` (an exact factor-``f`` upscale, or a step-``s`` downscale) is
   applied per phase, over contiguous input, and the phases are interleaved into the output row
   (a downscale's input split by phase first; blocks of groups move as vector shuffles).
-  Pixels of three or four channels under any other table are summed as vectors of four lanes,
-  one vector load per tap (8-bit ones per pair of taps: two neighbouring pixels, ``pmaddwd``),
-  four rows at a time. Other tables transpose bands of rows into planes
+  Pixels of three or four channels under any other table are summed as vectors of four lanes a
+  pixel, two pixels side by side, one load per tap and pixel (8-bit ones per pair of taps: two
+  neighbouring pixels, ``pmaddwd``), four rows at a time. Other tables transpose bands of rows into planes
   of (input position, (row, channel)), so that each tap is a multiply-add over one contiguous
   plane row, and scatter the results back. Few rows, or rows too long for a plane in cache,
   gather: (output sample, channel) pairs are flattened into one lane axis with expanded tables,
