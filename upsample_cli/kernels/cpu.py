@@ -3,7 +3,8 @@
 Two loop shapes, chosen by the length ``Q`` of the contiguous run after the resized axis:
 
 * wide (``Q >= 16``, a pass over an outer axis): each output row is accumulated two taps at a
-  time over whole contiguous input rows, a multiply-add the compiler vectorises.
+  time over whole contiguous input rows, a multiply-add the compiler vectorises; integer rows
+  of two or four taps are summed and finished in one loop, with no row of sums.
 * narrow (the innermost axis, ``Q`` = channels or 1), in one of four ways. A table that
   repeats with period ``f`` (an exact factor-``f`` upscale, or a step-``s`` downscale) is
   applied per phase, over contiguous input, and the phases are interleaved into the output row
@@ -167,6 +168,48 @@ def _tap_quad(acc, first, w0, a, w1, b, w2, c, w3, d):
             acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v]) + _mul(w2, c[v]) + _mul(w3, d[v])
 
 
+@njit(inline="always")
+def _as_is(x):
+    return x
+
+
+def _only_taps(src, index, weight, dst, fin, v0, v1, whole):
+    """Where ``dst`` holds integers and ``index`` has two or four taps: lanes ``v0 <= v < v1`` of
+    ``dst`` (``whole``: all) = the sum of the taps, finished as ``_store`` finishes sums, in one loop
+    with no row of sums written and read back; whether it did. (Other outputs compile nothing.)"""
+
+
+@overload(_only_taps)
+def _only_taps_impl(src, index, weight, dst, fin, v0, v1, whole):
+    if not isinstance(dst.dtype, types.Integer):
+        return lambda src, index, weight, dst, fin, v0, v1, whole: False
+    # Numba widens int32 + int32 to int64, which would halve the lanes of the loops.
+    narrow = np.int32 if isinstance(weight.dtype, types.Integer) else _as_is
+
+    def impl(src, index, weight, dst, fin, v0, v1, whole):
+        n = index.shape[0]
+        if n != 2 and n != 4:
+            return False
+        _, half, shift, lo, hi = fin
+        row = dst if whole else dst[v0:v1]
+        a = src[index[0]] if whole else src[index[0], v0:v1]
+        b = src[index[1]] if whole else src[index[1], v0:v1]
+        w0, w1 = weight[0], weight[1]
+        if n == 2:
+            for v in range(row.shape[0]):
+                row[v] = _finish(narrow(_mul(w0, a[v]) + _mul(w1, b[v])), half, shift, lo, hi)
+            return True
+        c = src[index[2]] if whole else src[index[2], v0:v1]
+        d = src[index[3]] if whole else src[index[3], v0:v1]
+        w2, w3 = weight[2], weight[3]
+        for v in range(row.shape[0]):
+            total = _mul(w0, a[v]) + _mul(w1, b[v]) + _mul(w2, c[v]) + _mul(w3, d[v])
+            row[v] = _finish(narrow(total), half, shift, lo, hi)
+        return True
+
+    return impl
+
+
 def _in_fours(weight):
     """Whether a pass over whole rows sums its taps four at a time where their weights are not
     zero (``_tap_quad``): float weights (1.1-1.3x faster); 16-bit ones stay in pairs, which the
@@ -197,6 +240,8 @@ def _wide_lanes(src, index, weight, dst, sums, fin, v0, v1, whole):
     # Lanes v0 <= v < v1 of ``_wide_row`` (``whole``: all of them).
     acc, direct = _direct(dst if whole else dst[v0:v1], sums[: v1 - v0])
     n, k = index.shape[0], 0
+    if _only_taps(src, index, weight, dst, fin, v0, v1, whole):
+        return
     while k < n:
         w0, w1 = weight[k], weight[k + 1]
         a = src[index[k]] if whole else src[index[k], v0:v1]
