@@ -107,10 +107,17 @@ def interpolate(
     # arguments (a loop resizes alike): a repeated call runs it straight away. Such a call
     # costs little when hot, but each line of Python costs tens of times more when the call
     # comes after an idle spell, its code out of the caches.
+    # The key holds the arguments' types, and those of a size's or scale's items (2, 2.0 and True
+    # are equal keys, not equal arguments), in one flat expression: a helper called per argument
+    # costs more than the rest of the lookup after an idle spell.
     key = None
     if type(input) is np.ndarray:
-        key = (input.shape, input.strides, input.dtype, mode, device, backend,
-               *map(_typed, (size, scale_factor, align_corners, recompute_scale_factor, antialias)))
+        sizes = tuple(size) if type(size) is list else size
+        scales = tuple(scale_factor) if type(scale_factor) is list else scale_factor
+        key = (input.shape, input.strides, input.dtype, mode, device, backend, sizes, scales, align_corners,
+               recompute_scale_factor, antialias, type(size), type(scale_factor), type(align_corners),
+               type(recompute_scale_factor), type(antialias), type(sizes) is tuple and tuple(map(type, sizes)),
+               type(scales) is tuple and tuple(map(type, scales)))
         try:
             run = _calls.get(key)
         except TypeError:  # an unhashable argument: not kept
@@ -132,13 +139,6 @@ def interpolate(
 
 
 _calls: dict = {}
-
-
-def _typed(value):
-    """``value`` with the types of its items, as part of a key: 2, 2.0 and True differ."""
-    if isinstance(value, (list, tuple)):
-        return type(value), tuple(map(_typed, value))
-    return type(value), value
 
 
 def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
