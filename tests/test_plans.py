@@ -22,6 +22,10 @@ def test_arguments_of_other_types_are_checked_again(image):
     assert interpolate(image, size=(12, 10), mode="bilinear").shape == (1, 3, 12, 10)
     with pytest.raises(TypeError, match="expected size"):
         interpolate(image, size=(12.0, 10.0), mode="bilinear")
+    assert interpolate(image, size=[12, 10], mode="bilinear").shape == (1, 3, 12, 10)
+    for size in ((12, 10.0), [12, 10.0], (12, True)):  # an item of another type
+        with pytest.raises(TypeError, match="expected size"):
+            interpolate(image, size=size, mode="bilinear")
     assert interpolate(image, scale_factor=1, mode="bilinear").shape == image.shape
     with pytest.raises(TypeError, match="scale_factor must be a number"):
         interpolate(image, scale_factor=True, mode="bilinear")
@@ -117,3 +121,37 @@ def test_importing_the_package_lets_openmp_threads_sleep_unless_told_otherwise(b
     code = "import os, upsample_cli; print(os.environ['OMP_WAIT_POLICY'])"
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert run.stdout.strip() == after
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("layout", ["planar", "last"])
+def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dtype, layout):
+    # A small resize runs each kernel's twin compiled without its parallel loop (``cpu._alone``);
+    # with every resize on the threads, the parallel kernels give the same bits.
+    from upsample_cli import api
+    from upsample_cli.kernels import cpu
+
+    rng = np.random.default_rng(6)
+    x = (rng.random((1, 3, 24, 30)) * 255).astype(dtype)
+    if layout == "last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    volume = (rng.random((1, 2, 10, 12, 14)) * 255).astype(dtype)
+    calls = [(x, dict(scale_factor=2, mode="bilinear")), (x, dict(scale_factor=1.7, mode="bicubic")),
+             (x, dict(scale_factor=0.25, mode="bilinear", antialias=True)), (x, dict(size=(7, 9), mode="area")),
+             (x, dict(scale_factor=1.7, mode="nearest")), (x, dict(scale_factor=2, mode="nearest-exact")),
+             (x, dict(size=(50, 17), mode="lanczos")), (volume, dict(scale_factor=(2, 1.5, 0.5), mode="trilinear"))]
+    twins = []
+    alone = cpu._alone
+    monkeypatch.setattr(cpu, "_alone", lambda kernel: (twins.append(kernel), alone(kernel))[1])
+    small = [interpolate(a, **kw) for a, kw in calls]
+    assert len(set(twins)) >= 5  # (wide, pixels or periodic, pairs, selection, ...)
+    if numba.get_num_threads() == 1:
+        return
+    twins.clear()
+    for store in ("_calls", "_plans"):  # (planned anew)
+        monkeypatch.setattr(api, store, {})
+    monkeypatch.setattr(cpu, "_kept_plans", {})
+    monkeypatch.setattr(cpu, "SERIAL_SAMPLES", 0)
+    for (a, kw), want in zip(calls, small):
+        np.testing.assert_array_equal(interpolate(a, **kw), want)
+    assert not twins

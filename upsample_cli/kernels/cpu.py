@@ -24,6 +24,11 @@ by row (``_pair_periodic``, ``_pair_pixels_inner``, ``_pair_pixels_outer``); pix
 after the outer pass are summed as vectors even where their taps repeat (no split of each row
 by phase); other lanes go band by band of rows.
 
+On one thread (small work, see ``serial``, or Numba set to one thread) each kernel runs as its
+twin compiled with a plain loop for the parallel one (``_alone``): the same loops, without the
+parallel loop's start, their arrays first made views that own nothing (``_unowned``), as a
+parallel loop's are.
+
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
 multiply pairs of 16-bit lanes (``vpmaddwd``) instead of 32-bit ones.
@@ -32,6 +37,7 @@ multiply pairs of 16-bit lanes (``vpmaddwd``) instead of 32-bit ones.
 import functools
 import math
 import platform
+from types import FunctionType
 
 import numpy as np
 from llvmlite import ir
@@ -168,6 +174,26 @@ def _tap_quad(acc, first, w0, a, w1, b, w2, c, w3, d):
             acc[v] = acc[v] + _mul(w0, a[v]) + _mul(w1, b[v]) + _mul(w2, c[v]) + _mul(w3, d[v])
 
 
+@intrinsic
+def _unowned(typingctx, value):
+    """``value``, an array or a tuple of arrays and other values, with its arrays as views that own
+    nothing (the caller's arrays outlive the kernel). Each view a loop makes of an array that owns
+    its memory counts a reference to it, atomically: on one thread (``_alone``) that cost the passes
+    over whole rows as much as their sums. A parallel loop's arrays own nothing already."""
+
+    def bare(context, builder, t, v):
+        if isinstance(t, types.Array):
+            array = context.make_array(t)(context, builder, v)
+            array.meminfo = cgutils.get_null_value(array.meminfo.type)
+            return array._getvalue()
+        if isinstance(t, types.BaseTuple):
+            for i, item in enumerate(t):
+                v = builder.insert_value(v, bare(context, builder, item, builder.extract_value(v, i)), i)
+        return v
+
+    return value(value), lambda context, builder, signature, args: bare(context, builder, signature.args[0], args[0])
+
+
 @njit(inline="always")
 def _as_is(x):
     return x
@@ -262,6 +288,7 @@ def _wide_lanes(src, index, weight, dst, sums, fin, v0, v1, whole):
 @njit(parallel=True, cache=True, nogil=True)
 def _wide(src, index, weight, out, first, chunks, fin):
     # out[p, first + j] = sum_k weight[j, k] * src[p, index[j, k]], whole rows at a time.
+    src, index, weight, out = _unowned((src, index, weight, out))
     n_out = index.shape[0]
     rows = src.shape[0] * n_out
     for c in prange(chunks):
@@ -637,6 +664,7 @@ def _four(r, last):
 def _narrow_pixels(src, first, n_rows, lanes, out, out_first, fin):
     # out[p, out_first + r] = src[p, first + r] resampled along its pixels, four rows at a time
     # (a short last block repeats its final row).
+    src, lanes, out = _unowned((src, lanes, out))
     blocks = (n_rows + 3) // 4
     for u in prange(src.shape[0] * blocks):
         p = u // blocks
@@ -664,6 +692,7 @@ def _pair_pixels_outer(src, index, weight, fin1, lanes, out, mid, fin2):
     # The outer-first pair of passes for pixel lanes, in one parallel loop: four output rows at a
     # time, their outer pass into ``mid[c]`` (in the nearest cache), then their pixels
     # (``_pixel_block``; a short last block repeats its final row).
+    src, index, weight, lanes, out, mid = _unowned((src, index, weight, lanes, out, mid))
     n_out = index.shape[0]
     blocks = (n_out + 3) // 4
     units = src.shape[0] * blocks
@@ -685,6 +714,7 @@ def _pair_pixels_inner(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2)
     # The inner-first pair of passes for pixel lanes, in one parallel loop as the periodic one
     # (``_pair_periodic``): input rows go to the ring four at a time (``_pixel_block``; rows past
     # the last repeat it), so it holds three rows more than an output row reads.
+    src, lanes, lo, hi, index, weight, out, ring = _unowned((src, lanes, lo, hi, index, weight, out, ring))
     n_out, depth, last = index.shape[0], ring.shape[1], src.shape[1] - 1
     rows = src.shape[0] * n_out
     chunks = min(rows, ring.shape[0])
@@ -707,6 +737,7 @@ def _pair_pixels_inner(src, lanes, fin1, lo, hi, index, weight, out, ring, fin2)
 def _narrow(src, first, n_rows, flat_index, flat_weight, out, out_first, sums, fin):
     # out[p, out_first + r] = src[p, first + r] resampled along its lanes (r < n_rows) by
     # gathering, four rows at a time; sums: four rows of sums per chunk of rows.
+    src, flat_index, flat_weight, out, sums = _unowned((src, flat_index, flat_weight, out, sums))
     blocks = (n_rows + 3) // 4
     units = src.shape[0] * blocks
     chunks = min(units, sums.shape[0])
@@ -734,6 +765,7 @@ def _narrow_transposed(q):
         # gathers become whole-row multiply-adds. Results go to a block of rows of (output
         # position, (row, lane)), then out to the band's rows. scratch: per chunk a plane, a row
         # of sums and a block of results.
+        src, index, weight, out, scratch = _unowned((src, index, weight, out, scratch))
         planes, sums, blocks = scratch
         n_in, width = planes.shape[1], planes.shape[2]
         n_out, n_taps = index.shape
@@ -843,6 +875,7 @@ def _narrow_periodic(f, step, q):
 
     @njit(parallel=True, cache=True, nogil=True)
     def kernel(src, first, n_rows, lanes, out, out_first, scratch, fin):
+        src, lanes, out, scratch = _unowned((src, lanes, out, scratch))
         sums, phases, planes = scratch
         units = src.shape[0] * n_rows
         chunks = min(units, sums.shape[0])
@@ -868,6 +901,7 @@ def _pair_periodic(f, step, q):
         # A block of output rows at a time (``mid[c]``, in the nearest cache): their outer pass,
         # then their narrow pass, as one line where the lanes are periodic throughout (short
         # rows: a volume's), else row by row (a block of one row).
+        src, index, weight, lanes, out, mid, scratch = _unowned((src, index, weight, lanes, out, mid, scratch))
         sums, phases, planes = scratch
         n_out, block, width = index.shape[0], mid.shape[1], mid.shape[2]
         rows = src.shape[0] * n_out
@@ -906,6 +940,8 @@ def _pair_periodic(f, step, q):
         # Each chunk walks its output rows in order; input row i, resampled along its lanes,
         # goes to ``ring[c, i % depth]`` when first needed (``lo`` and ``hi``, the first and
         # past-the-last input rows of each output row, never decrease; ``index`` is mod depth).
+        src, lanes, lo, hi, index, weight, out, ring, scratch = _unowned(
+            (src, lanes, lo, hi, index, weight, out, ring, scratch))
         sums, phases, planes = scratch
         n_out, depth = index.shape[0], ring.shape[1]
         rows = src.shape[0] * n_out
@@ -986,7 +1022,7 @@ _kept_rows: dict = {}
 
 def _wide_pass(src, index, weight, out, first, fin):
     """``out[p, first + j]`` = row ``j`` of the pass over ``src`` with tables from ``_rows``."""
-    _wide(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0]), fin)
+    _on_threads(_wide)(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0]), fin)
 
 
 def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
@@ -996,18 +1032,18 @@ def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
     flat_index, flat_weight, offset, _, index, weight, _, _, step, q, _ = lanes
     if offset.shape[0]:
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
-        kernel(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
+        _on_threads(kernel)(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
     elif _pixel_lanes(q):
-        _narrow_pixels(_frozen(src), first, n_rows, lanes, out, out_first, fin)
+        _on_threads(_narrow_pixels)(_frozen(src), first, n_rows, lanes, out, out_first, fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
         # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
         threads, rows = _threads(), src.shape[0] * n_rows
         bands = -(-rows // ((scratch[3].shape[2] - 1) // q))
         depth = -(-rows // (-(-bands // threads) * threads))
         kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
-        kernel(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
+        _on_threads(kernel)(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
     else:
-        _narrow(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
+        _on_threads(_narrow)(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
 
 def _finishing(out_dtype, weight_dtype, shift):
@@ -1144,6 +1180,21 @@ def serial(run):
     return alone
 
 
+def _on_threads(kernel):
+    """``kernel``, or on one thread (``serial``) its twin ``_alone``."""
+    return kernel if _threads() > 1 else _alone(kernel)
+
+
+@functools.cache
+def _alone(kernel):
+    """``kernel`` compiled with its parallel loop a plain one: the same work on the calling thread,
+    without the parallel loop's start (10-20 us a call after an idle spell)."""
+    f = kernel.py_func
+    twin = FunctionType(f.__code__, {**f.__globals__, "prange": range}, f.__name__, f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_alone"  # (cached apart)
+    return njit(cache=True, nogil=True)(twin)
+
+
 def _threads():
     """``numba.get_num_threads()``, without its locks once the threads run (see ``_counts``)."""
     return _counts()[0]()
@@ -1268,7 +1319,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return np.empty((chunks, 4, B * Q), mid_dtype)
 
         def use(mid, src, out):
-            _pair_pixels_outer(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out),
+            _on_threads(_pair_pixels_outer)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
+                                            out.reshape(flat_out),
                                mid, fin2)
 
     elif periodic and outer_first:
@@ -1284,7 +1336,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return np.empty((chunks, block, B * Q), mid_dtype), _scratch(line_lanes, B * block, mid_dtype, out_dtype)[:3]
 
         def use(work, src, out):
-            outer_kernel(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out), *work, fin2)
+            _on_threads(outer_kernel)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out),
+                                      *work, fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
@@ -1299,9 +1352,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             kept_rows, narrow = work
             tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
             if periodic:
-                inner_kernel(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
+                _on_threads(inner_kernel)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
             else:
-                _pair_pixels_inner(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
+                _on_threads(_pair_pixels_inner)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
 
     elif outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
@@ -1348,6 +1401,14 @@ def _pick(dst, line, index, start, stop, q):
         _move_group(dst, j * q, line, at, q, j < stop - 1 and at + q < line.shape[0])
 
 
+@njit(inline="always")
+def _copy_row(dst, src):
+    """``dst[:] = src`` as a plain loop, which the compiler makes a vector copy (a plain function
+    compiles the slice assignment as a loop over single samples; a parallel one as this loop)."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
 @functools.cache
 def _select(f, q):
     """The nearest pass, compiled for ``f`` phases and ``q`` lanes per group where these are
@@ -1356,6 +1417,7 @@ def _select(f, q):
     @njit(parallel=True, cache=True, nogil=True)
     def kernel(src, rows, lanes, out, chunks):
         # out[r] = src[rows[r]] gathered by groups of lanes; a row equal to the one before is copied.
+        src, rows, lanes, out = _unowned((src, rows, lanes, out))
         index, offset, m0, m1, n_q = lanes
         n_rows = out.shape[0]
         for c in prange(chunks):
@@ -1364,11 +1426,11 @@ def _select(f, q):
             for r in range(first, (c + 1) * n_rows // chunks):
                 dst = out[r]
                 if r > first and rows[r] == rows[r - 1]:
-                    dst[:] = out[r - 1]
+                    _copy_row(dst, out[r - 1])
                     continue
                 line = src[rows[r]]
                 if index.shape[0] == 0:
-                    dst[:] = line
+                    _copy_row(dst, line)
                     continue
                 if ff > 0:  # every phase reads the same input run: interleave copies of it
                     _interleave(dst[m0 * ff * qq :], line[(m0 + offset[0]) * qq :], 0, m1 - m0, ff, qq)
@@ -1417,7 +1479,8 @@ def _selection(indexes, shape, itemsize):
     bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
 
     def run(src, out):
-        kernel(_frozen(src.view(bits).reshape(-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1), chunks)
+        _on_threads(kernel)(_frozen(src.view(bits).reshape(-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1),
+                            chunks)
 
     return run
 
