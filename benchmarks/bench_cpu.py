@@ -10,6 +10,10 @@ threads are still spinning; the best is the run least disturbed by the machine's
 ``--median`` reports the median; ``--pause 0`` runs the peers' calls in turn with no pause, so
 that threads which spin after their work still spin) after half a second of warm-up runs each; a ratio
 is ours / peer, so below 1.0 means upsample is faster. A dash means the peer has no equivalent of that case.
+With ``--burst K`` each library makes K calls in a row in its turn, each after the pause and each
+timed: as a loop over images calls one library, whose code is then still in the caches (the first
+call after another library's finds its code evicted, which costs a small call tens of
+microseconds, the more the more code it runs).
 
 ``floor`` is the memory traffic no resizer avoids, timed on the same threads: one read of the
 input and one write of an output-sized array already in memory. Where upsample and a peer both
@@ -40,7 +44,7 @@ from upsample_cli import interpolate
 PAUSE = 0.02
 
 
-def timed(fns, repeat, warmup=0.5, median=False, pause=PAUSE):
+def timed(fns, repeat, warmup=0.5, median=False, pause=PAUSE, burst=1):
     """Best (or median) time of each callable, the callables taking turns so that the machine's slow
     spells fall on all of them alike."""
     # A fresh process runs its first large resizes slowly (seen here: 3 to 4 times slower for the
@@ -53,12 +57,13 @@ def timed(fns, repeat, warmup=0.5, median=False, pause=PAUSE):
     times = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            # Thread pools spin for a while after their work (OpenMP's, among others), which slows
-            # whichever library runs next: each call starts after a pause, with them asleep.
-            time.sleep(pause)
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(burst):
+                # Thread pools spin for a while after their work (OpenMP's, among others), which slows
+                # whichever library runs next: each call starts after a pause, with them asleep.
+                time.sleep(pause)
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
     return {name: (statistics.median(t) if median else min(t)) for name, t in times.items()}
 
 
@@ -188,13 +193,15 @@ def main():
     parser.add_argument("--median", action="store_true", help="report the median time instead of the best")
     parser.add_argument("--pause", type=float, default=PAUSE,
                         help=f"seconds before each call (default {PAUSE}; 0: calls back to back)")
+    parser.add_argument("--burst", type=int, default=1, help="calls in a row in each library's turn (default 1)")
     args = parser.parse_args()
     _set_threads(args.threads)
 
     peers = ["torch", "opencv", "cv2-dst", "pillow"]
     header = f"{'case':<34}{'upsample':>10}{'floor':>7}{'fresh':>7}" + "".join(f"{p:>9}{'ratio':>7}" for p in peers)
     stat = "median" if args.median else "best"
-    print(f"threads={args.threads}; times in ms ({stat} of {args.repeat}); ratio = upsample / peer")
+    calls = f"{args.repeat} turns of {args.burst} calls" if args.burst > 1 else str(args.repeat)
+    print(f"threads={args.threads}; times in ms ({stat} of {calls}); ratio = upsample / peer")
     print(header)
     print("-" * len(header))
     # The whole process first runs large resizes slowly for a second or two, whichever library
@@ -208,7 +215,7 @@ def main():
         if args.only and args.only not in name:
             continue
         fns = runners(case, args.threads)
-        times = timed(fns, args.repeat, median=args.median, pause=args.pause)
+        times = timed(fns, args.repeat, median=args.median, pause=args.pause, burst=args.burst)
         ours = times["upsample"]
         row = f"{name:<34}{_ms(ours):>10}{_ms(times['floor']):>7}{_ms(times['fresh']):>7}"
         for p in peers:
