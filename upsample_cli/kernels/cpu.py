@@ -1320,8 +1320,7 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
 
         def use(mid, src, out):
             _on_threads(_pair_pixels_outer)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
-                                            out.reshape(flat_out),
-                               mid, fin2)
+                                            out.reshape(flat_out), mid, fin2)
 
     elif periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
