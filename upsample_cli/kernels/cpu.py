@@ -199,6 +199,13 @@ def _as_is(x):
     return x
 
 
+@njit(inline="always")
+def _span(row, v0, v1, whole):
+    """Lanes ``v0 <= v < v1`` of ``row``, or with ``whole`` the row itself, unsliced (slicing a
+    short row costs a quarter of a pass over it)."""
+    return row if whole else row[v0:v1]
+
+
 def _only_taps(src, index, weight, dst, fin, v0, v1, whole):
     """Where ``dst`` holds integers and ``index`` has two or four taps: lanes ``v0 <= v < v1`` of
     ``dst`` (``whole``: all) = the sum of the taps, finished as ``_store`` finishes sums, in one loop
@@ -217,16 +224,16 @@ def _only_taps_impl(src, index, weight, dst, fin, v0, v1, whole):
         if n != 2 and n != 4:
             return False
         _, half, shift, lo, hi = fin
-        row = dst if whole else dst[v0:v1]
-        a = src[index[0]] if whole else src[index[0], v0:v1]
-        b = src[index[1]] if whole else src[index[1], v0:v1]
+        row = _span(dst, v0, v1, whole)
+        a = _span(src[index[0]], v0, v1, whole)
+        b = _span(src[index[1]], v0, v1, whole)
         w0, w1 = weight[0], weight[1]
         if n == 2:
             for v in range(row.shape[0]):
                 row[v] = _finish(narrow(_mul(w0, a[v]) + _mul(w1, b[v])), half, shift, lo, hi)
             return True
-        c = src[index[2]] if whole else src[index[2], v0:v1]
-        d = src[index[3]] if whole else src[index[3], v0:v1]
+        c = _span(src[index[2]], v0, v1, whole)
+        d = _span(src[index[3]], v0, v1, whole)
         w2, w3 = weight[2], weight[3]
         for v in range(row.shape[0]):
             total = _mul(w0, a[v]) + _mul(w1, b[v]) + _mul(w2, c[v]) + _mul(w3, d[v])
@@ -264,17 +271,17 @@ def _wide_row(src, index, weight, dst, sums, fin):
 @njit(inline="always")
 def _wide_lanes(src, index, weight, dst, sums, fin, v0, v1, whole):
     # Lanes v0 <= v < v1 of ``_wide_row`` (``whole``: all of them).
-    acc, direct = _direct(dst if whole else dst[v0:v1], sums[: v1 - v0])
+    acc, direct = _direct(_span(dst, v0, v1, whole), sums[: v1 - v0])
     n, k = index.shape[0], 0
     if _only_taps(src, index, weight, dst, fin, v0, v1, whole):
         return
     while k < n:
         w0, w1 = weight[k], weight[k + 1]
-        a = src[index[k]] if whole else src[index[k], v0:v1]
-        b = src[index[k + 1]] if whole else src[index[k + 1], v0:v1]
+        a = _span(src[index[k]], v0, v1, whole)
+        b = _span(src[index[k + 1]], v0, v1, whole)
         if _in_fours(weight) and k + 4 <= n and w0 != 0 and w1 != 0 and weight[k + 2] != 0 and weight[k + 3] != 0:
-            c = src[index[k + 2]] if whole else src[index[k + 2], v0:v1]
-            d = src[index[k + 3]] if whole else src[index[k + 3], v0:v1]
+            c = _span(src[index[k + 2]], v0, v1, whole)
+            d = _span(src[index[k + 3]], v0, v1, whole)
             _tap_quad(acc, k == 0, w0, a, w1, b, weight[k + 2], c, weight[k + 3], d)
             k += 4
             continue
@@ -282,7 +289,7 @@ def _wide_lanes(src, index, weight, dst, sums, fin, v0, v1, whole):
             _tap_pair(acc, k == 0, w0, a, w1, b)
         k += 2
     if fin[0] or not direct:
-        _store(acc, dst if whole else dst[v0:v1], fin)
+        _store(acc, _span(dst, v0, v1, whole), fin)
 
 
 @njit(parallel=True, cache=True, nogil=True)
