@@ -83,21 +83,27 @@ def test_one_plan_run_by_several_threads(mode, factor):
     assert not errors
 
 
-def test_small_resizes_run_alone_and_give_the_threads_back(monkeypatch):
+def test_small_resizes_run_alone_leaving_the_threads_as_they_are(monkeypatch):
+    # Under SERIAL_SAMPLES each pass runs as its kernel's twin on the calling thread, without
+    # asking Numba for its thread count; larger ones run the parallel kernels.
     from upsample_cli.kernels import cpu
 
     x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
     big = np.zeros((1, 3, 600, 900), np.uint8)
-    before, counts = numba.get_num_threads(), []
-    use = cpu._use_threads
-    monkeypatch.setattr(cpu, "_use_threads", lambda n: (counts.append(n), use(n)))
+    before, twins, reads = numba.get_num_threads(), [], []
+    alone, count = cpu._alone, cpu._count
+    monkeypatch.setattr(cpu, "_alone", lambda kernel: (twins.append(kernel), alone(kernel))[1])
+    monkeypatch.setattr(cpu, "_count", lambda: (reads.append(1), count())[1])
     for mode in ("nearest", "bilinear", "area"):
-        np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
-                                      interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
-        assert counts[-2:] == [1, before] and numba.get_num_threads() == before
-        calls = len(counts)
-        interpolate(big, scale_factor=1.5, mode=mode)
-        assert len(counts) == calls  # the large one runs on every thread
+        for _ in range(2):  # (planned, then kept)
+            np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
+                                          interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
+            assert twins and not reads and numba.get_num_threads() == before
+            twins.clear()
+        if before > 1:
+            interpolate(big, scale_factor=1.5, mode=mode)
+            assert reads and not twins  # the large one runs on every thread
+            reads.clear()
 
 
 def test_the_backends_thread_count_is_numbas():
@@ -105,10 +111,10 @@ def test_the_backends_thread_count_is_numbas():
 
     before = numba.get_num_threads()
     try:
-        cpu._use_threads(1)
-        assert numba.get_num_threads() == cpu._threads() == 1
+        numba.set_num_threads(1)
+        assert cpu._threads() == 1
         numba.set_num_threads(before)
-        assert cpu._threads() == before
+        assert cpu._threads() == before and cpu._threads(alone=True) == 1
     finally:
         numba.set_num_threads(before)
 

@@ -289,9 +289,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             work = stage(work)
         return kernel.result(work, inverse, not host)
 
-    if _samples(shape, out_size) < getattr(kernel, "SERIAL_SAMPLES", 0):
-        run = kernel.serial(run)
-
+    alone = _samples(shape, out_size) < getattr(kernel, "SERIAL_SAMPLES", 0)  # (on the calling thread)
     if not plan:
         stages.append(kernel.copy)
         return run
@@ -301,7 +299,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             for axis, t in plan:
                 indexes[order.index(axis)] = _frozen(t.index[:, 0])
             out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
-            stages.append(_stage(kernel, "select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),)))
+            stages.append(_stage(kernel, "select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),),
+                                 alone=alone))
             return run
         for axis, t in plan:
             m = order.index(axis)
@@ -309,7 +308,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
             dims[m] = t.index.shape[0]
             index = _frozen(t.index[:, 0])
-            stages.append(_stage(kernel, "select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,)))
+            stages.append(_stage(kernel, "select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,),
+                                 alone=alone))
         return run
     final = np.float32 if dtype == np.float16 else dtype
     if dtype == np.float16:
@@ -346,7 +346,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             src_dims = (out_dims[0], math.prod(dims_in[a:b]), dims_in[b], out_dims[3])
             dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
             stages.append(_stage(kernel, "resample_pair", src_dims, work_dtype, out_dims, dtype_after(n + 1), dims,
-                                 before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first)))
+                                 before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first),
+                                 alone=alone))
             n, work_dtype = n + 2, dtype_after(n + 1)
         else:
             b = m + len(sizes)
@@ -355,7 +356,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             dims[m:b] = sizes
             src_dims = (out_dims[0], math.prod(dims_in[m:b]), out_dims[2])
             stages.append(_stage(kernel, "resample_axis", src_dims, work_dtype, out_dims, dtype_after(n), dims,
-                                 before=(index, weight), after=(shift,)))
+                                 before=(index, weight), after=(shift,), alone=alone))
             n, work_dtype = n + 1, dtype_after(n)
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
@@ -368,14 +369,15 @@ def _samples(shape, out_size) -> int:
     return n_in + n_in // max(math.prod(shape[len(shape) - len(out_size) :]), 1) * math.prod(out_size)
 
 
-def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, before=(), after=()):
+def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, before=(), after=(), alone=False):
     """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array (of
     ``src_dtype``) as ``src_shape``, ``out`` a new array; the next work array is ``out`` as
-    ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here."""
+    ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here, and told
+    whether the work is small enough to run ``alone`` on the calling thread."""
     src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
     empty = kernel.empty
     if hasattr(kernel, "plan"):
-        apply = kernel.plan(name, src_shape, src_dtype, out_shape, dtype, before, after)
+        apply = kernel.plan(name, src_shape, src_dtype, out_shape, dtype, before, after, alone)
     else:
         call = getattr(kernel, name)
 

@@ -24,10 +24,10 @@ by row (``_pair_periodic``, ``_pair_pixels_inner``, ``_pair_pixels_outer``); pix
 after the outer pass are summed as vectors even where their taps repeat (no split of each row
 by phase); other lanes go band by band of rows.
 
-On one thread (small work, see ``serial``, or Numba set to one thread) each kernel runs as its
-twin compiled with a plain loop for the parallel one (``_alone``): the same loops, without the
-parallel loop's start, their arrays first made views that own nothing (``_unowned``), as a
-parallel loop's are.
+On one thread (small work planned ``alone``, see ``SERIAL_SAMPLES``, or Numba set to one thread)
+each kernel runs as its twin compiled with a plain loop for the parallel one (``_alone``): the
+same loops, without the parallel loop's start, their arrays first made views that own nothing
+(``_unowned``), as a parallel loop's are.
 
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
@@ -41,7 +41,7 @@ from types import FunctionType
 
 import numpy as np
 from llvmlite import ir
-from numba import get_num_threads, njit, prange, set_num_threads, types
+from numba import get_num_threads, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
@@ -1027,30 +1027,30 @@ def _reach(index):
 _kept_rows: dict = {}
 
 
-def _wide_pass(src, index, weight, out, first, fin):
+def _wide_pass(src, index, weight, out, first, fin, alone):
     """``out[p, first + j]`` = row ``j`` of the pass over ``src`` with tables from ``_rows``."""
-    _on_threads(_wide)(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0]), fin)
+    _launch(_wide, alone)(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0], alone), fin)
 
 
-def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin):
+def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin, alone):
     """Resample rows ``first ..`` of ``src`` along their lanes into ``out``: periodic lanes phase
     by phase, else pixels of three or four channels as vectors, else bands of rows transposed
     where ``scratch`` holds planes for them, else by gathering (``_narrow``)."""
     flat_index, flat_weight, offset, _, index, weight, _, _, step, q, _ = lanes
     if offset.shape[0]:
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
-        _on_threads(kernel)(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
+        _launch(kernel, alone)(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
     elif _pixel_lanes(q):
-        _on_threads(_narrow_pixels)(_frozen(src), first, n_rows, lanes, out, out_first, fin)
+        _launch(_narrow_pixels, alone)(_frozen(src), first, n_rows, lanes, out, out_first, fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
         # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
-        threads, rows = _threads(), src.shape[0] * n_rows
+        threads, rows = _threads(alone), src.shape[0] * n_rows
         bands = -(-rows // ((scratch[3].shape[2] - 1) // q))
         depth = -(-rows // (-(-bands // threads) * threads))
         kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
-        _on_threads(kernel)(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
+        _launch(kernel, alone)(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
     else:
-        _on_threads(_narrow)(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
+        _launch(_narrow, alone)(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
 
 def _finishing(out_dtype, weight_dtype, shift):
@@ -1145,13 +1145,13 @@ def _periodic(index, weight, n_in):
     return np.ascontiguousarray(offset, np.intp), np.ascontiguousarray(phase_weight), m0, m1, step
 
 
-def _scratch(lanes, n_in, src_dtype, dtype):
+def _scratch(lanes, n_in, src_dtype, dtype, alone):
     """Per-chunk working rows of the narrow pass reading ``src_dtype`` and writing ``dtype``:
     four rows of sums (gathers); one row per output phase and the input row split by its step
     (periodic lanes); a plane of up to ``PLANE_BYTES``, a row of sums and a block of 32 rows of
     results (transposed bands; no plane when a band would be under four rows)."""
     flat_index, flat_weight, offset, _, _, _, m0, m1, step, q, _ = lanes
-    chunks = 2 * _threads()
+    chunks = 2 * _threads(alone)
     sums = np.int32 if flat_weight.dtype.kind == "i" else flat_weight.dtype
     # Whole multiples of 64 lanes (what the compiled loops do per step), one of them spare:
     # 8-bit triples move as 4-byte words.
@@ -1165,31 +1165,19 @@ def _scratch(lanes, n_in, src_dtype, dtype):
             np.empty((chunks, max(width, 1)), sums), np.empty((chunks, 32, max(width, 1)), dtype))
 
 
-# Resizes reading and writing fewer samples than this run on the calling thread alone (``serial``):
-# on the 2-core development machine a second thread gave nothing up to a 320^2 RGB image x2 (1.5 M
+# Resizes reading and writing fewer samples than this are planned ``alone``: they run on the
+# calling thread, each kernel as its twin. On small work, waking the other threads costs more than
+# they save: tens of microseconds on a quiet machine, up to milliseconds on a busy virtual one. On
+# the 2-core development machine a second thread gave nothing up to a 320^2 RGB image x2 (1.5 M
 # samples), 1.2 to 1.4x at 512^2 (3.9 M).
 SERIAL_SAMPLES = 1 << 21
 
 
-def serial(run):
-    """``run`` on the calling thread alone. On small work, waking the other threads costs more
-    than they save: tens of microseconds on a quiet machine, up to milliseconds on a busy virtual
-    one."""
-
-    def alone(*args):
-        threads = _threads()
-        _use_threads(1)
-        try:
-            return run(*args)
-        finally:
-            _use_threads(threads)
-
-    return alone
-
-
-def _on_threads(kernel):
-    """``kernel``, or on one thread (``serial``) its twin ``_alone``."""
-    return kernel if _threads() > 1 else _alone(kernel)
+def _launch(kernel, alone):
+    """``kernel``, or its twin ``_alone`` where the plan runs ``alone`` or Numba is set to one
+    thread (the plan binds no thread count: each call asks Numba's, a few microseconds after an
+    idle spell, which a small call spares)."""
+    return _alone(kernel) if alone or _threads() == 1 else kernel
 
 
 @functools.cache
@@ -1202,55 +1190,52 @@ def _alone(kernel):
     return njit(cache=True, nogil=True)(twin)
 
 
-def _threads():
-    """``numba.get_num_threads()``, without its locks once the threads run (see ``_counts``)."""
-    return _counts()[0]()
-
-
-def _use_threads(n):
-    """``numba.set_num_threads(n)`` for ``1 <= n <= numba.config.NUMBA_NUM_THREADS``, as ``_threads``."""
-    _counts()[1](n)
+def _threads(alone=False):
+    """The threads a pass runs on: one ``alone``, else ``numba.get_num_threads()``, without its
+    locks once the threads run (see ``_count``)."""
+    return 1 if alone else _count()()
 
 
 @functools.cache
-def _counts():
-    """Numba's own functions that read and set the calling thread's number of threads. Its public
-    ones take two locks each call, which costs 50 us when a call comes after an idle spell, its
-    code out of the caches (20 us these): about what small resizes save by running alone."""
+def _count():
+    """Numba's own function that reads the calling thread's number of threads. Its public one
+    takes two locks each call, which costs tens of microseconds when a call comes after an idle
+    spell, its code out of the caches."""
     get_num_threads()  # (starts the threads)
     try:
-        from numba.np.ufunc.parallel import _get_num_threads, _set_num_threads
+        from numba.np.ufunc.parallel import _get_num_threads
     except ImportError:
-        return get_num_threads, set_num_threads
-    return _get_num_threads, _set_num_threads
+        return get_num_threads
+    return _get_num_threads
 
 
-def _chunks(rows):
-    return max(1, min(rows, 16 * _threads()))
+def _chunks(rows, alone):
+    return max(1, min(rows, 16 * _threads(alone)))
 
 
 def resample_axis(src, index, weight, out, shift=0):
     _axis_plan(src.shape, src.dtype, index, weight, out.shape, out.dtype, shift)(src, out)
 
 
-def _axis_plan(src_shape, src_dtype, index, weight, out_shape, out_dtype, shift=0):
-    key = (src_shape, src_dtype, out_dtype, shift, _threads())
-    return kept(_kept_plans, (index, weight), key, lambda: _axis(index, weight, *key[:4]))
+def _axis_plan(src_shape, src_dtype, index, weight, out_shape, out_dtype, shift=0, alone=False):
+    key = (src_shape, src_dtype, out_dtype, shift, alone, _threads(alone))
+    return kept(_kept_plans, (index, weight), key, lambda: _axis(index, weight, *key[:5]))
 
 
-def _axis(index, weight, src_shape, src_dtype, out_dtype, shift):
+def _axis(index, weight, src_shape, src_dtype, out_dtype, shift, alone):
     """``run(src, out)``, the pass of ``resample_axis`` for this shape and these tables."""
     fin = _finishing(out_dtype, weight.dtype, shift)
     n_outer, n_in, n_inner = src_shape
-    if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0]):
+    if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0], alone):
         rows = _rows(index, weight)
-        return lambda src, out: _wide_pass(src, *rows, out, 0, fin)
+        return lambda src, out: _wide_pass(src, *rows, out, 0, fin, alone)
     lanes = _lanes(index, weight, n_inner, n_in, src_dtype)
 
     def use(scratch, src, out):
-        _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin)
+        _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin,
+                     alone)
 
-    return _reusing(lambda: _scratch(lanes, n_in, src_dtype, out_dtype), use)
+    return _reusing(lambda: _scratch(lanes, n_in, src_dtype, out_dtype, alone), use)
 
 
 def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
@@ -1263,25 +1248,26 @@ def resample_pair(src, outer, inner, out, mid_dtype, outer_first):
     _pair_plan(src.shape, src.dtype, outer, inner, out.shape, out.dtype, mid_dtype, outer_first)(src, out)
 
 
-def _pair_plan(src_shape, src_dtype, outer, inner, out_shape, out_dtype, mid_dtype, outer_first):
-    key = (src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first, _threads())
-    return kept(_kept_plans, (outer, inner), key, lambda: _pair(outer, inner, *key[:6]))
+def _pair_plan(src_shape, src_dtype, outer, inner, out_shape, out_dtype, mid_dtype, outer_first, alone=False):
+    key = (src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first, alone, _threads(alone))
+    return kept(_kept_plans, (outer, inner), key, lambda: _pair(outer, inner, *key[:7]))
 
 
 _kept_plans: dict = {}
 
 
-def plan(name, src_shape, src_dtype, out_shape, out_dtype, before=(), after=()):
+def plan(name, src_shape, src_dtype, out_shape, out_dtype, before=(), after=(), alone=False):
     """``run(src, out)``: ``<name>(src, *before, out, *after)`` on arrays of these shapes and
     dtypes, planned now. A caller that keeps it spares each call the search for the kept plan
     (tens of microseconds when the call comes after an idle spell); the plan splits the work
-    for the number of threads set now, and runs on as many as are set when it runs."""
+    for the number of threads set now, and runs on as many as are set when it runs, or with
+    ``alone`` (small work: ``SERIAL_SAMPLES``) on the calling thread."""
     src_shape, out_shape = tuple(src_shape), tuple(out_shape)
     src_dtype, out_dtype = np.dtype(src_dtype), np.dtype(out_dtype)
     if name == "select_axis":
         name, before = "select_axes", ((None, *before, None),)
     planner = {"resample_axis": _axis_plan, "resample_pair": _pair_plan, "select_axes": _selection_plan}[name]
-    return planner(src_shape, src_dtype, *before, out_shape, out_dtype, *after)
+    return planner(src_shape, src_dtype, *before, out_shape, out_dtype, *after, alone=alone)
 
 
 def _reusing(make, use):
@@ -1300,7 +1286,7 @@ def _reusing(make, use):
     return run
 
 
-def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first):
+def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first, alone):
     """``run(src, out)``, the two passes of ``resample_pair`` for these shapes and tables."""
     (P, A, B, Q), (A2, B2) = src_shape, out_shape[1:3]
     mid_dtype = np.dtype(mid_dtype)
@@ -1312,10 +1298,10 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
     flat_src, flat_out = (P, A, B * Q), (P, A2, B2 * Q)
     index, weight = _rows(outer[0], outer[1])
     row_bytes = P * (B if outer_first else B2) * Q * mid_dtype.itemsize
-    rows = max(8 * _threads() // P + 1, BAND_BYTES // row_bytes)
+    rows = max(8 * _threads(alone) // P + 1, BAND_BYTES // row_bytes)
     scratch = functools.partial(_scratch, lanes, B, mid_dtype if outer_first else src_dtype,
-                                out_dtype if outer_first else mid_dtype)
-    chunks = 2 * _threads()  # (as ``_scratch``)
+                                out_dtype if outer_first else mid_dtype, alone=alone)
+    chunks = 2 * _threads(alone)  # (as ``_scratch``)
     periodic = lanes[2].shape[0] > 0
     ring = not outer_first and (periodic or _pixel_lanes(Q))
     if ring:
@@ -1326,8 +1312,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return np.empty((chunks, 4, B * Q), mid_dtype)
 
         def use(mid, src, out):
-            _on_threads(_pair_pixels_outer)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
-                                            out.reshape(flat_out), mid, fin2)
+            _launch(_pair_pixels_outer, alone)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
+                                               out.reshape(flat_out), mid, fin2)
 
     elif periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
@@ -1339,11 +1325,12 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         line_lanes = lanes[:7] + (m1 * block,) + lanes[8:]
 
         def make():
-            return np.empty((chunks, block, B * Q), mid_dtype), _scratch(line_lanes, B * block, mid_dtype, out_dtype)[:3]
+            return (np.empty((chunks, block, B * Q), mid_dtype),
+                    _scratch(line_lanes, B * block, mid_dtype, out_dtype, alone)[:3])
 
         def use(work, src, out):
-            _on_threads(outer_kernel)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes, out.reshape(flat_out),
-                                      *work, fin2)
+            _launch(outer_kernel, alone)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
+                                         out.reshape(flat_out), *work, fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
@@ -1358,9 +1345,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             kept_rows, narrow = work
             tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
             if periodic:
-                _on_threads(inner_kernel)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
+                _launch(inner_kernel, alone)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
             else:
-                _on_threads(_pair_pixels_inner)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
+                _launch(_pair_pixels_inner, alone)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
 
     elif outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
@@ -1372,8 +1359,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1 in bands:
                 mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
-                _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1)
-                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, narrow, fin2)
+                _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1, alone)
+                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, narrow, fin2, alone)
 
     else:
         # Inner first: each band of output rows needs a range of input rows, resampled along B.
@@ -1393,8 +1380,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1, lo, hi, rebased in spans:
                 mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
-                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, narrow, fin1)
-                _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2)
+                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, narrow, fin1, alone)
+                _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2, alone)
 
     return _reusing(make, use)
 
@@ -1457,12 +1444,12 @@ def select_axes(src, indexes, out):
     _selection_plan(src.shape, src.dtype, tuple(indexes), out.shape, out.dtype)(src, out)
 
 
-def _selection_plan(src_shape, src_dtype, indexes, out_shape, out_dtype):
-    key = (src_shape, src_dtype.itemsize, _threads())
-    return kept(_kept_plans, (indexes,), key, lambda: _selection(indexes, *key[:2]))
+def _selection_plan(src_shape, src_dtype, indexes, out_shape, out_dtype, alone=False):
+    key = (src_shape, src_dtype.itemsize, alone, _threads(alone))
+    return kept(_kept_plans, (indexes,), key, lambda: _selection(indexes, *key[:3]))
 
 
-def _selection(indexes, shape, itemsize):
+def _selection(indexes, shape, itemsize, alone):
     """``run(src, out)``, the nearest resize of ``select_axes`` for this shape and these tables."""
     b = max(a for a, index in enumerate(indexes) if index is not None)
     q = math.prod(shape[b + 1 :])
@@ -1481,12 +1468,12 @@ def _selection(indexes, shape, itemsize):
     rows, n_rows = _frozen(rows.ravel()), rows.size
     # Common channel counts are constants even where the phases are not (3x faster for RGB).
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
-    chunks, row = _chunks(n_rows), shape[b] * q if gather else q
+    chunks, row = _chunks(n_rows, alone), shape[b] * q if gather else q
     bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
 
     def run(src, out):
-        _on_threads(kernel)(_frozen(src.view(bits).reshape(-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1),
-                            chunks)
+        _launch(kernel, alone)(_frozen(src.view(bits).reshape(-1, row)), rows, lanes,
+                               out.view(bits).reshape(n_rows, -1), chunks)
 
     return run
 
