@@ -371,9 +371,10 @@ def _samples(shape, out_size) -> int:
 
 def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, before=(), after=(), alone=False):
     """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array (of
-    ``src_dtype``) as ``src_shape``, ``out`` a new array; the next work array is ``out`` as
-    ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here, and told
-    whether the work is small enough to run ``alone`` on the calling thread."""
+    ``src_dtype``) as ``src_shape``, ``out`` a new array as ``out_shape``; the next work array is
+    ``out`` as ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here,
+    and told whether the work is small enough to run ``alone`` on the calling thread; its plan
+    takes both arrays in any shape, C-contiguous."""
     src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
     empty = kernel.empty
     if hasattr(kernel, "plan"):
@@ -382,12 +383,12 @@ def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, be
         call = getattr(kernel, name)
 
         def apply(src, out):
-            call(src, *before, out, *after)
+            call(src.reshape(src_shape), *before, out.reshape(out_shape), *after)
 
     def stage(work):
-        out = empty(out_shape, dtype)
-        apply(work.reshape(src_shape), out)
-        return out.reshape(shape_after)
+        out = empty(shape_after, dtype)
+        apply(work, out)
+        return out
 
     return stage
 

@@ -1228,7 +1228,8 @@ def _axis(index, weight, src_shape, src_dtype, out_dtype, shift, alone):
     n_outer, n_in, n_inner = src_shape
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0], alone):
         rows = _rows(index, weight)
-        return lambda src, out: _wide_pass(src, *rows, out, 0, fin, alone)
+        out_shape = (n_outer, index.shape[0], n_inner)
+        return lambda src, out: _wide_pass(src.reshape(src_shape), *rows, out.reshape(out_shape), 0, fin, alone)
     lanes = _lanes(index, weight, n_inner, n_in, src_dtype)
 
     def use(scratch, src, out):
@@ -1258,10 +1259,11 @@ _kept_plans: dict = {}
 
 def plan(name, src_shape, src_dtype, out_shape, out_dtype, before=(), after=(), alone=False):
     """``run(src, out)``: ``<name>(src, *before, out, *after)`` on arrays of these shapes and
-    dtypes, planned now. A caller that keeps it spares each call the search for the kept plan
-    (tens of microseconds when the call comes after an idle spell); the plan splits the work
-    for the number of threads set now, and runs on as many as are set when it runs, or with
-    ``alone`` (small work: ``SERIAL_SAMPLES``) on the calling thread."""
+    dtypes (passed in any shape, C-contiguous), planned now. A caller that keeps it spares each
+    call the search for the kept plan (tens of microseconds when the call comes after an idle
+    spell); the plan splits the work for the number of threads set now, and runs on as many as
+    are set when it runs, or with ``alone`` (small work: ``SERIAL_SAMPLES``) on the calling
+    thread."""
     src_shape, out_shape = tuple(src_shape), tuple(out_shape)
     src_dtype, out_dtype = np.dtype(src_dtype), np.dtype(out_dtype)
     if name == "select_axis":
