@@ -290,6 +290,10 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
         return kernel.result(work, inverse, not host)
 
     alone = _samples(shape, out_size) < getattr(kernel, "SERIAL_SAMPLES", 0)  # (on the calling thread)
+
+    def add_pass(name, *args, **kwargs):
+        stages.append(_stage(kernel, name, *args, alone=alone, **kwargs))
+
     if not plan:
         stages.append(kernel.copy)
         return run
@@ -299,8 +303,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             for axis, t in plan:
                 indexes[order.index(axis)] = _frozen(t.index[:, 0])
             out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
-            stages.append(_stage(kernel, "select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),),
-                                 alone=alone))
+            add_pass("select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),))
             return run
         for axis, t in plan:
             m = order.index(axis)
@@ -308,8 +311,7 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
             dims[m] = t.index.shape[0]
             index = _frozen(t.index[:, 0])
-            stages.append(_stage(kernel, "select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,),
-                                 alone=alone))
+            add_pass("select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,))
         return run
     final = np.float32 if dtype == np.float16 else dtype
     if dtype == np.float16:
@@ -345,9 +347,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
                         math.prod(dims_in[b + 1 :]))
             src_dims = (out_dims[0], math.prod(dims_in[a:b]), dims_in[b], out_dims[3])
             dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
-            stages.append(_stage(kernel, "resample_pair", src_dims, work_dtype, out_dims, dtype_after(n + 1), dims,
-                                 before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first),
-                                 alone=alone))
+            add_pass("resample_pair", src_dims, work_dtype, out_dims, dtype_after(n + 1), dims,
+                     before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first))
             n, work_dtype = n + 2, dtype_after(n + 1)
         else:
             b = m + len(sizes)
@@ -355,8 +356,8 @@ def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipe
             out_dims = (math.prod(dims_in[:m]), index.shape[0], math.prod(dims_in[b:]))
             dims[m:b] = sizes
             src_dims = (out_dims[0], math.prod(dims_in[m:b]), out_dims[2])
-            stages.append(_stage(kernel, "resample_axis", src_dims, work_dtype, out_dims, dtype_after(n), dims,
-                                 before=(index, weight), after=(shift,), alone=alone))
+            add_pass("resample_axis", src_dims, work_dtype, out_dims, dtype_after(n), dims, before=(index, weight),
+                     after=(shift,))
             n, work_dtype = n + 1, dtype_after(n)
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
