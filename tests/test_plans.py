@@ -10,7 +10,7 @@ import numba
 import numpy as np
 import pytest
 
-from upsample_cli import interpolate
+from upsample_cli import api, interpolate
 
 
 @pytest.fixture
@@ -90,20 +90,38 @@ def test_small_resizes_run_alone_leaving_the_threads_as_they_are(monkeypatch):
 
     x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
     big = np.zeros((1, 3, 600, 900), np.uint8)
-    before, twins, reads = numba.get_num_threads(), [], []
-    alone, count = cpu._alone, cpu._count
+    before, twins, reads, launched = numba.get_num_threads(), [], [], []
+    alone, count, launch = cpu._alone, cpu._count, cpu._launch
     monkeypatch.setattr(cpu, "_alone", lambda kernel: (twins.append(kernel), alone(kernel))[1])
     monkeypatch.setattr(cpu, "_count", lambda: (reads.append(1), count())[1])
+    monkeypatch.setattr(cpu, "_launch", lambda kernel, on_one: (launched.append(on_one), launch(kernel, on_one))[1])
     for mode in ("nearest", "bilinear", "area"):
-        for _ in range(2):  # (planned, then kept)
+        for kept in (False, True):
             np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
                                           interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
-            assert twins and not reads and numba.get_num_threads() == before
-            twins.clear()
+            # Planned: the passes bound to twins; kept: none launched in parallel.
+            assert (twins or kept) and all(launched) and not reads and numba.get_num_threads() == before
+            twins.clear(), launched.clear()
         if before > 1:
             interpolate(big, scale_factor=1.5, mode=mode)
             assert reads and not twins  # the large one runs on every thread
-            reads.clear()
+            reads.clear(), launched.clear()
+
+
+def test_a_misaligned_input_gets_its_own_plan():
+    # A kept plan calls the code compiled for its first call's arrays; an input of the same
+    # layout whose data is not aligned to its items is planned apart, and resized the same.
+    x = np.random.default_rng(5).random((1, 3, 20, 30)).astype(np.float32)
+    raw = np.empty(x.nbytes + 1, np.uint8)
+    misaligned = np.ndarray(x.shape, x.dtype, buffer=raw, offset=1)
+    misaligned[...] = x
+    assert not misaligned.flags.aligned
+    want = interpolate(x, scale_factor=1.7, mode="bilinear", backend="reference")
+    api._calls.clear()
+    for _ in range(2):
+        for a in (x, misaligned):
+            np.testing.assert_array_equal(interpolate(a, scale_factor=1.7, mode="bilinear"), want)
+    assert len(api._calls) == 2
 
 
 def test_the_backends_thread_count_is_numbas():
@@ -134,7 +152,6 @@ def test_importing_the_package_lets_openmp_threads_sleep_unless_told_otherwise(b
 def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dtype, layout):
     # A small resize runs each kernel's twin compiled without its parallel loop (``cpu._alone``);
     # with every resize on the threads, the parallel kernels give the same bits.
-    from upsample_cli import api
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(6)

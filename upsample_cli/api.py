@@ -107,15 +107,16 @@ def interpolate(
     # arguments (a loop resizes alike): a repeated call runs it straight away. Such a call
     # costs little when hot, but each line of Python costs tens of times more when the call
     # comes after an idle spell, its code out of the caches.
-    # The key holds the arguments' types, and those of a size's or scale's items (2, 2.0 and True
-    # are equal keys, not equal arguments), in one flat expression: a helper called per argument
+    # The key holds the input's layout and alignment (a plan calls the code compiled for its first
+    # call's array types), the arguments' types, and those of a size's or scale's items (2, 2.0 and
+    # True are equal keys, not equal arguments), in one flat expression: a helper called per argument
     # costs more than the rest of the lookup after an idle spell.
     key = None
     if type(input) is np.ndarray:
         sizes = tuple(size) if type(size) is list else size
         scales = tuple(scale_factor) if type(scale_factor) is list else scale_factor
-        key = (input.shape, input.strides, input.dtype, mode, device, backend, sizes, scales, align_corners,
-               recompute_scale_factor, antialias, type(size), type(scale_factor), type(align_corners),
+        key = (input.shape, input.strides, input.dtype, input.flags.aligned, mode, device, backend, sizes, scales,
+               align_corners, recompute_scale_factor, antialias, type(size), type(scale_factor), type(align_corners),
                type(recompute_scale_factor), type(antialias), type(sizes) is tuple and tuple(map(type, sizes)),
                type(scales) is tuple and tuple(map(type, scales)))
         try:
@@ -252,7 +253,8 @@ def _plan(x, rules, out_size, scales, pipeline, backend):
     """``run(x)`` for ``resize_axes``' arguments, kept for the last few layouts and settings."""
     if backend == "cpu" and "numba" not in sys.modules:
         backend = "reference" if _samples(x.shape, out_size) <= one_shot_samples else backend
-    key = (backend, isinstance(x, np.ndarray), x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size),
+    host = isinstance(x, np.ndarray)
+    key = (backend, host, x.shape, x.strides, x.dtype, host and x.flags.aligned, tuple(rules), tuple(out_size),
            tuple(scales), pipeline)
     return remembered(_plans, key, lambda: _planned(*key))
 
@@ -260,7 +262,7 @@ def _plan(x, rules, out_size, scales, pipeline, backend):
 _plans: dict = {}
 
 
-def _planned(backend, host, shape, strides, dtype, rules, out_size, scales, pipeline):
+def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, scales, pipeline):
     """``run(x)``: the resize of an array of this layout (``resize_axes``), its passes planned."""
     first = len(shape) - len(rules)
     compute = pipeline.precision

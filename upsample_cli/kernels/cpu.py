@@ -983,10 +983,10 @@ def _common(f, step, q):
     return 0, 0, 0
 
 
-def _frozen(a):
-    """A read-only view: arrays the kernels only read are passed so, whether or not the caller's
-    are writable, so that each kernel compiles one signature per dtype."""
-    a = a.view()
+def _frozen(a, shape=None):
+    """A read-only view (as ``shape``): arrays the kernels only read are passed so, whether or not
+    the caller's are writable, so that each kernel compiles one signature per dtype."""
+    a = a.view() if shape is None else a.reshape(shape)
     a.flags.writeable = False
     return a
 
@@ -1180,6 +1180,26 @@ def _launch(kernel, alone):
     return _alone(kernel) if alone or _threads() == 1 else kernel
 
 
+def _launcher(kernel, alone):
+    """``launch(*args)``: ``kernel`` on ``args`` as ``_launch`` runs it. Planned ``alone``, its twin,
+    which from the second call on is its compiled code for the first call's argument types,
+    called straight away: a plan passes arrays of the same types each call (the api keys plans by
+    dtype, layout and alignment), and the dispatcher's matching of them costs 10-20 us a call
+    after an idle spell."""
+    if not alone:
+        return lambda *args: _launch(kernel, False)(*args)
+    twin, entry = _alone(kernel), []
+
+    def launch(*args):
+        if entry:
+            return entry[0](*args)
+        twin(*args)
+        compiled = twin.overloads.get(tuple(map(twin.typeof_pyval, args)))
+        entry.append(twin if compiled is None else compiled.entry_point)
+
+    return launch
+
+
 @functools.cache
 def _alone(kernel):
     """``kernel`` compiled with its parallel loop a plain one: the same work on the calling thread,
@@ -1313,9 +1333,10 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         def make():
             return np.empty((chunks, 4, B * Q), mid_dtype)
 
+        launch = _launcher(_pair_pixels_outer, alone)
+
         def use(mid, src, out):
-            _launch(_pair_pixels_outer, alone)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
-                                               out.reshape(flat_out), mid, fin2)
+            launch(_frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), mid, fin2)
 
     elif periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
@@ -1330,15 +1351,17 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return (np.empty((chunks, block, B * Q), mid_dtype),
                     _scratch(line_lanes, B * block, mid_dtype, out_dtype, alone)[:3])
 
+        launch = _launcher(outer_kernel, alone)
+
         def use(work, src, out):
-            _launch(outer_kernel, alone)(_frozen(src.reshape(flat_src)), index, weight, fin1, lanes,
-                                         out.reshape(flat_out), *work, fin2)
+            launch(_frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), *work, fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
         ring_index = _frozen(index % depth)
         _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
+        launch = _launcher(inner_kernel if periodic else _pair_pixels_inner, alone)
 
         def make():
             return np.empty((chunks, depth, B2 * Q), mid_dtype), scratch()[:3] if periodic else None
@@ -1347,9 +1370,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             kept_rows, narrow = work
             tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
             if periodic:
-                _launch(inner_kernel, alone)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, narrow, fin2)
+                launch(_frozen(src, flat_src), lanes, fin1, *tables, narrow, fin2)
             else:
-                _launch(_pair_pixels_inner, alone)(_frozen(src.reshape(flat_src)), lanes, fin1, *tables, fin2)
+                launch(_frozen(src, flat_src), lanes, fin1, *tables, fin2)
 
     elif outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
@@ -1472,9 +1495,10 @@ def _selection(indexes, shape, itemsize, alone):
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
     chunks, row = _chunks(n_rows, alone), shape[b] * q if gather else q
     bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
+    launch = _launcher(kernel, alone)
 
     def run(src, out):
-        _launch(kernel, alone)(_frozen(src.view(bits).reshape(-1, row)), rows, lanes,
+        launch(_frozen(src.view(bits), (-1, row)), rows, lanes,
                                out.view(bits).reshape(n_rows, -1), chunks)
 
     return run
