@@ -45,13 +45,15 @@ def empty(shape, dtype):
     with _lock:
         for block in reversed(_blocks):  # the newest first: the likeliest to be in cache
             if block.nbytes == nbytes and sys.getrefcount(block) == _UNUSED + 1:  # (+1: ``block``)
-                return block.view(dtype).reshape(shape)
-        block = np.empty(nbytes, np.uint8)
+                # A loop asks for one shape: the block itself, else a view of it as asked.
+                same = block.shape == shape and block.dtype == dtype
+                return block if same else np.ndarray(shape, dtype, buffer=block)
+        block = np.empty(shape, dtype)
         if nbytes <= KEPT_BYTES:
             _blocks.append(block)
             while len(_blocks) > KEPT or sum(b.nbytes for b in _blocks) > KEPT_BYTES:
                 del _blocks[0]
-        return block.view(dtype).reshape(shape)
+        return block
 
 
 def release():
