@@ -25,8 +25,6 @@ from upsample_cli.kernels import cpu
 def layers(call):
     """``run`` and ``alone`` of ``call`` (one ``interpolate`` call): the kept plan, and its passes
     with their arrays ready."""
-    import numba
-
     forget = lambda: [d.clear() for d in (api._calls, api._plans, cpu._kept_plans)]
     passes, plan = [], cpu.plan
 
@@ -47,12 +45,9 @@ def layers(call):
     run = list(api._calls.values())[-1]
     ready = list(passes)
 
-    def alone():
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
+    def alone():  # (planned on one thread, as a call of this size is)
         for apply, src, out in ready:
             apply(src, out)
-        numba.set_num_threads(threads)
 
     return run, alone
 

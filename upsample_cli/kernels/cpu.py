@@ -1027,30 +1027,30 @@ def _reach(index):
 _kept_rows: dict = {}
 
 
-def _wide_pass(src, index, weight, out, first, fin, alone):
+def _wide_pass(src, index, weight, out, first, fin, alone, launch):
     """``out[p, first + j]`` = row ``j`` of the pass over ``src`` with tables from ``_rows``."""
-    _launch(_wide, alone)(_frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0], alone), fin)
+    launch(_wide, _frozen(src), index, weight, out, first, _chunks(src.shape[0] * index.shape[0], alone), fin)
 
 
-def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin, alone):
+def _narrow_pass(src, first, n_rows, lanes, out, out_first, scratch, fin, alone, launch):
     """Resample rows ``first ..`` of ``src`` along their lanes into ``out``: periodic lanes phase
     by phase, else pixels of three or four channels as vectors, else bands of rows transposed
     where ``scratch`` holds planes for them, else by gathering (``_narrow``)."""
     flat_index, flat_weight, offset, _, index, weight, _, _, step, q, _ = lanes
     if offset.shape[0]:
         kernel = _narrow_periodic(*_common(offset.shape[0], step, q))
-        _launch(kernel, alone)(_frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
+        launch(kernel, _frozen(src), first, n_rows, lanes, out, out_first, scratch[:3], fin)
     elif _pixel_lanes(q):
-        _launch(_narrow_pixels, alone)(_frozen(src), first, n_rows, lanes, out, out_first, fin)
+        launch(_narrow_pixels, _frozen(src), first, n_rows, lanes, out, out_first, fin)
     elif scratch[3].shape[1] and n_rows >= TRANSPOSED_ROWS:
         # Bands of at most the planes' depth, in a multiple of the threads' number, as even as can be.
         threads, rows = _threads(alone), src.shape[0] * n_rows
         bands = -(-rows // ((scratch[3].shape[2] - 1) // q))
         depth = -(-rows // (-(-bands // threads) * threads))
         kernel = _narrow_transposed(q if q in (1, 3, 4) else 0)
-        _launch(kernel, alone)(_frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
+        launch(kernel, _frozen(src), first, n_rows, depth, index, weight, q, out, out_first, scratch[3:], fin)
     else:
-        _launch(_narrow, alone)(_frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
+        launch(_narrow, _frozen(src), first, n_rows, flat_index, flat_weight, out, out_first, scratch[0], fin)
 
 
 def _finishing(out_dtype, weight_dtype, shift):
@@ -1180,22 +1180,24 @@ def _launch(kernel, alone):
     return _alone(kernel) if alone or _threads() == 1 else kernel
 
 
-def _launcher(kernel, alone):
-    """``launch(*args)``: ``kernel`` on ``args`` as ``_launch`` runs it. Planned ``alone``, its twin,
-    which from the second call on is its compiled code for the first call's argument types,
-    called straight away: a plan passes arrays of the same types each call (the api keys plans by
-    dtype, layout and alignment), and the dispatcher's matching of them costs 10-20 us a call
-    after an idle spell."""
+def _launcher(alone):
+    """``launch(kernel, *args)`` for one plan: ``kernel`` on ``args`` as ``_launch`` runs it. Planned
+    ``alone``, its twin, which from the second call on is its compiled code for the first call's
+    argument types, called straight away: a plan passes each kernel arrays of the same types each
+    call (the api keys plans by dtype, layout and alignment), and the dispatcher's matching of
+    them costs 10-20 us a call after an idle spell."""
     if not alone:
-        return lambda *args: _launch(kernel, False)(*args)
-    twin, entry = _alone(kernel), []
+        return lambda kernel, *args: _launch(kernel, False)(*args)
+    entries = {}
 
-    def launch(*args):
-        if entry:
-            return entry[0](*args)
+    def launch(kernel, *args):
+        entry = entries.get(kernel)
+        if entry is not None:
+            return entry(*args)
+        twin = _alone(kernel)
         twin(*args)
         compiled = twin.overloads.get(tuple(map(twin.typeof_pyval, args)))
-        entry.append(twin if compiled is None else compiled.entry_point)
+        entries[kernel] = twin if compiled is None else compiled.entry_point
 
     return launch
 
@@ -1244,17 +1246,18 @@ def _axis_plan(src_shape, src_dtype, index, weight, out_shape, out_dtype, shift=
 
 def _axis(index, weight, src_shape, src_dtype, out_dtype, shift, alone):
     """``run(src, out)``, the pass of ``resample_axis`` for this shape and these tables."""
-    fin = _finishing(out_dtype, weight.dtype, shift)
+    fin, launch = _finishing(out_dtype, weight.dtype, shift), _launcher(alone)
     n_outer, n_in, n_inner = src_shape
     if n_inner >= WIDE or n_outer < _chunks(n_outer * index.shape[0], alone):
         rows = _rows(index, weight)
         out_shape = (n_outer, index.shape[0], n_inner)
-        return lambda src, out: _wide_pass(src.reshape(src_shape), *rows, out.reshape(out_shape), 0, fin, alone)
+        return lambda src, out: _wide_pass(src.reshape(src_shape), *rows, out.reshape(out_shape), 0, fin, alone,
+                                           launch)
     lanes = _lanes(index, weight, n_inner, n_in, src_dtype)
 
     def use(scratch, src, out):
         _narrow_pass(src.reshape(1, n_outer, -1), 0, n_outer, lanes, out.reshape(1, n_outer, -1), 0, scratch, fin,
-                     alone)
+                     alone, launch)
 
     return _reusing(lambda: _scratch(lanes, n_in, src_dtype, out_dtype, alone), use)
 
@@ -1324,6 +1327,7 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
     scratch = functools.partial(_scratch, lanes, B, mid_dtype if outer_first else src_dtype,
                                 out_dtype if outer_first else mid_dtype, alone=alone)
     chunks = 2 * _threads(alone)  # (as ``_scratch``)
+    launch = _launcher(alone)
     periodic = lanes[2].shape[0] > 0
     ring = not outer_first and (periodic or _pixel_lanes(Q))
     if ring:
@@ -1333,10 +1337,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
         def make():
             return np.empty((chunks, 4, B * Q), mid_dtype)
 
-        launch = _launcher(_pair_pixels_outer, alone)
-
         def use(mid, src, out):
-            launch(_frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), mid, fin2)
+            launch(_pair_pixels_outer, _frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), mid,
+                   fin2)
 
     elif periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
@@ -1351,17 +1354,15 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return (np.empty((chunks, block, B * Q), mid_dtype),
                     _scratch(line_lanes, B * block, mid_dtype, out_dtype, alone)[:3])
 
-        launch = _launcher(outer_kernel, alone)
-
         def use(work, src, out):
-            launch(_frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), *work, fin2)
+            launch(outer_kernel, _frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), *work,
+                   fin2)
 
     elif ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
         ring_index = _frozen(index % depth)
         _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
-        launch = _launcher(inner_kernel if periodic else _pair_pixels_inner, alone)
 
         def make():
             return np.empty((chunks, depth, B2 * Q), mid_dtype), scratch()[:3] if periodic else None
@@ -1370,9 +1371,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             kept_rows, narrow = work
             tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
             if periodic:
-                launch(_frozen(src, flat_src), lanes, fin1, *tables, narrow, fin2)
+                launch(inner_kernel, _frozen(src, flat_src), lanes, fin1, *tables, narrow, fin2)
             else:
-                launch(_frozen(src, flat_src), lanes, fin1, *tables, fin2)
+                launch(_pair_pixels_inner, _frozen(src, flat_src), lanes, fin1, *tables, fin2)
 
     elif outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
@@ -1384,8 +1385,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1 in bands:
                 mid = buf[: P * (j1 - j0) * B * Q].reshape(P, j1 - j0, B * Q)
-                _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1, alone)
-                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, narrow, fin2, alone)
+                _wide_pass(src, index[j0:j1], weight[j0:j1], mid, 0, fin1, alone, launch)
+                _narrow_pass(mid, 0, j1 - j0, lanes, out, j0, narrow, fin2, alone, launch)
 
     else:
         # Inner first: each band of output rows needs a range of input rows, resampled along B.
@@ -1405,8 +1406,8 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             (narrow, buf), src, out = work, src.reshape(flat_src), out.reshape(flat_out)
             for j0, j1, lo, hi, rebased in spans:
                 mid = buf[: P * (hi - lo) * B2 * Q].reshape(P, hi - lo, B2 * Q)
-                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, narrow, fin1, alone)
-                _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2, alone)
+                _narrow_pass(src, lo, hi - lo, lanes, mid, 0, narrow, fin1, alone, launch)
+                _wide_pass(mid, rebased, weight[j0:j1], out, j0, fin2, alone, launch)
 
     return _reusing(make, use)
 
@@ -1495,11 +1496,10 @@ def _selection(indexes, shape, itemsize, alone):
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
     chunks, row = _chunks(n_rows, alone), shape[b] * q if gather else q
     bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
-    launch = _launcher(kernel, alone)
+    launch = _launcher(alone)
 
     def run(src, out):
-        launch(_frozen(src.view(bits), (-1, row)), rows, lanes,
-                               out.view(bits).reshape(n_rows, -1), chunks)
+        launch(kernel, _frozen(src.view(bits), (-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1), chunks)
 
     return run
 
