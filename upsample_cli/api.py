@@ -263,7 +263,8 @@ _plans: dict = {}
 
 
 def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, scales, pipeline):
-    """``run(x)``: the resize of an array of this layout (``resize_axes``), its passes planned."""
+    """``run(x)``: the resize of an array of this layout (``resize_axes``), its passes planned.
+    ``aligned`` only keys the plan: its passes call the code compiled for their first call's arrays."""
     first = len(shape) - len(rules)
     compute = pipeline.precision
     plan = []
