@@ -501,6 +501,30 @@ def test_quality_and_compression(tmp_path):
     assert sizes["deflate"] < sizes["none"] and sizes["lzma"] < sizes["none"]
 
 
+def _zlib_level(png) -> int:
+    """The FLEVEL field of the zlib stream in ``png``'s first IDAT chunk: 0 fastest .. 3 maximum."""
+    data, at = Path(png).read_bytes(), 8
+    while data[at + 4 : at + 8] != b"IDAT":
+        at += 12 + int.from_bytes(data[at : at + 4], "big")
+    return data[at + 9] >> 6
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_png_level(tmp_path, depth):
+    src = PHOTO
+    if depth == 16:  # RGB at 16 bits: upsample's own PNG writer
+        src = tmp_path / "photo16.tif"
+        tifffile.imwrite(src, pixels(PHOTO).astype(np.uint16) * 257, photometric="rgb")
+    written = {}
+    for level in (None, "1", "6", "9"):
+        out = tmp_path / f"level{level}.png"
+        assert_ok(run("resize", src, out, "--scale", "1.5", *(("--png-level", level) if level else ())), out)
+        written[level] = out
+        np.testing.assert_array_equal(pixels(out), pixels(written[None]))
+    assert [_zlib_level(written[k]) for k in (None, "1", "6", "9")] == [0, 0, 2, 3]  # default: 1, the fastest
+    assert written["9"].stat().st_size < written["1"].stat().st_size
+
+
 def test_overwrite_input_when_forced(tmp_path):
     src = tmp_path / "photo.png"
     shutil.copy(PHOTO, src)
@@ -518,6 +542,7 @@ USAGE_ERRORS = [
     (["--axes", "ZY"], "X"),
     (["--quality", "0"], "--quality"),
     (["--compression", "zip"], "--compression"),
+    (["--png-level", "10"], "--png-level"),
     (["--max-output-pixels", "lots"], "pixel count"),
     (["--size", "800x600x"], "proportions"),
 ]

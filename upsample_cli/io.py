@@ -37,10 +37,12 @@ DEFAULT_MAX_PIXELS = defaults.MAX_PIXELS
 @dataclass(frozen=True)
 class WriteOptions:
     """``quality``: JPEG (default 95) and WebP (default: lossless) quality from 1 to 100.
-    ``compression``: TIFF compression, ``deflate`` (default), ``lzma`` or ``none``."""
+    ``compression``: TIFF compression, ``deflate`` (default), ``lzma`` or ``none``.
+    ``png_level``: PNG's zlib level, 0 to 9 (default 1, the fastest)."""
 
     quality: Optional[int] = None
     compression: str = "deflate"
+    png_level: int = defaults.PNG_LEVEL
 
 
 def read(
@@ -88,11 +90,11 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
         from .formats import pillow
 
         pixels = pillow.arrange(path, image, fmt)[0]
-        atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,))))
+        atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,)), options.png_level))
     else:
         from .formats import pillow
 
-        pil, save_options = pillow.prepare(path, image, fmt, options.quality)
+        pil, save_options = pillow.prepare(path, image, fmt, options.quality, options.png_level)
         atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **save_options))
 
 

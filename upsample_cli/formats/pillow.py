@@ -28,7 +28,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..defaults import JPEG_QUALITY
+from ..defaults import JPEG_QUALITY, PNG_LEVEL
 from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
 
 # Pillow's format names -> ours.
@@ -209,14 +209,14 @@ def _metadata(im, fmt: str) -> Metadata:
 # --- writing ---------------------------------------------------------------------------
 
 
-def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None):
+def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, png_level: int = PNG_LEVEL):
     """The Pillow image and ``save`` options that write ``image`` as ``fmt``.
 
     Raises UpsampleError (naming ``path``) when ``fmt`` cannot hold the image, before anything
     is written.
     """
     pil = to_pillow(path, image, fmt)
-    return pil, _save_options(image, pil, fmt, quality)
+    return pil, _save_options(image, pil, fmt, quality, png_level)
 
 
 def check(path: str, image: Image, fmt: str) -> None:
@@ -306,7 +306,7 @@ def _cannot_store(fmt: str, mode: str, dtype, channels: int) -> str:
     return f"{fmt} cannot store {mode} images; use .tif or .npy"
 
 
-def _save_options(image: Image, pil, fmt: str, quality: Optional[int]) -> dict:
+def _save_options(image: Image, pil, fmt: str, quality: Optional[int], png_level: int) -> dict:
     meta = image.metadata
     options = {}
     if meta.icc_profile and fmt in ("PNG", "JPEG", "WEBP"):
@@ -317,6 +317,7 @@ def _save_options(image: Image, pil, fmt: str, quality: Optional[int]) -> dict:
     if meta.exif and fmt in ("PNG", "JPEG", "WEBP"):
         options["exif"] = synced_exif(meta.exif, pil.size, dpi)
     if fmt == "PNG":
+        options["compress_level"] = png_level
         info = _png_info(meta)
         if info is not None:
             options["pnginfo"] = info

@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..defaults import PNG_LEVEL
 from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -260,8 +261,9 @@ def needed(image: Image) -> bool:
     return image.dtype == np.uint16 and image.palette is None and image.channels in _COLOUR_TYPE
 
 
-def write(tmp: str, image: Image, pixels: np.ndarray) -> None:
-    """Write the ``(H, W, C)`` uint16 ``pixels`` of ``image`` (its metadata) to ``tmp``."""
+def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) -> None:
+    """Write the ``(H, W, C)`` uint16 ``pixels`` of ``image`` (its metadata) to ``tmp``, the
+    pixels compressed at zlib ``level``."""
     from .pillow import synced_exif
 
     height, width, channels = pixels.shape
@@ -291,7 +293,7 @@ def write(tmp: str, image: Image, pixels: np.ndarray) -> None:
     if meta.exif:
         exif = synced_exif(meta.exif, (width, height), dpi)
         parts.append(_pack(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
-    compressed = zlib.compress(filtered.tobytes(), 6)
+    compressed = zlib.compress(filtered.tobytes(), level)
     step = 1 << 20
     parts.extend(_pack(b"IDAT", compressed[i : i + step]) for i in range(0, max(len(compressed), 1), step))
     parts.append(_pack(b"IEND", b""))
