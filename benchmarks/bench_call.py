@@ -6,9 +6,11 @@ Timed as ``bench_cpu.py`` times (the callables take turns, each call after a 20 
 best of ``--repeat`` is printed, in ms). Columns: ``whole``, ``interpolate`` as users call it;
 ``run``, the plan that ``interpolate`` keeps for such a call, run without its key and lookup;
 ``pass``, the planned pass(es) alone, called with their arrays ready (on one thread, as a call of
-this size runs); ``opencv``, ``cv2.resize`` as called. ``--peers`` adds torch's and Pillow's calls
-to the turns, as the CPU benchmark has them. The layers are read from upsample's internals
-(``api._calls``, ``kernels.cpu.plan``): a dev tool, not an interface.
+this size runs); ``kernel``, the compiled code those passes launch, on the same arrays and tables
+(what any call of these kernels costs at least); ``opencv``, ``cv2.resize`` as called.
+``--peers`` adds torch's and Pillow's calls to the turns, as the CPU benchmark has them. The
+layers are read from upsample's internals (``api._calls``, ``kernels.cpu.plan``,
+``kernels.cpu._launcher``): a dev tool, not an interface.
 """
 
 from __future__ import annotations
@@ -23,33 +25,48 @@ from upsample_cli.kernels import cpu
 
 
 def layers(call):
-    """``run`` and ``alone`` of ``call`` (one ``interpolate`` call): the kept plan, and its passes
-    with their arrays ready."""
+    """``run``, ``alone`` and ``compiled`` of ``call`` (one ``interpolate`` call): the kept plan, its
+    passes with their arrays ready, and the compiled code those passes launch, on the same arrays."""
     forget = lambda: [d.clear() for d in (api._calls, api._plans, cpu._kept_plans)]
-    passes, plan = [], cpu.plan
+    passes, launches, plan, launcher = [], [], cpu.plan, cpu._launcher
 
     def capturing(*args, **kwargs):
         apply = plan(*args, **kwargs)
         return lambda src, out: (passes.append((apply, src, out)), apply(src, out))
 
+    def recording(alone):
+        launch = launcher(alone)
+        return lambda kernel, *args: (launches.append((kernel, args, alone)), launch(kernel, *args))
+
     forget()
-    cpu.plan = capturing
+    cpu.plan, cpu._launcher = capturing, recording
     try:
         call()
         passes.clear()
+        launches.clear()
         call()
     finally:
-        cpu.plan = plan
+        cpu.plan, cpu._launcher = plan, launcher
     forget()
     call()
     run = list(api._calls.values())[-1]
     ready = list(passes)
+    codes = []
+    for kernel, args, alone in launches:
+        code = cpu._launch(kernel, alone)
+        if alone:  # (as the plan calls it: the twin's compiled code for these types)
+            code = code.overloads[tuple(map(code.typeof_pyval, args))].entry_point
+        codes.append((code, args))
 
     def alone():  # (planned on one thread, as a call of this size is)
         for apply, src, out in ready:
             apply(src, out)
 
-    return run, alone
+    def compiled():
+        for code, args in codes:
+            code(*args)
+
+    return run, alone, compiled
 
 
 def main():
@@ -70,7 +87,7 @@ def main():
                     interpolation=cv2.INTER_CUBIC)
     cases = [("bilinear x2", "bilinear", 2, False), ("bicubic x1.7", "bicubic", 1.7, False),
              ("antialias /4", "bilinear", 0.25, True)]
-    print(f"{'case':22s} {'whole':>7s} {'run':>7s} {'pass':>7s} {'opencv':>7s}   "
+    print(f"{'case':22s} {'whole':>7s} {'run':>7s} {'pass':>7s} {'kernel':>7s} {'opencv':>7s}   "
           f"(ms, best of {args.repeat}, each call after a {PAUSE * 1e3:.0f} ms pause)")
     for dtype, img in (("uint8", u8), ("float32", u8.astype(np.float32) / 255)):
         for label, mode, scale, aa in cases:
@@ -78,13 +95,14 @@ def main():
             size = (int(side * scale), int(side * scale))
             flag = cv2.INTER_AREA if aa else {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}[mode]
             whole = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
-            run, alone = layers(whole)
-            fns = {"whole": whole, "run": lambda: run(view), "pass": alone,
+            run, alone, compiled = layers(whole)
+            fns = {"whole": whole, "run": lambda: run(view), "pass": alone, "kernel": compiled,
                    "opencv": lambda: cv2.resize(img, size, interpolation=flag)}
             if args.peers:
                 fns.update(_peers(view, img, mode, scale, aa, size, args.threads))
             t = timed(fns, args.repeat)
-            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k] * 1e3:7.3f}" for k in ("whole", "run", "pass", "opencv")))
+            columns = ("whole", "run", "pass", "kernel", "opencv")
+            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k] * 1e3:7.3f}" for k in columns))
 
 
 def _peers(view, img, mode, scale, aa, size, threads):
