@@ -700,8 +700,8 @@ def test_process_info():
     assert proc.returncode == 1 and proc.stderr == "error: missing.tif: no such file\n"
 
 
-def numba_loaded(args):
-    """Whether Numba is in ``sys.modules`` after the command line ran ``args`` in a fresh process."""
+def loaded(args, module="numba"):
+    """Whether ``module`` is in ``sys.modules`` after the command line ran ``args`` in a fresh process."""
     code = (
         "import sys\n"
         "from upsample_cli.cli import main\n"
@@ -709,7 +709,7 @@ def numba_loaded(args):
         f"    main({[str(a) for a in args]!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('numba' in sys.modules)\n"
+        f"print({module!r} in sys.modules)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return {"True": True, "False": False}[proc.stdout.strip().splitlines()[-1]]
@@ -718,7 +718,12 @@ def numba_loaded(args):
 @pytest.mark.parametrize("args", [["--help"], ["resize", "--help"], ["resize", "in.png", "out.png", "--scale", "x"],
                                   ["info", str(STACK)]])
 def test_no_numba_until_pixels_are_resized(args):
-    assert not numba_loaded(args)
+    assert not loaded(args)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["resize", "--help"], ["batch", "--help"], ["info", "--help"]])
+def test_help_loads_no_numpy(args):
+    assert not loaded(args, "numpy")
 
 
 def test_one_small_image_is_resized_without_loading_numba(tmp_path):
@@ -726,5 +731,5 @@ def test_one_small_image_is_resized_without_loading_numba(tmp_path):
     # interpolate on Numba); a large one loads Numba, so the probe can fail.
     big = tmp_path / "big.png"
     Image.fromarray(np.zeros((1200, 1200, 3), np.uint8)).save(big)
-    assert not numba_loaded(["resize", PHOTO, tmp_path / "o.png", "--scale", "1.5", "--mode", "bicubic"])
-    assert numba_loaded(["resize", big, tmp_path / "o.png", "--scale", "1.5"])
+    assert not loaded(["resize", PHOTO, tmp_path / "o.png", "--scale", "1.5", "--mode", "bicubic"])
+    assert loaded(["resize", big, tmp_path / "o.png", "--scale", "1.5"])
