@@ -90,7 +90,8 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
         from .formats import pillow
 
         pixels = pillow.arrange(path, image, fmt)[0]
-        atomic_write(path, lambda tmp: png16.write(tmp, image, pixels.reshape(pixels.shape[:2] + (-1,)), options.png_level))
+        pixels = pixels.reshape(pixels.shape[:2] + (-1,))
+        atomic_write(path, lambda tmp: png16.write(tmp, image, pixels, options.png_level))
     else:
         from .formats import pillow
 
