@@ -21,19 +21,9 @@ offers ``plan(name, src_shape, src_dtype, out_shape, out_dtype, before, after)``
 each pass when it plans a call.
 """
 
-import os
-
 import numpy as np
 
 from .memory import empty  # noqa: F401 (large arrays on reused memory)
-
-# OpenMP's threads (Numba's usual threading layer) spin for milliseconds after each parallel loop
-# before they sleep. On a shared virtual machine the next call after an idle spell then waits
-# for them: a median of 6-8 ms on the development machine for a 224^2 resize that takes 0.2 ms,
-# 0.4-0.9 ms with threads that sleep at once (which cost a wake-up of 0.05-0.1 ms in every call,
-# README: Threads). OpenMP reads the setting when Numba first starts its threads (not when Numba
-# is imported), so it is made with the package; one made before stands.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
 # shorter ones gather their taps, which costs about GATHER_COST times more per tap.
