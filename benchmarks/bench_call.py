@@ -4,13 +4,11 @@
 
 Timed as ``bench_cpu.py`` times (the callables take turns, each call after a 20 ms pause; the
 best of ``--repeat`` is printed, in ms). Columns: ``whole``, ``interpolate`` as users call it;
-``run``, the plan that ``interpolate`` keeps for such a call, run without its key and lookup;
+``run``, what ``interpolate`` keeps for such a call, run without its key and lookup (from its
+second call on, a plan of one launch is one compiled call from the input to its result);
 ``pass``, the planned pass(es) alone, called with their arrays ready (on one thread, as a call of
-this size runs); ``least``, the least a Python call of that code costs: the input's view in memory
-order, a result array (on reused memory, as upsample's), one call of the compiled code with its tables ready, and the result's
-view in the input's layout (for a plan of one launch; no key, lookup or plan); ``kernel``, the
-compiled code alone on the same arrays and tables (what any call of these kernels costs at least);
-``opencv``, ``cv2.resize`` as called.
+this size runs); ``kernel``, the compiled code those passes launch, on the same arrays and tables
+(what any call of these kernels costs at least); ``opencv``, ``cv2.resize`` as called.
 ``--peers`` adds torch's and Pillow's calls to the turns, as the CPU benchmark has them. The
 layers are read from upsample's internals (``api._calls``, ``kernels.cpu.plan``,
 ``kernels.cpu._launcher``): a dev tool, not an interface.
@@ -24,13 +22,12 @@ import numpy as np
 
 from bench_cpu import PAUSE, timed  # (this folder is on the path when run as a script)
 from upsample_cli import api, interpolate
-from upsample_cli.kernels import cpu, memory
+from upsample_cli.kernels import cpu
 
 
 def layers(call):
-    """``run``, ``alone``, ``least`` and ``compiled`` of ``call`` (one ``interpolate`` call of an
-    HWC image viewed as NCHW): the kept plan, its passes with their arrays ready, the least call of
-    their compiled code (None unless the plan launches it once), and that code on the same arrays."""
+    """``run``, ``alone`` and ``compiled`` of ``call`` (one ``interpolate`` call): the kept plan, its
+    passes with their arrays ready, and the compiled code those passes launch, on the same arrays."""
     forget = lambda: [d.clear() for d in (api._calls, api._plans, cpu._kept_plans)]
     passes, launches, plan, launcher = [], [], cpu.plan, cpu._launcher
 
@@ -48,10 +45,12 @@ def layers(call):
         call()
         passes.clear()
         launches.clear()
+        api._calls.clear()  # (the kept plan run again, not the call a repeat puts in its place)
         call()
     finally:
         cpu.plan, cpu._launcher = plan, launcher
     forget()
+    call()
     call()
     run = list(api._calls.values())[-1]
     ready = list(passes)
@@ -70,26 +69,7 @@ def layers(call):
         for code, args in codes:
             code(*args)
 
-    return run, alone, _least(ready, codes), compiled
-
-
-def _least(ready, codes):
-    """``least(x)``: ``x`` (NCHW, an HWC image's view) resized by the one compiled call of a plan
-    of one pass and one launch, the rest of its arguments as they were; None for other plans."""
-    if len(ready) != 1 or len(codes) != 1:
-        return None
-    (_, _, result), (code, args) = ready[0], codes[0]
-    at = next(i for i, a in enumerate(args) if isinstance(a, np.ndarray) and np.shares_memory(a, result))
-    before, after = args[1:at], args[at + 1 :]
-    src_shape, out_shape, dtype = args[0].shape, args[at].shape, result.dtype
-    n, h, w, c = result.shape if result.ndim == 4 else (1, *result.shape)
-
-    def least(x):
-        out = memory.empty(out_shape, dtype)
-        code(x.transpose(0, 2, 3, 1).reshape(src_shape), *before, out, *after)
-        return out.reshape(n, h, w, c).transpose(0, 3, 1, 2)
-
-    return least
+    return run, alone, compiled
 
 
 def main():
@@ -110,7 +90,7 @@ def main():
                     interpolation=cv2.INTER_CUBIC)
     cases = [("bilinear x2", "bilinear", 2, False), ("bicubic x1.7", "bicubic", 1.7, False),
              ("antialias /4", "bilinear", 0.25, True)]
-    print(f"{'case':22s} {'whole':>7s} {'run':>7s} {'pass':>7s} {'least':>7s} {'kernel':>7s} {'opencv':>7s}   "
+    print(f"{'case':22s} {'whole':>7s} {'run':>7s} {'pass':>7s} {'kernel':>7s} {'opencv':>7s}   "
           f"(ms, best of {args.repeat}, each call after a {PAUSE * 1e3:.0f} ms pause)")
     for dtype, img in (("uint8", u8), ("float32", u8.astype(np.float32) / 255)):
         for label, mode, scale, aa in cases:
@@ -118,19 +98,14 @@ def main():
             size = (int(side * scale), int(side * scale))
             flag = cv2.INTER_AREA if aa else {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}[mode]
             whole = lambda: interpolate(view, scale_factor=scale, mode=mode, antialias=aa)
-            run, alone, least, compiled = layers(whole)
-            if least is not None and not np.array_equal(least(view), whole()):
-                raise SystemExit(f"{dtype} {label}: the least call's result differs")
+            run, alone, compiled = layers(whole)
             fns = {"whole": whole, "run": lambda: run(view), "pass": alone, "kernel": compiled,
                    "opencv": lambda: cv2.resize(img, size, interpolation=flag)}
-            if least is not None:
-                fns["least"] = lambda: least(view)
             if args.peers:
                 fns.update(_peers(view, img, mode, scale, aa, size, args.threads))
             t = timed(fns, args.repeat)
-            columns = ("whole", "run", "pass", "least", "kernel", "opencv")
-            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k] * 1e3:7.3f}" if k in t else f"{'-':>7s}"
-                                                           for k in columns))
+            columns = ("whole", "run", "pass", "kernel", "opencv")
+            print(f"{dtype + ' ' + label:22s} " + " ".join(f"{t[k] * 1e3:7.3f}" for k in columns))
 
 
 def _peers(view, img, mode, scale, aa, size, threads):

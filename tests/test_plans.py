@@ -178,3 +178,46 @@ def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dt
     for (a, kw), want in zip(calls, small):
         np.testing.assert_array_equal(interpolate(a, **kw), want)
     assert not twins
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("layout, channels, kw", [
+    ("last", 3, dict(scale_factor=2, mode="bilinear")),  # an upscale's ring of periodic rows
+    ("last", 3, dict(scale_factor=1.7, mode="bicubic")),  # a ring of pixel rows
+    ("last", 4, dict(scale_factor=0.25, mode="bilinear", antialias=True)),  # pixels after the outer pass
+    ("planar", 1, dict(scale_factor=0.5, mode="area")),  # periodic lanes after the outer pass
+    ("planar", 2, dict(scale_factor=2, mode="bilinear")),  # an upscale's ring of periodic rows, one lane each
+])
+def test_a_repeated_small_call_is_one_compiled_call_with_the_same_results(dtype, layout, channels, kw):
+    # From its first repeat, a small call whose plan is one launch runs as one compiled call on
+    # the input as given (``cpu._one_call``): each call's own input read, a new result each
+    # call, read-only inputs too, as the planned passes and the reference give.
+    rng = np.random.default_rng(7)
+    images = [(rng.random((1, channels, 26, 30)) * 255).astype(dtype) for _ in range(4)]
+    if layout == "last":
+        images = [np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for x in images]
+    images[2].flags.writeable = False
+    api._calls.clear()
+    results = [interpolate(x, **kw) for x in images]
+    (run,) = api._calls.values()
+    assert run.__qualname__ == "_one_call.<locals>.call"
+    for x, got in zip(images, results):
+        np.testing.assert_array_equal(got, interpolate(x, **kw, backend="reference"))
+        assert got.flags.writeable and got.dtype == x.dtype
+    results[1][...] = 0  # (results share no memory)
+    np.testing.assert_array_equal(results[3], interpolate(images[3], **kw, backend="reference"))
+    np.testing.assert_array_equal(interpolate(images[0], **kw), results[0])
+
+
+def test_layouts_that_are_not_one_block_keep_the_planned_passes():
+    # The one compiled call reads its input as one C-contiguous block in memory order; other
+    # layouts (a crop, a flipped view) and misaligned data keep the planned passes.
+    rng = np.random.default_rng(8)
+    whole = rng.random((1, 40, 50, 3)).astype(np.float32)
+    views = [whole[:, 5:31, 4:34].transpose(0, 3, 1, 2), whole[:, ::-1, :30].transpose(0, 3, 1, 2)]
+    for x in views:
+        api._calls.clear()
+        for _ in range(3):
+            np.testing.assert_array_equal(interpolate(x, scale_factor=2, mode="bilinear"),
+                                          interpolate(x, scale_factor=2, mode="bilinear", backend="reference"))
+        assert all(run.__qualname__ != "_one_call.<locals>.call" for run in api._calls.values())

@@ -12,6 +12,7 @@ the input's layout.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import math
@@ -135,11 +136,26 @@ def interpolate(
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
     run = _plan(x, rules, out_size, scales, pipeline, backend)
     if key is not None and x is input and (backend != "cpu" or "numba" in sys.modules):  # (else one shot)
-        remembered(_calls, key, lambda: run)
+        remembered(_calls, key, lambda: _repeated(run, key))
     return run(x)
 
 
 _calls: dict = {}
+
+
+def _repeated(run, key):
+    """``run``, kept for the call ``key``. Where the plan offers a direct call (one compiled call
+    from the input to its result: ``kernels.cpu``'s ``_single``), the call's first repeat puts
+    that in its place, compiled then (a call that repeats is worth it)."""
+    direct = getattr(run, "direct", None)
+    if direct is None:
+        return run
+
+    def first_repeat(x):
+        _calls[key] = call = direct()
+        return call(x)
+
+    return first_repeat
 
 
 def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
@@ -364,7 +380,20 @@ def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, sca
             n, work_dtype = n + 1, dtype_after(n)
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
+    direct = getattr(stages[0], "direct", None)
+    if len(stages) == 1 and direct is not None and aligned and _dense(shape, strides, dtype.itemsize, order):
+        run.direct = functools.cache(lambda: direct(order, inverse))
     return run
+
+
+def _dense(shape, strides, itemsize, order) -> bool:
+    """Whether an array of this layout, its axes taken in ``order``, is C-contiguous."""
+    step = itemsize
+    for a in reversed(order):
+        if shape[a] > 1 and strides[a] != step:
+            return False
+        step *= shape[a]
+    return True
 
 
 def _samples(shape, out_size) -> int:
@@ -394,6 +423,8 @@ def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, be
         apply(work, out)
         return out
 
+    if hasattr(apply, "direct") and np.dtype(dtype) == src_dtype:  # (the direct call's result is of the input's dtype)
+        stage.direct = lambda order, inverse: apply.direct(order, shape_after, inverse)
     return stage
 
 

@@ -1194,12 +1194,18 @@ def _launcher(alone):
         entry = entries.get(kernel)
         if entry is not None:
             return entry(*args)
-        twin = _alone(kernel)
-        twin(*args)
-        compiled = twin.overloads.get(tuple(map(twin.typeof_pyval, args)))
-        entries[kernel] = twin if compiled is None else compiled.entry_point
+        _, entries[kernel] = _compiled(_alone(kernel), args)
 
     return launch
+
+
+def _compiled(dispatcher, args):
+    """``(dispatcher(*args), code)``: ``code`` is the dispatcher's compiled code for these
+    arguments' types, to be called straight away on arguments of the same types (or the
+    dispatcher itself, should it have none)."""
+    result = dispatcher(*args)
+    compiled = dispatcher.overloads.get(tuple(map(dispatcher.typeof_pyval, args)))
+    return result, dispatcher if compiled is None else compiled.entry_point
 
 
 @functools.cache
@@ -1311,6 +1317,99 @@ def _reusing(make, use):
     return run
 
 
+def _single(make, kernel, parts, src_shape, out_shape, alone, launch):
+    """``run(src, out)``: one launch of ``kernel(src, *before, out, *after)``, ``src`` and ``out``
+    viewed as ``src_shape`` and ``out_shape``, ``(before, after) = parts(work)`` for working arrays
+    ``work = make()`` kept for the next call (a call made while another runs makes its own).
+    Planned ``alone``, ``run.direct(order, result_shape, inverse)`` is the same resize as one
+    compiled call from the input to its result (``_one_call``)."""
+    spare = []
+
+    def arguments():
+        try:
+            return spare.pop()
+        except IndexError:
+            return parts(make())
+
+    def run(src, out):
+        before, after = args = arguments()
+        launch(kernel, _frozen(src, src_shape), *before, out.reshape(out_shape), *after)
+        spare.append(args)
+
+    if alone and _entry(kernel) is not None:
+        run.direct = lambda order, result_shape, inverse: _one_call(
+            kernel, arguments, spare, (tuple(order), src_shape, out_shape, tuple(result_shape), tuple(inverse)))
+    return run
+
+
+def _one_call(kernel, arguments, spare, shapes):
+    """``call(x)``: the resize of ``_single``'s plan, from the input ``x`` (whose axes in ``order``
+    are C-contiguous) to its result in ``x``'s layout, as one compiled call (``_entry``): none of
+    the Python and NumPy steps of a planned call (the input's and output's views, the result's
+    allocation, the launch), which cost a small call 30 to 80 us after an idle spell. From its
+    second call on, the compiled code for its first call's types, as ``_launcher``'s."""
+    entry, code = _entry(kernel), None
+
+    def call(x):
+        nonlocal code
+        args = arguments()
+        if code is None:
+            result, code = _compiled(entry, (x, shapes, *args))
+        else:
+            result = code(x, shapes, *args)
+        spare.append(args)
+        return result
+
+    return call
+
+
+@functools.cache
+def _entry(kernel):
+    """``_whole`` compiled to call ``kernel``'s twin (None for a kernel compiled for values other
+    than numbers, which could not name its cached code)."""
+    twin = _alone(kernel)
+    values = tuple(cell.cell_contents for cell in twin.py_func.__closure__ or ())
+    if not all(isinstance(v, int) for v in values):
+        return None
+    entry = FunctionType(_whole.__code__, {**_whole.__globals__, "_kernel": twin}, _whole.__name__)
+    entry.__qualname__ = "_".join(map(str, ("_whole", twin.py_func.__qualname__, *values)))  # (cached apart)
+    return njit(cache=True, nogil=True)(entry)
+
+
+_kernel = None  # (each of ``_entry``'s compiled ``_whole`` has its own in its globals)
+
+
+def _whole(x, shapes, before, after):
+    # ``_kernel`` on the input ``x`` viewed in memory order, into a new result returned in the
+    # input's layout.
+    order, src_shape, out_shape, result_shape, inverse = shapes
+    out = np.empty(out_shape, x.dtype)
+    _kernel(_dense(x.transpose(order), src_shape), *before, out, *after)
+    return out.reshape(result_shape).transpose(inverse)
+
+
+@intrinsic
+def _dense(typingctx, a, shape):
+    """``a``'s samples, C-contiguous (the caller's word), as a read-only array of ``shape`` that
+    owns nothing (as ``_frozen(a, shape)`` passes them to a kernel)."""
+    ndim = len(shape)
+    view = types.Array(a.dtype, ndim, "C", readonly=True)
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        out = context.make_array(view)(context, builder)
+        sizes = cgutils.unpack_tuple(builder, args[1], ndim)
+        step = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(a.dtype)))
+        itemsize, strides = step, []
+        for size in reversed(sizes):
+            strides.insert(0, step)
+            step = builder.mul(step, size)
+        context.populate_array(out, data=src.data, shape=sizes, strides=strides, itemsize=itemsize, meminfo=None)
+        return out._getvalue()
+
+    return view(a, shape), codegen
+
+
 def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, outer_first, alone):
     """``run(src, out)``, the two passes of ``resample_pair`` for these shapes and tables."""
     (P, A, B, Q), (A2, B2) = src_shape, out_shape[1:3]
@@ -1333,15 +1432,9 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
     if ring:
         starts, stops, ring = _reach(index)
     if pixels_after:
-
-        def make():
-            return np.empty((chunks, 4, B * Q), mid_dtype)
-
-        def use(mid, src, out):
-            launch(_pair_pixels_outer, _frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), mid,
-                   fin2)
-
-    elif periodic and outer_first:
+        return _single(lambda: np.empty((chunks, 4, B * Q), mid_dtype), _pair_pixels_outer,
+                       lambda mid: ((index, weight, fin1, lanes), (mid, fin2)), flat_src, flat_out, alone, launch)
+    if periodic and outer_first:
         # Periodic lanes: one parallel loop, no band of intermediate rows.
         outer_kernel, _ = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
 
@@ -1354,28 +1447,21 @@ def _pair(outer, inner, src_shape, src_dtype, out_shape, out_dtype, mid_dtype, o
             return (np.empty((chunks, block, B * Q), mid_dtype),
                     _scratch(line_lanes, B * block, mid_dtype, out_dtype, alone)[:3])
 
-        def use(work, src, out):
-            launch(outer_kernel, _frozen(src, flat_src), index, weight, fin1, lanes, out.reshape(flat_out), *work,
-                   fin2)
-
-    elif ring:
+        return _single(make, outer_kernel, lambda work: ((index, weight, fin1, lanes), (*work, fin2)), flat_src,
+                       flat_out, alone, launch)
+    if ring:
         # Inner first, one parallel loop: each chunk keeps the input rows its output rows read.
         depth = int((stops - starts).max()) + (0 if periodic else 3)
         ring_index = _frozen(index % depth)
         _, inner_kernel = _pair_periodic(*_common(lanes[2].shape[0], lanes[8], Q))
 
-        def make():
-            return np.empty((chunks, depth, B2 * Q), mid_dtype), scratch()[:3] if periodic else None
-
-        def use(work, src, out):
+        def parts(work):
             kept_rows, narrow = work
-            tables = starts, stops, ring_index, weight, out.reshape(flat_out), kept_rows
-            if periodic:
-                launch(inner_kernel, _frozen(src, flat_src), lanes, fin1, *tables, narrow, fin2)
-            else:
-                launch(_pair_pixels_inner, _frozen(src, flat_src), lanes, fin1, *tables, fin2)
+            return (lanes, fin1, starts, stops, ring_index, weight), (kept_rows, *((narrow,) if periodic else ()), fin2)
 
-    elif outer_first:
+        return _single(lambda: (np.empty((chunks, depth, B2 * Q), mid_dtype), scratch()[:3] if periodic else None),
+                       inner_kernel if periodic else _pair_pixels_inner, parts, flat_src, flat_out, alone, launch)
+    if outer_first:
         bands = [(j0, min(A2, j0 + rows)) for j0 in range(0, A2, rows)]
 
         def make():
