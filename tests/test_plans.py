@@ -187,6 +187,8 @@ def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dt
     ("last", 4, dict(scale_factor=0.25, mode="bilinear", antialias=True)),  # pixels after the outer pass
     ("planar", 1, dict(scale_factor=0.5, mode="area")),  # periodic lanes after the outer pass
     ("planar", 2, dict(scale_factor=2, mode="bilinear")),  # an upscale's ring of periodic rows, one lane each
+    ("last", 3, dict(scale_factor=2, mode="nearest")),  # nearest: samples copied
+    ("planar", 1, dict(size=(40, 17), mode="nearest-exact")),
 ])
 def test_a_repeated_small_call_is_one_compiled_call_with_the_same_results(dtype, layout, channels, kw):
     # From its first repeat, a small call whose plan is one launch runs as one compiled call on
@@ -207,6 +209,15 @@ def test_a_repeated_small_call_is_one_compiled_call_with_the_same_results(dtype,
     results[1][...] = 0  # (results share no memory)
     np.testing.assert_array_equal(results[3], interpolate(images[3], **kw, backend="reference"))
     np.testing.assert_array_equal(interpolate(images[0], **kw), results[0])
+
+
+def test_float16_nearest_keeps_the_planned_passes():
+    # Nearest copies float16 samples as bits; compiled code takes no float16 arrays.
+    x = np.random.default_rng(9).random((1, 3, 20, 24)).astype(np.float16)
+    api._calls.clear()
+    for _ in range(3):
+        np.testing.assert_array_equal(interpolate(x, scale_factor=2, mode="nearest"),
+                                      interpolate(x, scale_factor=2, mode="nearest", backend="reference"))
 
 
 def test_layouts_that_are_not_one_block_keep_the_planned_passes():

@@ -313,6 +313,14 @@ def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, sca
     def add_pass(name, *args, **kwargs):
         stages.append(_stage(kernel, name, *args, alone=alone, **kwargs))
 
+    def planned():
+        # ``run``, offering the direct call of a plan of one pass that has one, for an input whose
+        # samples are one aligned C-contiguous block in memory order.
+        direct = getattr(stages[0], "direct", None) if len(stages) == 1 else None
+        if direct is not None and aligned and _dense(shape, strides, dtype.itemsize, order):
+            run.direct = functools.cache(lambda: direct(order, inverse))
+        return run
+
     if not plan:
         stages.append(kernel.copy)
         return run
@@ -323,7 +331,7 @@ def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, sca
                 indexes[order.index(axis)] = _frozen(t.index[:, 0])
             out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
             add_pass("select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),))
-            return run
+            return planned()
         for axis, t in plan:
             m = order.index(axis)
             outer, inner = math.prod(dims[:m]), math.prod(dims[m + 1 :])
@@ -380,10 +388,7 @@ def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, sca
             n, work_dtype = n + 1, dtype_after(n)
     if final != dtype:
         stages.append(lambda work: kernel.astype(work, dtype))
-    direct = getattr(stages[0], "direct", None)
-    if len(stages) == 1 and direct is not None and aligned and _dense(shape, strides, dtype.itemsize, order):
-        run.direct = functools.cache(lambda: direct(order, inverse))
-    return run
+    return planned()
 
 
 def _dense(shape, strides, itemsize, order) -> bool:
@@ -423,7 +428,9 @@ def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, be
         apply(work, out)
         return out
 
-    if hasattr(apply, "direct") and np.dtype(dtype) == src_dtype:  # (the direct call's result is of the input's dtype)
+    # The direct call's result is of its input's dtype, one that compiled code takes (Numba has no
+    # float16 arrays: nearest passes them as bits).
+    if hasattr(apply, "direct") and np.dtype(dtype) == src_dtype != np.float16:
         stage.direct = lambda order, inverse: apply.direct(order, shape_after, inverse)
     return stage
 

@@ -27,7 +27,9 @@ by phase); other lanes go band by band of rows.
 On one thread (small work planned ``alone``, see ``SERIAL_SAMPLES``, or Numba set to one thread)
 each kernel runs as its twin compiled with a plain loop for the parallel one (``_alone``): the
 same loops, without the parallel loop's start, their arrays first made views that own nothing
-(``_unowned``), as a parallel loop's are.
+(``_unowned``), as a parallel loop's are. Such a plan of one launch also offers itself as one
+compiled call from the input to its result (``_single``, ``_whole``), which the api puts in place
+of a call that repeats.
 
 Fixed-point taps (int32 weights) are summed in int32, so 8-bit results match the libraries'
 integer arithmetic exactly; weights that fit are stored in int16, which lets the compiler
@@ -1317,12 +1319,13 @@ def _reusing(make, use):
     return run
 
 
-def _single(make, kernel, parts, src_shape, out_shape, alone, launch):
+def _single(make, kernel, parts, src_shape, out_shape, alone, launch, bits=None):
     """``run(src, out)``: one launch of ``kernel(src, *before, out, *after)``, ``src`` and ``out``
-    viewed as ``src_shape`` and ``out_shape``, ``(before, after) = parts(work)`` for working arrays
-    ``work = make()`` kept for the next call (a call made while another runs makes its own).
-    Planned ``alone``, ``run.direct(order, result_shape, inverse)`` is the same resize as one
-    compiled call from the input to its result (``_one_call``)."""
+    viewed as ``src_shape`` and ``out_shape`` (and as ``bits``, an unsigned type of their items'
+    size, where given), ``(before, after) = parts(work)`` for working arrays ``work = make()`` kept
+    for the next call (a call made while another runs makes its own). Planned ``alone``,
+    ``run.direct(order, result_shape, inverse)`` is the same resize as one compiled call from the
+    input to its result (``_one_call``)."""
     spare = []
 
     def arguments():
@@ -1333,6 +1336,8 @@ def _single(make, kernel, parts, src_shape, out_shape, alone, launch):
 
     def run(src, out):
         before, after = args = arguments()
+        if bits is not None:
+            src, out = src.view(bits), out.view(bits)
         launch(kernel, _frozen(src, src_shape), *before, out.reshape(out_shape), *after)
         spare.append(args)
 
@@ -1343,8 +1348,9 @@ def _single(make, kernel, parts, src_shape, out_shape, alone, launch):
 
 
 def _one_call(kernel, arguments, spare, shapes):
-    """``call(x)``: the resize of ``_single``'s plan, from the input ``x`` (whose axes in ``order``
-    are C-contiguous) to its result in ``x``'s layout, as one compiled call (``_entry``): none of
+    """``call(x)``: the resize of ``_single``'s plan, from the input ``x`` (its axes taken in
+    ``shapes``' order one C-contiguous block) to its result in ``x``'s layout, as one compiled call
+    (``_entry``): none of
     the Python and NumPy steps of a planned call (the input's and output's views, the result's
     allocation, the launch), which cost a small call 30 to 80 us after an idle spell. From its
     second call on, the compiled code for its first call's types, as ``_launcher``'s."""
@@ -1582,12 +1588,9 @@ def _selection(indexes, shape, itemsize, alone):
     kernel = _select(_common(offset.shape[0], 1, q)[0], q if q in (1, 3, 4) else 0)
     chunks, row = _chunks(n_rows, alone), shape[b] * q if gather else q
     bits = np.dtype(f"u{itemsize}")  # a copy needs only the bits: one kernel per item size
-    launch = _launcher(alone)
-
-    def run(src, out):
-        launch(kernel, _frozen(src.view(bits), (-1, row)), rows, lanes, out.view(bits).reshape(n_rows, -1), chunks)
-
-    return run
+    out_row = (indexes[b].size if gather else 1) * q
+    return _single(tuple, kernel, lambda _: ((rows, lanes), (chunks,)), (math.prod(shape) // row, row),
+                   (n_rows, out_row), alone, _launcher(alone), bits)
 
 
 def select_axis(src, index, out):
