@@ -232,3 +232,17 @@ def test_layouts_that_are_not_one_block_keep_the_planned_passes():
             np.testing.assert_array_equal(interpolate(x, scale_factor=2, mode="bilinear"),
                                           interpolate(x, scale_factor=2, mode="bilinear", backend="reference"))
         assert all(run.__qualname__ != "_one_call.<locals>.call" for run in api._calls.values())
+
+
+def test_a_direct_call_that_fails_leaves_the_planned_passes():
+    # Should the compiled call fail on its first repeat, the call keeps its planned passes.
+    def run(x):
+        return x + 1
+
+    def broken(x):
+        raise TypeError("not compiled for this")
+
+    run.direct = lambda: broken
+    api._calls.clear()
+    api._calls["key"] = api._repeated(run, "key")
+    assert api._calls["key"](1) == 2 and api._calls["key"] is run

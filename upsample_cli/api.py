@@ -146,14 +146,21 @@ _calls: dict = {}
 def _repeated(run, key):
     """``run``, kept for the call ``key``. Where the plan offers a direct call (one compiled call
     from the input to its result: ``kernels.cpu``'s ``_single``), the call's first repeat puts
-    that in its place, compiled then (a call that repeats is worth it)."""
+    that in its place, compiled then (a call that repeats is worth it); should it fail there, the
+    planned passes stay."""
     direct = getattr(run, "direct", None)
     if direct is None:
         return run
 
     def first_repeat(x):
-        _calls[key] = call = direct()
-        return call(x)
+        call = direct()
+        try:
+            result = call(x)
+        except Exception:
+            _calls[key] = run
+            return run(x)
+        _calls[key] = call
+        return result
 
     return first_repeat
 
