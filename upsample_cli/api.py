@@ -438,7 +438,7 @@ def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, be
     # The direct call's result is of its input's dtype, one that compiled code takes (Numba has no
     # float16 arrays: nearest passes them as bits).
     if hasattr(apply, "direct") and np.dtype(dtype) == src_dtype != np.float16:
-        stage.direct = lambda order, inverse: apply.direct(order, shape_after, inverse)
+        stage.direct = lambda order, inverse: apply.direct(order, shape_after, inverse, dtype)
     return stage
 
 

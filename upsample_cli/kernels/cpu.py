@@ -49,6 +49,7 @@ from numba.extending import intrinsic, overload
 
 from ..memo import kept
 from . import WIDE, astype, copy, empty, prepare, result  # noqa: F401 (array handling)
+from .memory import SMALLEST
 
 # Bytes of intermediate rows one band of a fused pair of passes holds.
 BAND_BYTES = 1 << 22
@@ -1324,8 +1325,8 @@ def _single(make, kernel, parts, src_shape, out_shape, alone, launch, bits=None)
     viewed as ``src_shape`` and ``out_shape`` (and as ``bits``, an unsigned type of their items'
     size, where given), ``(before, after) = parts(work)`` for working arrays ``work = make()`` kept
     for the next call (a call made while another runs makes its own). Planned ``alone``,
-    ``run.direct(order, result_shape, inverse)`` is the same resize as one compiled call from the
-    input to its result (``_one_call``)."""
+    ``run.direct(order, result_shape, inverse, dtype)`` is the same resize as one compiled call
+    from the input to its result (``_one_call``)."""
     spare = []
 
     def arguments():
@@ -1342,27 +1343,30 @@ def _single(make, kernel, parts, src_shape, out_shape, alone, launch, bits=None)
         spare.append(args)
 
     if alone and _entry(kernel) is not None:
-        run.direct = lambda order, result_shape, inverse: _one_call(
-            kernel, arguments, spare, (tuple(order), src_shape, out_shape, tuple(result_shape), tuple(inverse)))
+        run.direct = lambda order, result_shape, inverse, dtype: _one_call(
+            kernel, arguments, spare, (tuple(order), src_shape, out_shape, tuple(result_shape), tuple(inverse)), dtype)
     return run
 
 
-def _one_call(kernel, arguments, spare, shapes):
+def _one_call(kernel, arguments, spare, shapes, dtype):
     """``call(x)``: the resize of ``_single``'s plan, from the input ``x`` (its axes taken in
-    ``shapes``' order one C-contiguous block) to its result in ``x``'s layout, as one compiled call
-    (``_entry``): none of
-    the Python and NumPy steps of a planned call (the input's and output's views, the result's
-    allocation, the launch), which cost a small call 30 to 80 us after an idle spell. From its
-    second call on, the compiled code for its first call's types, as ``_launcher``'s."""
-    entry, code = _entry(kernel), None
+    ``shapes``' order one C-contiguous block, of ``dtype``) to its result in ``x``'s layout, as one
+    compiled call (``_entry``): none of the Python and NumPy steps of a planned call (the input's
+    and output's views, the launch), which cost a small call 30 to 80 us after an idle spell. A
+    result that ``empty`` would keep on reused memory is allocated by it, the others in the
+    compiled call. From its second call on, the compiled code for its first call's types, as
+    ``_launcher``'s."""
+    entry, code, out_shape = _entry(kernel), None, shapes[2]
+    kept = math.prod(out_shape) * np.dtype(dtype).itemsize >= SMALLEST
 
     def call(x):
         nonlocal code
         args = arguments()
+        out = empty(out_shape, dtype) if kept else None
         if code is None:
-            result, code = _compiled(entry, (x, shapes, *args))
+            result, code = _compiled(entry, (x, shapes, out, *args))
         else:
-            result = code(x, shapes, *args)
+            result = code(x, shapes, out, *args)
         spare.append(args)
         return result
 
@@ -1385,11 +1389,12 @@ def _entry(kernel):
 _kernel = None  # (each of ``_entry``'s compiled ``_whole`` has its own in its globals)
 
 
-def _whole(x, shapes, before, after):
-    # ``_kernel`` on the input ``x`` viewed in memory order, into a new result returned in the
-    # input's layout.
+def _whole(x, shapes, out, before, after):
+    # ``_kernel`` on the input ``x`` viewed in memory order, into ``out`` (a new array for None),
+    # returned in the input's layout.
     order, src_shape, out_shape, result_shape, inverse = shapes
-    out = np.empty(out_shape, x.dtype)
+    if out is None:
+        out = np.empty(out_shape, x.dtype)
     _kernel(_dense(x.transpose(order), src_shape), *before, out, *after)
     return out.reshape(result_shape).transpose(inverse)
 
