@@ -1,9 +1,6 @@
-"""Settings and plans kept between calls (``api._settings``, ``api._planned``, the CPU backend's
-``_pair`` and ``_selection``): a repeated call must behave exactly as a first one."""
+"""Plans (``api.plan``, ``explain``) and what is kept between calls: a repeated call must behave
+exactly as a first one; the CPU backend's threads give the same bits as one thread."""
 
-import os
-import subprocess
-import sys
 import threading
 
 import numba
@@ -11,6 +8,7 @@ import numpy as np
 import pytest
 
 from upsample_cli import api, interpolate
+from upsample_cli.api import explain
 
 
 @pytest.fixture
@@ -83,75 +81,38 @@ def test_one_plan_run_by_several_threads(mode, factor):
     assert not errors
 
 
-def test_small_resizes_run_alone_leaving_the_threads_as_they_are(monkeypatch):
-    # Under SERIAL_SAMPLES each pass runs as its kernel's twin on the calling thread, without
-    # asking Numba for its thread count; larger ones run the parallel kernels.
+def test_small_passes_run_on_the_calling_thread_and_large_ones_on_several(monkeypatch):
     from upsample_cli.kernels import cpu
 
-    x = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)  # under SERIAL_SAMPLES
-    big = np.zeros((1, 3, 600, 900), np.uint8)
-    before, twins, reads, launched = numba.get_num_threads(), [], [], []
-    alone, count, launch = cpu._alone, cpu._count, cpu._launch
-    monkeypatch.setattr(cpu, "_alone", lambda kernel: (twins.append(kernel), alone(kernel))[1])
-    monkeypatch.setattr(cpu, "_count", lambda: (reads.append(1), count())[1])
-    monkeypatch.setattr(cpu, "_launch", lambda kernel, on_one: (launched.append(on_one), launch(kernel, on_one))[1])
+    used = []
+    launch = cpu._launch
+    monkeypatch.setattr(cpu, "_launch", lambda loop, args, units, samples: (
+        used.append(samples >= cpu.PARALLEL_SAMPLES), launch(loop, args, units, samples)))
+    small = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)
+    big = np.random.default_rng(4).integers(0, 256, (1, 3, 300, 400)).astype(np.uint8)
     for mode in ("nearest", "bilinear", "area"):
-        for kept in (False, True):
+        for x in (small, big):
+            used.clear()
             np.testing.assert_array_equal(interpolate(x, scale_factor=1.5, mode=mode),
                                           interpolate(x, scale_factor=1.5, mode=mode, backend="reference"))
-            # Planned: the passes bound to twins; kept: none launched in parallel.
-            assert (twins or kept) and all(launched) and not reads and numba.get_num_threads() == before
-            twins.clear(), launched.clear()
-        if before > 1:
-            interpolate(big, scale_factor=1.5, mode=mode)
-            assert reads and not twins  # the large one runs on every thread
-            reads.clear(), launched.clear()
+            assert used and all(used) == (x is big)
 
 
-def test_a_misaligned_input_gets_its_own_plan():
-    # A kept plan calls the code compiled for its first call's arrays; an input of the same
-    # layout whose data is not aligned to its items is planned apart, and resized the same.
+def test_a_misaligned_input_is_resized_the_same():
     x = np.random.default_rng(5).random((1, 3, 20, 30)).astype(np.float32)
     raw = np.empty(x.nbytes + 1, np.uint8)
     misaligned = np.ndarray(x.shape, x.dtype, buffer=raw, offset=1)
     misaligned[...] = x
     assert not misaligned.flags.aligned
     want = interpolate(x, scale_factor=1.7, mode="bilinear", backend="reference")
-    api._calls.clear()
     for _ in range(2):
         for a in (x, misaligned):
             np.testing.assert_array_equal(interpolate(a, scale_factor=1.7, mode="bilinear"), want)
-    assert len(api._calls) == 2
-
-
-def test_the_backends_thread_count_is_numbas():
-    from upsample_cli.kernels import cpu
-
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        assert cpu._threads() == 1
-        numba.set_num_threads(before)
-        assert cpu._threads() == before and cpu._threads(alone=True) == 1
-    finally:
-        numba.set_num_threads(before)
-
-
-@pytest.mark.parametrize("before, after", [(None, "passive"), ("active", "active")])
-def test_importing_the_package_lets_openmp_threads_sleep_unless_told_otherwise(before, after):
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if before:
-        env["OMP_WAIT_POLICY"] = before
-    code = "import os, upsample_cli; print(os.environ['OMP_WAIT_POLICY'])"
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == after
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", ["planar", "last"])
-def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dtype, layout):
-    # A small resize runs each kernel's twin compiled without its parallel loop (``cpu._alone``);
-    # with every resize on the threads, the parallel kernels give the same bits.
+def test_every_thread_count_gives_the_same_bits(monkeypatch, dtype, layout):
     from upsample_cli.kernels import cpu
 
     rng = np.random.default_rng(6)
@@ -163,86 +124,39 @@ def test_one_thread_runs_the_kernels_twins_with_the_same_results(monkeypatch, dt
              (x, dict(scale_factor=0.25, mode="bilinear", antialias=True)), (x, dict(size=(7, 9), mode="area")),
              (x, dict(scale_factor=1.7, mode="nearest")), (x, dict(scale_factor=2, mode="nearest-exact")),
              (x, dict(size=(50, 17), mode="lanczos")), (volume, dict(scale_factor=(2, 1.5, 0.5), mode="trilinear"))]
-    twins = []
-    alone = cpu._alone
-    monkeypatch.setattr(cpu, "_alone", lambda kernel: (twins.append(kernel), alone(kernel))[1])
-    small = [interpolate(a, **kw) for a, kw in calls]
-    assert len(set(twins)) >= 5  # (wide, pixels or periodic, pairs, selection, ...)
-    if numba.get_num_threads() == 1:
-        return
-    twins.clear()
-    for store in ("_calls", "_plans"):  # (planned anew)
-        monkeypatch.setattr(api, store, {})
-    monkeypatch.setattr(cpu, "_kept_plans", {})
-    monkeypatch.setattr(cpu, "SERIAL_SAMPLES", 0)
-    for (a, kw), want in zip(calls, small):
-        np.testing.assert_array_equal(interpolate(a, **kw), want)
-    assert not twins
+    alone = [interpolate(a, **kw) for a, kw in calls]  # (small: on the calling thread)
+    monkeypatch.setattr(cpu, "PARALLEL_SAMPLES", 0)
+    before = numba.get_num_threads()
+    try:
+        for threads in (2, 3):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            for (a, kw), want in zip(calls, alone):
+                np.testing.assert_array_equal(interpolate(a, **kw), want)
+    finally:
+        numba.set_num_threads(before)
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-@pytest.mark.parametrize("layout, channels, kw", [
-    ("last", 3, dict(scale_factor=2, mode="bilinear")),  # an upscale's ring of periodic rows
-    ("last", 3, dict(scale_factor=1.7, mode="bicubic")),  # a ring of pixel rows
-    ("last", 4, dict(scale_factor=0.25, mode="bilinear", antialias=True)),  # pixels after the outer pass
-    ("planar", 1, dict(scale_factor=0.5, mode="area")),  # periodic lanes after the outer pass
-    ("planar", 2, dict(scale_factor=2, mode="bilinear")),  # an upscale's ring of periodic rows, one lane each
-    ("last", 3, dict(scale_factor=2, mode="nearest")),  # nearest: samples copied
-    ("planar", 1, dict(size=(40, 17), mode="nearest-exact")),
-])
-def test_a_repeated_small_call_is_one_compiled_call_with_the_same_results(dtype, layout, channels, kw):
-    # From its first repeat, a small call whose plan is one launch runs as one compiled call on
-    # the input as given (``cpu._one_call``): each call's own input read, a new result each
-    # call, read-only inputs too, as the planned passes and the reference give.
-    rng = np.random.default_rng(7)
-    images = [(rng.random((1, channels, 26, 30)) * 255).astype(dtype) for _ in range(4)]
-    if layout == "last":
-        images = [np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for x in images]
-    images[2].flags.writeable = False
-    api._calls.clear()
-    results = [interpolate(x, **kw) for x in images]
-    (run,) = api._calls.values()
-    assert run.__qualname__ == "_one_call.<locals>.call"
-    for x, got in zip(images, results):
-        np.testing.assert_array_equal(got, interpolate(x, **kw, backend="reference"))
-        assert got.flags.writeable and got.dtype == x.dtype
-    results[1][...] = 0  # (results share no memory)
-    np.testing.assert_array_equal(results[3], interpolate(images[3], **kw, backend="reference"))
-    np.testing.assert_array_equal(interpolate(images[0], **kw), results[0])
+def test_explain_names_each_pass_with_its_loop():
+    x = np.zeros((1, 40, 50, 3), np.uint8).transpose(0, 3, 1, 2)  # channels-last
+    text = explain(x, scale_factor=2, mode="bicubic")
+    lines = text.splitlines()
+    assert lines[0] == "input (1, 3, 40, 50) uint8, memory order N H W C"
+    assert lines[1].startswith("pass 1: resample W 50 -> 100, 4 taps, sums in int32") and "narrow loop" in lines[1]
+    assert lines[2].startswith("pass 2: resample H 40 -> 80, 4 taps") and "rows loop" in lines[2]
+    assert len(lines) == 3
+    nearest = explain(np.zeros((1, 1, 8, 8), np.float16), size=(16, 4), mode="nearest").splitlines()
+    assert [line.split(":")[1].split()[:2] for line in nearest[1:]] == [["select", "W"], ["select", "H"]]
 
 
-def test_float16_nearest_keeps_the_planned_passes():
-    # Nearest copies float16 samples as bits; compiled code takes no float16 arrays.
-    x = np.random.default_rng(9).random((1, 3, 20, 24)).astype(np.float16)
-    api._calls.clear()
-    for _ in range(3):
-        np.testing.assert_array_equal(interpolate(x, scale_factor=2, mode="nearest"),
-                                      interpolate(x, scale_factor=2, mode="nearest", backend="reference"))
+def test_a_plan_is_data_that_the_executor_runs():
+    x = np.random.default_rng(7).random((1, 2, 30, 40)).astype(np.float32)
+    rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, 1.5, "bilinear", None, None, False)
+    p = api.plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline)
+    assert [q.kernel for q in p.passes] == ["resample_axis", "resample_axis"]
+    assert p.passes[-1].dims == (1, 2, 45, 60) and p.passes[-1].dtype == np.float32
+    index, weight, shift = p.passes[0].tables
+    assert not index.flags.writeable and not weight.flags.writeable and shift == 0
+    from upsample_cli.kernels import reference
 
-
-def test_layouts_that_are_not_one_block_keep_the_planned_passes():
-    # The one compiled call reads its input as one C-contiguous block in memory order; other
-    # layouts (a crop, a flipped view) and misaligned data keep the planned passes.
-    rng = np.random.default_rng(8)
-    whole = rng.random((1, 40, 50, 3)).astype(np.float32)
-    views = [whole[:, 5:31, 4:34].transpose(0, 3, 1, 2), whole[:, ::-1, :30].transpose(0, 3, 1, 2)]
-    for x in views:
-        api._calls.clear()
-        for _ in range(3):
-            np.testing.assert_array_equal(interpolate(x, scale_factor=2, mode="bilinear"),
-                                          interpolate(x, scale_factor=2, mode="bilinear", backend="reference"))
-        assert all(run.__qualname__ != "_one_call.<locals>.call" for run in api._calls.values())
-
-
-def test_a_direct_call_that_fails_leaves_the_planned_passes():
-    # Should the compiled call fail on its first repeat, the call keeps its planned passes.
-    def run(x):
-        return x + 1
-
-    def broken(x):
-        raise TypeError("not compiled for this")
-
-    run.direct = lambda: broken
-    api._calls.clear()
-    api._calls["key"] = api._repeated(run, "key")
-    assert api._calls["key"](1) == 2 and api._calls["key"] is run
+    np.testing.assert_array_equal(api._execute(p, reference, True, x),
+                                  interpolate(x, scale_factor=1.5, mode="bilinear", backend="reference"))

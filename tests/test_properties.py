@@ -243,12 +243,10 @@ def test_numba_backend_equals_reference(case):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "antialias"])
 def test_cpu_fast_paths_equal_reference(mode, dtype):
-    # Exact factors take the phase loop (its edges the gather loop), compiled apart for common
-    # factors and channel counts; a one-byte band size splits each fused pair of passes into one
-    # band per output row. Other factors sum pixels of three or four channels as vectors (8-bit
-    # ones as windows of pixel pairs), fused with the outer pass when they run first, and
-    # transpose bands of rows of one channel (here: channels-last) or gather. One or two images.
-    from upsample_cli.kernels import cpu
+    # Every factor, channel count and layout through the compiled loops: rows loops over outer
+    # axes, narrow loops over the innermost one, in bands of rows of every size (a band of 5
+    # lanes: bands that end part-way through a pixel's channels, and a last band cut short).
+    from upsample_cli.kernels import loops
 
     rng = np.random.default_rng(len(mode))
     dim = {"linear": 1, "trilinear": 3}.get(mode, 2)
@@ -264,8 +262,7 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
         elif mode != "area":
             kwargs["align_corners"] = bool(rng.integers(2)) if mode != "lanczos" else False
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cpu, "BAND_BYTES", 1)
-            patch.setattr(cpu, "TRANSPOSED_ROWS", 1 if last else 1 << 30)
+            patch.setattr(loops, "LANES", 5 if last else loops.LANES)
             got = interpolate(x, backend="cpu", **kwargs)
         want = interpolate(x, backend="reference", **kwargs)
         if x.dtype.kind == "u":
@@ -278,9 +275,8 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 @pytest.mark.parametrize("shape, factor", [((3, 1, 10, 14, 16), 0.5), ((2, 2, 40, 40, 24), 0.5),
                                            ((1, 1, 32, 36, 40), 0.25), ((2, 1, 30, 64), 0.5)])
-def test_short_periodic_rows_run_as_lines_equal_reference(dtype, shape, factor):
-    # Exact area downscales of short rows: the outer pass fills a block of rows, whose narrow
-    # pass then runs as one line; blocks end part-way through images and chunks.
+def test_short_rows_equal_reference(dtype, shape, factor):
+    # Exact area downscales of short rows, several images, rows shorter than a band's lanes.
     rng = np.random.default_rng(sum(shape))
     x = random_array(rng, shape, dtype)
     got = interpolate(x, scale_factor=factor, mode="area", backend="cpu")
@@ -289,72 +285,6 @@ def test_short_periodic_rows_run_as_lines_equal_reference(dtype, shape, factor):
         np.testing.assert_array_equal(got, want)
     else:
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-
-
-@pytest.mark.parametrize("native", [True, False])
-def test_cpu_pair_sums_of_16_bit_lanes(native):
-    # The 8-bit windows' multiply-add of 16-bit pairs: x86's instruction, or the portable IR
-    # other processors compile; both against NumPy.
-    from llvmlite import ir
-    from numba import njit, types
-    from numba.extending import intrinsic
-
-    from upsample_cli.kernels import cpu
-
-    if native and not cpu._X86:
-        pytest.skip("x86 only")
-
-    @intrinsic
-    def madd(typingctx, out, x, w):
-        def codegen(context, builder, signature, args):
-            arrays = [context.make_array(t)(context, builder, a) for t, a in zip(signature.args, args)]
-            words = ir.VectorType(ir.IntType(16), 8)
-            x, w = (builder.load(builder.bitcast(a.data, words.as_pointer())) for a in arrays[1:])
-            sums = cpu._madd(builder, x, w)
-            builder.store(sums, builder.bitcast(arrays[0].data, sums.type.as_pointer()))
-            return context.get_dummy_value()
-
-        return types.void(out, x, w), codegen
-
-    rng = np.random.default_rng(3)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cpu, "_X86", native)
-        run = njit(lambda out, x, w: madd(out, x, w))
-        for _ in range(20):
-            x, w = rng.integers(-(1 << 15), 1 << 15, (2, 8), dtype=np.int16)
-            x = x if rng.integers(2) else x % 256  # zero-extended bytes, as the windows pass them
-            out = np.empty(4, np.int32)
-            run(out, x, w)
-            want = (x.astype(np.int64) * w).reshape(4, 2).sum(1)
-            np.testing.assert_array_equal(out, want.astype(np.int32))
-
-
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
-def test_cpu_interleave_and_split_move_every_group(dtype):
-    # Phase rows woven into one row and back: blocks of groups as vector shuffles where the phase
-    # count and the group's lanes are compiled ones, the groups after the last block (and other
-    # counts) one by one; stride 0 repeats each group (nearest). Nothing past the groups is written.
-    from numba import njit
-
-    from upsample_cli.kernels import cpu
-
-    interleave = njit(lambda dst, src, stride, n, f, q: cpu._interleave(dst, src, stride, n, f, q))
-    split = njit(lambda dst, src, n, f, q: cpu._split(dst, src, n, f, q))
-    rng = np.random.default_rng(8)
-    for f, q, n in itertools.product((2, 3, 4), (1, 3, 4), (0, 1, 7, 8, 9, 16, 23)):
-        width = n * q + 3
-        phases = random_array(rng, (f, width), dtype)
-        for stride in (width, 0):
-            woven = np.zeros(n * f * q + 4, dtype)
-            interleave(woven, phases.reshape(-1), stride, n, f, q)
-            groups = (phases if stride else np.repeat(phases[:1], f, 0))[:, : n * q].reshape(f, n, q)
-            np.testing.assert_array_equal(woven[: n * f * q], groups.transpose(1, 0, 2).reshape(-1))
-            assert not woven[n * f * q :].any()
-        row = random_array(rng, (n * f * q + 3,), dtype)
-        planes = np.zeros((f, width), dtype)
-        split(planes, row, n, f, q)
-        want = row[: n * f * q].reshape(n, f, q).transpose(1, 0, 2).reshape(f, -1)
-        np.testing.assert_array_equal(planes[:, : n * q], want)
 
 
 @pytest.mark.parametrize(
@@ -368,25 +298,16 @@ def test_cpu_interleave_and_split_move_every_group(dtype):
     ],
 )
 def test_neighbouring_downscales_run_as_one_pass(dtype, mode, factor, merged):
-    from upsample_cli.kernels import cpu
-
     rng = np.random.default_rng(5)
     x = random_array(rng, (1, 2, 20, 30, 24), dtype)
-    calls, plan = [], cpu.plan
-
-    def spy(name, src_shape, *args):
-        calls.append((name, src_shape))
-        return plan(name, src_shape, *args)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api, "_plans", {})  # (planned anew, its passes asked of the backend)
-        patch.setattr(api, "_calls", {})
-        patch.setattr(cpu, "plan", spy)
-        got = interpolate(x, scale_factor=factor, mode=mode)
+    rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, factor, mode, None, None, False)
+    passes = api.plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline).passes
+    got = interpolate(x, scale_factor=factor, mode=mode)
     want = interpolate(x, scale_factor=factor, mode=mode, backend="reference")
-    assert len(calls) == 1 if merged else 2
+    axes = sorted(p.axes for p in passes)
+    assert axes == ([(2, 3), (4,)] if merged else [(2,), (3,), (4,)])
     if merged:
-        assert calls[0] == ("resample_pair", (2, 20 * 30, 24, 1))
+        assert passes[0].src == (2, 20 * 30, 24)
     if x.dtype.kind == "u":
         np.testing.assert_array_equal(got, want)
     else:

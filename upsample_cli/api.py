@@ -19,7 +19,7 @@ import math
 import numbers
 import sys
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -104,19 +104,15 @@ def interpolate(
     for GPU inputs and for inputs of at least ``AUTO_GPU_SIZE`` samples, when one is present).
     ``backend="reference"`` runs the slow NumPy oracle of the tests instead.
     """
-    # The planned resize of the last few distinct calls on NumPy arrays is kept by layout and
-    # arguments (a loop resizes alike): a repeated call runs it straight away. Such a call
-    # costs little when hot, but each line of Python costs tens of times more when the call
-    # comes after an idle spell, its code out of the caches.
-    # The key holds the input's layout and alignment (a plan calls the code compiled for its first
-    # call's array types), the arguments' types, and those of a size's or scale's items (2, 2.0 and
-    # True are equal keys, not equal arguments), in one flat expression: a helper called per argument
-    # costs more than the rest of the lookup after an idle spell.
+    # The plan of the last few distinct calls on NumPy arrays is kept by layout and arguments (a
+    # loop resizes alike): a repeated call runs it straight away. The key holds the arguments'
+    # types, and those of a size's or scale's items (2, 2.0 and True are equal keys, not equal
+    # arguments).
     key = None
     if type(input) is np.ndarray:
         sizes = tuple(size) if type(size) is list else size
         scales = tuple(scale_factor) if type(scale_factor) is list else scale_factor
-        key = (input.shape, input.strides, input.dtype, input.flags.aligned, mode, device, backend, sizes, scales,
+        key = (input.shape, input.strides, input.dtype, mode, device, backend, sizes, scales,
                align_corners, recompute_scale_factor, antialias, type(size), type(scale_factor), type(align_corners),
                type(recompute_scale_factor), type(antialias), type(sizes) is tuple and tuple(map(type, sizes)),
                type(scales) is tuple and tuple(map(type, scales)))
@@ -136,33 +132,11 @@ def interpolate(
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
     run = _plan(x, rules, out_size, scales, pipeline, backend)
     if key is not None and x is input and (backend != "cpu" or "numba" in sys.modules):  # (else one shot)
-        remembered(_calls, key, lambda: _repeated(run, key))
+        remembered(_calls, key, lambda: run)
     return run(x)
 
 
 _calls: dict = {}
-
-
-def _repeated(run, key):
-    """``run``, kept for the call ``key``. Where the plan offers a direct call (one compiled call
-    from the input to its result: ``kernels.cpu``'s ``_single``), the call's first repeat puts
-    that in its place, compiled then (a call that repeats is worth it); should it fail there, the
-    planned passes stay."""
-    direct = getattr(run, "direct", None)
-    if direct is None:
-        return run
-
-    def first_repeat(x):
-        call = direct()
-        try:
-            result = call(x)
-        except Exception:
-            _calls[key] = run
-            return run(x)
-        _calls[key] = call
-        return result
-
-    return first_repeat
 
 
 def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
@@ -266,8 +240,8 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
 
     The passes run in the array's memory order, in the pipeline's pass order; axes whose
     taps are the identity are skipped, and two neighbouring outer axes may run as one pass of
-    product taps (``_merged``). The passes are planned once for each layout and settings
-    (``_planned``, the last few kept): a loop over images of one size plans once.
+    product taps (``_merged``). The plan is made once for each layout and settings (the last
+    few kept): a loop over images of one size plans once.
     """
     return _plan(x, rules, out_size, scales, pipeline, backend)(x)
 
@@ -277,135 +251,140 @@ def _plan(x, rules, out_size, scales, pipeline, backend):
     if backend == "cpu" and "numba" not in sys.modules:
         backend = "reference" if _samples(x.shape, out_size) <= one_shot_samples else backend
     host = isinstance(x, np.ndarray)
-    key = (backend, host, x.shape, x.strides, x.dtype, host and x.flags.aligned, tuple(rules), tuple(out_size),
-           tuple(scales), pipeline)
-    return remembered(_plans, key, lambda: _planned(*key))
+    key = (backend, host, x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size), tuple(scales), pipeline)
+    return remembered(_plans, key, lambda: functools.partial(_execute, plan(*key[2:]), _backend(backend), host))
 
 
 _plans: dict = {}
 
 
-def _planned(backend, host, shape, strides, dtype, aligned, rules, out_size, scales, pipeline):
-    """``run(x)``: the resize of an array of this layout (``resize_axes``), its passes planned.
-    ``aligned`` only keys the plan: its passes call the code compiled for their first call's arrays."""
+class Pass(NamedTuple):
+    """One step of a plan, on the work array (C-contiguous, its axes in memory order).
+
+    ``kernel`` is a backend's function: ``resample_axis`` (``tables`` = index, weight, shift),
+    ``select_axis`` (``tables`` = index), ``astype`` or ``copy``. The work array is viewed as
+    ``src`` = (P, n_in, Q) and the pass writes a new array of ``dtype`` viewed as ``out`` =
+    (P, n_out, Q), which is the next work array, of axes ``dims``. ``axes`` are the input's
+    axes it resizes (several: merged taps over them flattened).
+    """
+
+    kernel: str
+    axes: tuple = ()
+    src: tuple = ()
+    out: tuple = ()
+    dtype: np.dtype = None
+    dims: tuple = ()
+    tables: tuple = ()
+
+    def describe(self, names) -> str:
+        what = "+".join(names[a] for a in self.axes)
+        if self.kernel in ("astype", "copy"):
+            return f"{self.kernel} to {np.dtype(self.dtype).name}" if self.kernel == "astype" else "copy"
+        n_in, n_out, q = self.src[1], self.out[1], self.out[2]
+        loop = "rows" if q >= WIDE or n_in == 1 else "narrow"
+        if self.kernel == "select_axis":
+            return f"select {what} {n_in} -> {n_out} as {self.src} -> {self.out}, {loop} loop"
+        index, weight, shift = self.tables
+        sums = f"int32, {shift} fraction bits" if shift else np.dtype(weight.dtype).name
+        return (f"resample {what} {n_in} -> {n_out}, {index.shape[1]} taps, sums in {sums}, as {self.src} -> "
+                f"{self.out} {np.dtype(self.dtype).name}, {loop} loop")
+
+
+class Plan(NamedTuple):
+    """A resize as data: the input's memory ``order`` (outermost axis first) and the passes that
+    run on it in that order; the result is the last work array in the input's layout."""
+
+    shape: tuple
+    dtype: np.dtype
+    order: tuple
+    passes: tuple
+
+    def describe(self) -> str:
+        names = ["N", "C", *"DHW"[3 - (len(self.shape) - 2) :]]
+        lines = [f"input {self.shape} {np.dtype(self.dtype).name}, memory order {' '.join(names[a] for a in self.order)}"]
+        lines += [f"pass {i}: {p.describe(names)}" for i, p in enumerate(self.passes, 1)]
+        return "\n".join(lines)
+
+
+def _execute(plan: Plan, kernel, host: bool, x):
+    """Run ``plan`` on ``x`` with a backend module."""
+    work = kernel.prepare(x, plan.order)
+    for p in plan.passes:
+        if p.kernel == "astype":
+            work = kernel.astype(work, p.dtype)
+        elif p.kernel == "copy":
+            work = kernel.copy(work)
+        else:
+            out = kernel.empty(p.dims, p.dtype)
+            src, dst = work.reshape(p.src), out.reshape(p.out)
+            if p.kernel == "select_axis":
+                kernel.select_axis(src, p.tables[0], dst)
+            else:
+                index, weight, shift = p.tables
+                kernel.resample_axis(src, index, weight, dst, shift)
+            work = out
+    return kernel.result(work, list(np.argsort(plan.order)), not host)
+
+
+def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
+    """The passes that resize an array of this layout (``resize_axes``)."""
+    dtype = np.dtype(dtype)
     first = len(shape) - len(rules)
     compute = pipeline.precision
-    plan = []
+    steps = []
     for i, (rule, n_out, scale) in enumerate(zip(rules, out_size, scales)):
         axis = first + i
         n_in = shape[axis]
         t = taps(n_in, n_out, rule, scale)
         if n_in == n_out and (t.is_identity or pipeline.round_between):
             continue
-        plan.append((axis, t))
+        steps.append((axis, t))
     order = _memory_order(shape, strides, dtype.itemsize)
     if pipeline.order == "cheapest":
-        plan = min(itertools.permutations(plan), key=lambda p: _work(p, shape, order))
+        steps = min(itertools.permutations(steps), key=lambda p: _work(p, shape, order))
     else:
-        plan.reverse()
-
-    kernel = _backend(backend)
-    inverse = list(np.argsort(order))
+        steps.reverse()
     dims = [shape[a] for a in order]  # of the work array, in memory order
-    stages = []  # each: work array -> the next
+    passes = []
 
-    def run(x):
-        work = kernel.prepare(x, order)
-        for stage in stages:
-            work = stage(work)
-        return kernel.result(work, inverse, not host)
+    def add(kernel, axes, sizes, out_dtype, tables):
+        m = order.index(axes[0])
+        b = m + len(axes)
+        n_in, n_out = math.prod(dims[m:b]), tables[0].shape[0]
+        src, out = (math.prod(dims[:m]), n_in, math.prod(dims[b:])), (math.prod(dims[:m]), n_out, math.prod(dims[b:]))
+        dims[m:b] = sizes
+        passes.append(Pass(kernel, tuple(axes), src, out, np.dtype(out_dtype), tuple(dims), tables))
 
-    alone = _samples(shape, out_size) < getattr(kernel, "SERIAL_SAMPLES", 0)  # (on the calling thread)
-
-    def add_pass(name, *args, **kwargs):
-        stages.append(_stage(kernel, name, *args, alone=alone, **kwargs))
-
-    def planned():
-        # ``run``, offering the direct call of a plan of one pass that has one, for an input whose
-        # samples are one aligned C-contiguous block in memory order.
-        direct = getattr(stages[0], "direct", None) if len(stages) == 1 else None
-        if direct is not None and aligned and _dense(shape, strides, dtype.itemsize, order):
-            run.direct = functools.cache(lambda: direct(order, inverse))
-        return run
-
-    if not plan:
-        stages.append(kernel.copy)
-        return run
-    if all(t.is_selection for _, t in plan):  # nearest modes: copy samples, in any dtype
-        if hasattr(kernel, "select_axes"):
-            indexes = [None] * len(shape)
-            for axis, t in plan:
-                indexes[order.index(axis)] = _frozen(t.index[:, 0])
-            out_dims = [dims[m] if i is None else i.size for m, i in enumerate(indexes)]
-            add_pass("select_axes", dims, dtype, out_dims, dtype, out_dims, before=(tuple(indexes),))
-            return planned()
-        for axis, t in plan:
-            m = order.index(axis)
-            outer, inner = math.prod(dims[:m]), math.prod(dims[m + 1 :])
-            src_dims, out_dims = (outer, dims[m], inner), (outer, t.index.shape[0], inner)
-            dims[m] = t.index.shape[0]
-            index = _frozen(t.index[:, 0])
-            add_pass("select_axis", src_dims, dtype, out_dims, dtype, dims, before=(index,))
-        return run
-    final = np.float32 if dtype == np.float16 else dtype
-    if dtype == np.float16:
-        stages.append(lambda work: kernel.astype(work, np.float32))
-
-    def table(t):
-        weight = t.weight if t.shift else t.weight.astype(compute, copy=False)
-        return _frozen(t.index.astype(np.intp, copy=False)), _frozen(weight), t.shift
-
-    # Steps: (first axis of the work array, output sizes of its axes, taps over them flattened).
-    steps = [(order.index(axis), [t.index.shape[0]], t) for axis, t in plan]
-    if hasattr(kernel, "resample_pair") and not pipeline.round_between:
-        steps = _merged(steps, list(dims), np.dtype(final).kind in "iu")
-
-    def dtype_after(n):
-        return final if pipeline.round_between or n == len(steps) - 1 else compute
-
-    n, work_dtype = 0, final
-    while n < len(steps):
-        m, sizes, t = steps[n]
-        pair = steps[n + 1] if n + 1 < len(steps) and hasattr(kernel, "resample_pair") else None
-        if pair is not None and m + len(sizes) == pair[0] and math.prod(dims[pair[0] + 1 :]) < WIDE:
-            outer_first, (a, sizes_a, taps_a), taps_b = True, steps[n], pair[2]
-        elif pair is not None and pair[0] + len(pair[1]) == m and math.prod(dims[m + 1 :]) < WIDE:
-            outer_first, (a, sizes_a, taps_a), taps_b = False, pair, t
-        else:
-            pair = None
-        dims_in = list(dims)
-        if pair is not None:
-            # Two passes over neighbouring axes, the inner one gathering: the backend runs them together.
-            b = a + len(sizes_a)
-            out_dims = (math.prod(dims_in[:a]), taps_a.index.shape[0], taps_b.index.shape[0],
-                        math.prod(dims_in[b + 1 :]))
-            src_dims = (out_dims[0], math.prod(dims_in[a:b]), dims_in[b], out_dims[3])
-            dims[a : b + 1] = sizes_a + [taps_b.index.shape[0]]
-            add_pass("resample_pair", src_dims, work_dtype, out_dims, dtype_after(n + 1), dims,
-                     before=(table(taps_a), table(taps_b)), after=(dtype_after(n), outer_first))
-            n, work_dtype = n + 2, dtype_after(n + 1)
-        else:
-            b = m + len(sizes)
-            index, weight, shift = table(t)
-            out_dims = (math.prod(dims_in[:m]), index.shape[0], math.prod(dims_in[b:]))
-            dims[m:b] = sizes
-            src_dims = (out_dims[0], math.prod(dims_in[m:b]), out_dims[2])
-            add_pass("resample_axis", src_dims, work_dtype, out_dims, dtype_after(n), dims, before=(index, weight),
-                     after=(shift,))
-            n, work_dtype = n + 1, dtype_after(n)
-    if final != dtype:
-        stages.append(lambda work: kernel.astype(work, dtype))
-    return planned()
+    if not steps:
+        passes.append(Pass("copy"))
+    elif all(t.is_selection for _, t in steps):  # nearest modes: copy samples, in any dtype
+        for axis, t in steps:
+            add("select_axis", [axis], [t.index.shape[0]], dtype, (_frozen(t.index[:, 0].astype(np.intp)),))
+    else:
+        final = np.dtype(np.float32) if dtype == np.float16 else dtype
+        if dtype == np.float16:
+            passes.append(Pass("astype", dtype=final))
+        # Steps: (axes, output sizes of its axes, taps over them flattened).
+        steps = [([axis], [t.index.shape[0]], t) for axis, t in steps]
+        if not pipeline.round_between:
+            steps = _merged(steps, order, list(dims), final.kind in "iu")
+        for n, (axes, sizes, t) in enumerate(steps):
+            weight = t.weight if t.shift else t.weight.astype(compute, copy=False)
+            out_dtype = final if pipeline.round_between or n == len(steps) - 1 else compute
+            add("resample_axis", axes, sizes, out_dtype, (_frozen(t.index.astype(np.intp, copy=False)),
+                                                          _frozen(weight), t.shift))
+        if final != dtype:
+            passes.append(Pass("astype", dtype=dtype))
+    return Plan(tuple(shape), dtype, tuple(order), tuple(passes))
 
 
-def _dense(shape, strides, itemsize, order) -> bool:
-    """Whether an array of this layout, its axes taken in ``order``, is C-contiguous."""
-    step = itemsize
-    for a in reversed(order):
-        if shape[a] > 1 and strides[a] != step:
-            return False
-        step *= shape[a]
-    return True
+def explain(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: Optional[bool] = None,
+            recompute_scale_factor: Optional[bool] = None, antialias: bool = False) -> str:
+    """The plan ``interpolate`` runs for these arguments, as text: each pass, its kernel and loop."""
+    x = input if isinstance(input, np.ndarray) else np.asarray(input)
+    rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
+                                                  recompute_scale_factor, antialias)
+    return plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline).describe()
 
 
 def _samples(shape, out_size) -> int:
@@ -414,43 +393,15 @@ def _samples(shape, out_size) -> int:
     return n_in + n_in // max(math.prod(shape[len(shape) - len(out_size) :]), 1) * math.prod(out_size)
 
 
-def _stage(kernel, name, src_shape, src_dtype, out_shape, dtype, shape_after, before=(), after=(), alone=False):
-    """A pass: ``kernel.<name>(src, *before, out, *after)``, ``src`` the work array (of
-    ``src_dtype``) as ``src_shape``, ``out`` a new array as ``out_shape``; the next work array is
-    ``out`` as ``shape_after``. A backend that plans passes ahead (``plan``) is asked once, here,
-    and told whether the work is small enough to run ``alone`` on the calling thread; its plan
-    takes both arrays in any shape, C-contiguous."""
-    src_shape, out_shape, shape_after = tuple(src_shape), tuple(out_shape), tuple(shape_after)
-    empty = kernel.empty
-    if hasattr(kernel, "plan"):
-        apply = kernel.plan(name, src_shape, src_dtype, out_shape, dtype, before, after, alone)
-    else:
-        call = getattr(kernel, name)
-
-        def apply(src, out):
-            call(src.reshape(src_shape), *before, out.reshape(out_shape), *after)
-
-    def stage(work):
-        out = empty(shape_after, dtype)
-        apply(work, out)
-        return out
-
-    # The direct call's result is of its input's dtype, one that compiled code takes (Numba has no
-    # float16 arrays: nearest passes them as bits).
-    if hasattr(apply, "direct") and np.dtype(dtype) == src_dtype != np.float16:
-        stage.direct = lambda order, inverse: apply.direct(order, shape_after, inverse, dtype)
-    return stage
-
-
 def _frozen(a):
-    """A C-contiguous read-only view (the kernels keep what they derive from such arrays); the
-    array given keeps its flags."""
+    """A C-contiguous read-only view (plans are kept: their tables must not change); the array
+    given keeps its flags."""
     a = np.ascontiguousarray(a).view()
     a.flags.writeable = False
     return a
 
 
-def _merged(steps, dims, exact):
+def _merged(steps, order, dims, exact):
     """Steps with two neighbouring outer axes taken in one pass where that is less work: its taps
     are the products of theirs, over the two axes flattened (no intermediate array between them).
     Downscales gain (an area /2 of a volume reads each input row once, into rows that stay in
@@ -459,18 +410,19 @@ def _merged(steps, dims, exact):
     are powers of two (exact sums either way) are merged."""
     merged, n = [], 0
     while n < len(steps):
-        (m, sizes, t), nxt = steps[n], steps[n + 1] if n + 1 < len(steps) else None
-        mergeable = nxt is not None and len(sizes) == len(nxt[1]) == 1 and abs(m - nxt[0]) == 1
+        (axes, sizes, t), nxt = steps[n], steps[n + 1] if n + 1 < len(steps) else None
+        m = order.index(axes[0])
+        mergeable = nxt is not None and len(axes) == len(nxt[0]) == 1 and abs(m - order.index(nxt[0][0])) == 1
         if mergeable and not (t.shift or nxt[2].shift) and (not exact or _dyadic(t) and _dyadic(nxt[2])):
-            a = min(m, nxt[0])
-            ta, tb = (t, nxt[2]) if a == m else (nxt[2], t)
+            a = min(m, order.index(nxt[0][0]))
+            (ax, ta), (bx, tb) = sorted([(axes[0], t), (nxt[0][0], nxt[2])], key=lambda s: order.index(s[0]))
             (n_x, k_x), (n_y, k_y) = t.index.shape, nxt[2].index.shape
-            taps, between = n_x * n_y * k_x * k_y, n_x * dims[nxt[0]]  # rows between the two passes
+            taps_all, between = n_x * n_y * k_x * k_y, n_x * dims[order.index(nxt[0][0])]  # rows between the passes
             inner = math.prod(dims[a + 2 :])
             # Less work, and a table (12 bytes a tap) no larger than the intermediate it saves.
-            if inner >= WIDE and taps <= between * k_x + n_x * n_y * k_y and 3 * taps <= between * inner:
+            if inner >= WIDE and taps_all <= between * k_x + n_x * n_y * k_y and 3 * taps_all <= between * inner:
                 sizes = [ta.index.shape[0], tb.index.shape[0]]
-                merged.append((a, sizes, product(ta, tb, dims[a + 1])))
+                merged.append(([ax, bx], sizes, product(ta, tb, dims[a + 1])))
                 dims[a : a + 2] = sizes
                 n += 2
                 continue
@@ -604,4 +556,4 @@ def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-__all__ = ["interpolate", "MODES", "Pipeline", "Taps", "resize_axes", "output_size"]
+__all__ = ["interpolate", "explain", "plan", "MODES", "Pipeline", "Plan", "Pass", "Taps", "resize_axes", "output_size"]

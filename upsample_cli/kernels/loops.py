@@ -1,0 +1,135 @@
+"""The CPU backend's compiled loops: plain Numba functions, one per loop shape.
+
+Each is compiled once per combination of array dtypes it meets (``upsample warmup`` compiles the
+usual ones ahead), never per factor, tap count, channel count or size: those are values read at
+run time. The loops release the GIL and take the range ``[first, stop)`` of the work units they
+run, so that the launcher (``cpu.py``) can share a pass out over threads.
+
+Arrays are C-contiguous; ``src`` is ``(P, n_in, Q)``, ``out`` is ``(P, n_out, Q)``, and taps are
+``index`` and ``weight``, ``(n_out, K)``. Sums are accumulated in ``weight``'s dtype: float32,
+float64, or int32 for fixed-point taps with ``shift`` fraction bits, and written by ``_finish``.
+"""
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+# Samples of a row a wide pass sums at a time (its row of sums stays in the first-level cache).
+BLOCK = 2048
+# Lanes of a transposed band: a narrow pass gathers ``LANES // Q`` rows of ``Q`` samples.
+LANES = 32
+
+
+def _finish(acc, shift, out):
+    """An accumulated sum as a sample of ``out``'s dtype (compiled from the overload below)."""
+
+
+@overload(_finish, inline="always")
+def _finish_impl(acc, shift, out):
+    # Integers: float sums rounded half up, fixed-point sums shifted with rounding, then clamped
+    # to the range (saturation, as every library does). Floats: stored as they are.
+    if not isinstance(out.dtype, types.Integer):
+        return lambda acc, shift, out: acc
+    info = np.iinfo(np.dtype(str(out.dtype)))
+    lo, hi = info.min, info.max
+    if isinstance(acc, types.Integer):
+
+        def finish_fixed(acc, shift, out):
+            return min(max((acc + ((1 << shift) >> 1)) >> shift, lo), hi)
+
+        return finish_fixed
+
+    def finish_float(acc, shift, out):
+        return min(max(np.floor(acc + 0.5), lo), hi)
+
+    return finish_float
+
+
+def _as_sum(sample, weight):
+    """``sample`` in the sums' type (Numba would widen float32 * uint16 or int32 * uint8 to 64
+    bits: slower, and float sums rounded otherwise than the libraries round them)."""
+
+
+@overload(_as_sum, inline="always")
+def _as_sum_impl(sample, weight):
+    cast = {types.float32: np.float32, types.float64: np.float64}.get(weight, np.int32)
+    return lambda sample, weight: cast(sample)
+
+
+@njit(cache=True, nogil=True)
+def wide(src, index, weight, out, shift, first, stop):
+    """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = sum_k weight[j, k] * src[p,
+    index[j, k]]``, whole rows at a time (a multiply-add over contiguous samples, vectorised)."""
+    n_out, taps = index.shape
+    q_all = src.shape[2]
+    acc = np.empty(min(BLOCK, q_all), weight.dtype)
+    p, j = divmod(first, n_out)
+    for _ in range(first, stop):
+        for q0 in range(0, q_all, BLOCK):
+            n = min(BLOCK, q_all - q0)
+            row, w = src[p, index[j, 0], q0 : q0 + n], weight[j, 0]
+            for q in range(n):
+                acc[q] = w * _as_sum(row[q], w)
+            for k in range(1, taps):
+                row, w = src[p, index[j, k], q0 : q0 + n], weight[j, k]
+                for q in range(n):
+                    acc[q] += w * _as_sum(row[q], w)
+            dst = out[p, j, q0 : q0 + n]
+            for q in range(n):
+                dst[q] = _finish(acc[q], shift, out)
+        j += 1
+        if j == n_out:
+            p, j = p + 1, 0
+
+
+@njit(cache=True, nogil=True)
+def narrow(src, index, weight, out, shift, rows, first, stop):
+    """Bands ``first..stop`` of ``rows`` rows of ``(P,)``, resampled along their short axis: each
+    band is transposed into a plane of (input position, lanes), the lanes being its rows'
+    ``Q`` samples side by side, so that each tap is a multiply-add over contiguous lanes as in
+    ``wide``; the sums are transposed back into the output rows."""
+    n_rows, n_in, q_n = src.shape
+    n_out, taps = index.shape
+    lanes = rows * q_n
+    plane = np.empty(n_in * lanes, weight.dtype)
+    sums = np.empty(n_out * lanes, weight.dtype)
+    for band in range(first, stop):
+        p0 = band * rows
+        m = min(rows, n_rows - p0) * q_n
+        for r in range(m // q_n):
+            line = src[p0 + r]
+            for i in range(n_in):
+                at = i * lanes + r * q_n
+                for q in range(q_n):
+                    plane[at + q] = _as_sum(line[i, q], plane[0])
+        for j in range(n_out):
+            acc = sums[j * lanes : j * lanes + m]
+            at, w = index[j, 0] * lanes, weight[j, 0]
+            for lane in range(m):
+                acc[lane] = w * plane[at + lane]
+            for k in range(1, taps):
+                at, w = index[j, k] * lanes, weight[j, k]
+                for lane in range(m):
+                    acc[lane] += w * plane[at + lane]
+        for r in range(m // q_n):
+            line = out[p0 + r]
+            for j in range(n_out):
+                at = j * lanes + r * q_n
+                for q in range(q_n):
+                    line[j, q] = _finish(sums[at + q], shift, out)
+
+
+@njit(cache=True, nogil=True)
+def select(src, index, out, first, stop):
+    """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = src[p, index[j]]`` (nearest
+    modes copy samples; the launcher passes them as unsigned integers of their size)."""
+    n_out = index.shape[0]
+    q_all = src.shape[2]
+    p, j = divmod(first, n_out)
+    for _ in range(first, stop):
+        row, dst = src[p, index[j]], out[p, j]
+        for q in range(q_all):
+            dst[q] = row[q]
+        j += 1
+        if j == n_out:
+            p, j = p + 1, 0
