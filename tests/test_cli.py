@@ -728,8 +728,42 @@ def test_help_loads_no_numpy(args):
 
 def test_one_small_image_is_resized_without_loading_numba(tmp_path):
     # NumPy resizes it sooner than Numba loads (same numbers: the CLI tests above compare with
-    # interpolate on Numba); a large one loads Numba, so the probe can fail.
+    # interpolate on Numba); a large one loads Numba once its loops are compiled.
+    x = np.zeros((1, 40, 40, 3), np.uint8).transpose(0, 3, 1, 2)
+    interpolate(x, scale_factor=2, mode="bicubic")  # (compiles the loops the large resize runs, if need be)
     big = tmp_path / "big.png"
-    Image.fromarray(np.zeros((1200, 1200, 3), np.uint8)).save(big)
+    Image.fromarray(np.zeros((1500, 1500, 3), np.uint8)).save(big)
     assert not loaded(["resize", PHOTO, tmp_path / "o.png", "--scale", "1.5", "--mode", "bicubic"])
-    assert loaded(["resize", big, tmp_path / "o.png", "--scale", "1.5"])
+    assert loaded(["resize", big, tmp_path / "o.png", "--scale", "2", "--mode", "bicubic"])
+
+
+def test_a_first_use_says_it_compiles_when_numpy_would_take_longer(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}  # (empty: nothing compiled)
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
+    for src, compiles in ((PHOTO, False), (big, True), (big, False)):
+        proc = subprocess.run([sys.executable, "-m", "upsample_cli", "resize", str(src), str(tmp_path / "o.png"),
+                               "--scale", "2", "--mode", "bicubic"], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0
+        assert proc.stderr.startswith("compiling kernels for first use, once") if compiles else not proc.stderr
+        assert proc.stderr.count("\n") == compiles
+
+
+
+
+def test_warmup_compiles_every_listed_kernel_then_resizes_compile_nothing(tmp_path):
+    from upsample_cli.kernels import cpu
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "upsample_cli", *args], capture_output=True,  # noqa: E731
+                                       text=True, env=env)
+    proc = run("warmup", "--quiet")
+    assert proc.returncode == 0 and not proc.stderr
+    assert proc.stdout.startswith(f"{len(cpu.SIGNATURES)} kernels ready in ")
+    assert proc.stdout.rstrip().endswith(f"cached in {tmp_path / 'cache'}")
+    listed = next((tmp_path / "cache").glob("upsample-loops-*.txt")).read_text().split()
+    assert sorted(listed) == sorted(f"{loop}({','.join(dtypes)})" for loop, dtypes in cpu.SIGNATURES)
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
+    proc = run("resize", str(big), str(tmp_path / "o.png"), "--scale", "2", "--mode", "bicubic")
+    assert proc.returncode == 0 and not proc.stderr  # (nothing left to compile: no announcement)

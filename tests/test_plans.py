@@ -85,9 +85,9 @@ def test_small_passes_run_on_the_calling_thread_and_large_ones_on_several(monkey
     from upsample_cli.kernels import cpu
 
     used = []
-    launch = cpu._launch
-    monkeypatch.setattr(cpu, "_launch", lambda loop, args, units, samples: (
-        used.append(samples >= cpu.PARALLEL_SAMPLES), launch(loop, args, units, samples)))
+    run = cpu._run
+    monkeypatch.setattr(cpu, "_run", lambda loop, args, units, samples: (
+        used.append(samples >= cpu.PARALLEL_SAMPLES), run(loop, args, units, samples)))
     small = np.random.default_rng(4).integers(0, 256, (1, 3, 20, 30)).astype(np.uint8)
     big = np.random.default_rng(4).integers(0, 256, (1, 3, 300, 400)).astype(np.uint8)
     for mode in ("nearest", "bilinear", "area"):
@@ -142,7 +142,7 @@ def test_explain_names_each_pass_with_its_loop():
     lines = text.splitlines()
     assert lines[0] == "input (1, 3, 40, 50) uint8, memory order N H W C"
     assert lines[1].startswith("pass 1: resample W 50 -> 100, 4 taps, sums in int32") and "narrow loop" in lines[1]
-    assert lines[2].startswith("pass 2: resample H 40 -> 80, 4 taps") and "rows loop" in lines[2]
+    assert lines[2].startswith("pass 2: resample H 40 -> 80, 4 taps") and "wide loop" in lines[2]
     assert len(lines) == 3
     nearest = explain(np.zeros((1, 1, 8, 8), np.float16), size=(16, 4), mode="nearest").splitlines()
     assert [line.split(":")[1].split()[:2] for line in nearest[1:]] == [["select", "W"], ["select", "H"]]

@@ -12,6 +12,7 @@ the input's layout.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import itertools
@@ -24,17 +25,22 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import filters
-from .kernels import GATHER_COST, WIDE
+from .kernels import GATHER_COST, WIDE, loop_of
 from .memo import remembered
 from .taps import Rule, Taps, product, taps
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 AUTO_GPU_SIZE = 1 << 22  # device="auto" moves NumPy inputs of at least this many samples to a GPU
-# Loading Numba and its compiled kernels takes a process about 0.4 s, longer than NumPy takes to
-# resize a small image. A process that resizes one image (``upsample resize``) sets this: while
-# Numba is not loaded, a CPU resize of at most this many samples (input plus output) runs on
-# the NumPy backend, with the same results. 0 (the library's default): always Numba.
-one_shot_samples = 0
+# Set by ``one_shot`` (a process that resizes one image, ``upsample resize``): where a plan would
+# load Numba or compile CPU loops that its cache does not hold, it runs on NumPy instead when that
+# is estimated to finish sooner, and otherwise tells ``_on_compile`` (a line to show) first.
+_one_shot = False
+_on_compile = None
+# Estimates for that choice (2-core development machine): NumPy's seconds per output sample and
+# tap, and Numba's to load and to compile one loop.
+NUMPY_TAP_SECONDS = 8e-9
+NUMBA_LOAD_SECONDS = 0.5
+COMPILE_SECONDS = 0.7
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ def interpolate(
         empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
     run = _plan(x, rules, out_size, scales, pipeline, backend)
-    if key is not None and x is input and (backend != "cpu" or "numba" in sys.modules):  # (else one shot)
+    if key is not None and x is input:
         remembered(_calls, key, lambda: run)
     return run(x)
 
@@ -246,13 +252,41 @@ def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str 
     return _plan(x, rules, out_size, scales, pipeline, backend)(x)
 
 
+@contextlib.contextmanager
+def one_shot(on_compile=None):
+    """Within: resizes choose NumPy or Numba as a process that resizes one image should (above);
+    ``on_compile(line)`` is told before loops are compiled."""
+    global _one_shot, _on_compile
+    before = _one_shot, _on_compile
+    _one_shot, _on_compile = True, on_compile
+    try:
+        yield
+    finally:
+        _one_shot, _on_compile = before
+
+
 def _plan(x, rules, out_size, scales, pipeline, backend):
-    """``run(x)`` for ``resize_axes``' arguments, kept for the last few layouts and settings."""
-    if backend == "cpu" and "numba" not in sys.modules:
-        backend = "reference" if _samples(x.shape, out_size) <= one_shot_samples else backend
-    host = isinstance(x, np.ndarray)
-    key = (backend, host, x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size), tuple(scales), pipeline)
-    return remembered(_plans, key, lambda: functools.partial(_execute, plan(*key[2:]), _backend(backend), host))
+    """``run(x)`` for ``resize_axes``' arguments; plans are kept for the last few layouts and settings."""
+    key = (x.shape, x.strides, x.dtype, tuple(rules), tuple(out_size), tuple(scales), pipeline)
+    p = remembered(_plans, key, lambda: plan(*key))
+    if backend == "cpu" and _one_shot:
+        backend = _one_shot_backend(p)
+    return functools.partial(_execute, p, _backend(backend), isinstance(x, np.ndarray))
+
+
+def _one_shot_backend(p: "Plan") -> str:
+    """"cpu", or "reference" (NumPy) where that is estimated to finish before Numba would have
+    loaded and compiled what the plan's loops need."""
+    from .kernels import compiled
+
+    missing = set(p.loops()) - compiled.known()
+    numba_seconds = COMPILE_SECONDS * len(missing) + (0 if "numba" in sys.modules else NUMBA_LOAD_SECONDS)
+    if NUMPY_TAP_SECONDS * p.tap_samples() < numba_seconds:
+        return "reference"
+    if missing and _on_compile is not None:
+        _on_compile(f"compiling kernels for first use, once (about {numba_seconds:.0f} s; "
+                   "`upsample warmup` compiles them all ahead)")
+    return "cpu"
 
 
 _plans: dict = {}
@@ -281,7 +315,7 @@ class Pass(NamedTuple):
         if self.kernel in ("astype", "copy"):
             return f"{self.kernel} to {np.dtype(self.dtype).name}" if self.kernel == "astype" else "copy"
         n_in, n_out, q = self.src[1], self.out[1], self.out[2]
-        loop = "rows" if q >= WIDE or n_in == 1 else "narrow"
+        loop = loop_of(n_in, q)
         if self.kernel == "select_axis":
             return f"select {what} {n_in} -> {n_out} as {self.src} -> {self.out}, {loop} loop"
         index, weight, shift = self.tables
@@ -298,6 +332,23 @@ class Plan(NamedTuple):
     dtype: np.dtype
     order: tuple
     passes: tuple
+
+    def loops(self):
+        """The CPU loops the passes run, as ``kernels.compiled`` names them."""
+        from .kernels import bits_of, compiled, loop_of
+
+        dtype = self.dtype
+        for p in self.passes:
+            if p.kernel == "select_axis":
+                yield compiled.signature("select", bits_of(dtype.itemsize, p.src[2]))
+            elif p.kernel == "resample_axis":
+                yield compiled.signature(loop_of(p.src[1], p.src[2]), dtype, p.tables[1].dtype, p.dtype)
+            dtype = p.dtype if p.dtype is not None else dtype
+
+    def tap_samples(self) -> int:
+        """Output samples times taps, over the passes (a nearest pass counts one tap)."""
+        taps_of = lambda p: p.tables[0].shape[1] if p.tables[0].ndim == 2 else 1  # noqa: E731
+        return sum(math.prod(p.out) * taps_of(p) for p in self.passes if p.tables)
 
     def describe(self) -> str:
         names = ["N", "C", *"DHW"[3 - (len(self.shape) - 2) :]]
@@ -385,12 +436,6 @@ def explain(input, size=None, scale_factor=None, mode: str = "nearest", align_co
     rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
                                                   recompute_scale_factor, antialias)
     return plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline).describe()
-
-
-def _samples(shape, out_size) -> int:
-    """Samples read and written by a resize of the trailing axes of ``shape`` to ``out_size``."""
-    n_in = math.prod(shape)
-    return n_in + n_in // max(math.prod(shape[len(shape) - len(out_size) :]), 1) * math.prod(out_size)
 
 
 def _frozen(a):

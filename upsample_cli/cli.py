@@ -272,13 +272,12 @@ Examples:
 def resize(src, dst, overwrite_input, debug, **options):
     from . import api, io
 
-    api.one_shot_samples = defaults.ONE_SHOT_SAMPLES
     convert = resize_from_options(**options)
     if io.is_same_file(src, dst) and not overwrite_input:
         raise UsageFailure(
             f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
         )
-    with _reported(src, dst, debug):
+    with _reported(src, dst, debug), api.one_shot(on_compile=lambda line: click.echo(line, err=True)):
         convert(src, dst)
 
 
@@ -475,6 +474,30 @@ def modes():
 
     for line in mode_lines():
         click.echo(line)
+
+
+WARMUP_HELP = """Compile the CPU kernels ahead (a fixed set: each loop for the usual pixel types),
+so that no later resize waits for the compiler. They are kept in Numba's cache folder: the
+NUMBA_CACHE_DIR environment variable, else __pycache__ beside the package (else the user's cache
+folder); set NUMBA_CACHE_DIR before both warmup and resizes to put them elsewhere, e.g. in a
+Docker image or on an HPC node's shared disk. Kernels already compiled there load in moments."""
+
+
+@main.command(help=WARMUP_HELP, short_help="Compile the CPU kernels ahead, once.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the closing line.")
+def warmup(quiet):
+    import time
+
+    from tqdm import tqdm
+
+    from .kernels import compiled, cpu
+
+    start = time.monotonic()
+    with tqdm(total=len(cpu.SIGNATURES), unit="kernel", desc="upsample warmup", disable=quiet or None,
+              leave=False, file=sys.stderr) as bar:
+        cpu.warm(progress=lambda signature: (bar.set_postfix_str(signature, refresh=False), bar.update()))
+    click.echo(f"{len(cpu.SIGNATURES)} kernels ready in {time.monotonic() - start:.1f} s, "
+               f"cached in {compiled.folder()}")
 
 
 INFO_HELP = """Show what FILE holds: format, shape, axes (which are resized), pixel type, and the

@@ -8,6 +8,3 @@ TIFF_COMPRESSIONS = ("deflate", "lzma", "none")
 # PNG's zlib level: 1 writes fastest (OpenCV's default level); Pillow's 6 makes files ~20% smaller
 # on smooth images and takes 2-4 times as long (0.32 s against 0.08 s for a 1024^2 RGB photo).
 PNG_LEVEL = 1
-# `upsample resize` resizes an image of at most this many samples (input plus output, channels
-# counted; 512 x 512 RGB at x2 is 3.9 M) in NumPy, which finishes before Numba would have loaded.
-ONE_SHOT_SAMPLES = 1 << 22

@@ -11,14 +11,7 @@ weights with ``shift`` fraction bits: ``out`` receives ``(sum + 2**(shift-1)) >>
 clamped. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p, j, q] =
 src[p, index[j], q]`` in any dtype. Backends know nothing about modes.
 
-A backend may also offer ``resample_pair(src, outer, inner, out, mid_dtype, outer_first)``,
-two passes over neighbouring axes of ``src`` ``(P, A, B, Q)`` (``Q < WIDE``) run together (``outer`` and
-``inner`` are ``(index, weight, shift)``; the intermediate holds ``mid_dtype``), and
-``select_axes(src, indexes, out)``, a nearest resize of every axis whose ``indexes`` entry is
-not ``None`` in one pass. ``api.resize_axes`` uses them where they exist, and, where a backend
-offers ``plan(name, src_shape, src_dtype, out_shape, out_dtype, before, after)`` (``run(src, out)``
-= ``<name>(src, *before, out, *after)`` for arrays of those shapes, planned once), asks it for
-each pass when it plans a call.
+``api.plan`` makes the passes (a plan is data: ``api.explain`` prints it); backends run them.
 """
 
 import numpy as np
@@ -26,9 +19,21 @@ import numpy as np
 from .memory import empty  # noqa: F401 (large arrays on reused memory)
 
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
-# shorter ones gather their taps, which costs about GATHER_COST times more per tap.
+# shorter ones are resampled in transposed bands, which costs about GATHER_COST times more per tap.
 WIDE = 16
 GATHER_COST = 8
+
+
+def loop_of(n_in: int, q: int) -> str:
+    """The CPU loop that runs a pass over ``(P, n_in, q)``: ``"wide"`` streams whole rows, ``"narrow"``
+    works on the innermost axis of short pixels."""
+    return "wide" if q >= WIDE or n_in == 1 else "narrow"
+
+
+def bits_of(itemsize: int, q: int):
+    """The unsigned dtype a nearest pass copies ``q`` samples of ``itemsize`` bytes as."""
+    size = itemsize * q
+    return np.dtype(f"u{next(u for u in (8, 4, 2, 1) if size % u == 0)}")
 
 
 # Array handling of the backends that work on NumPy arrays (cpu, reference); the CUDA backend

@@ -1,0 +1,56 @@
+"""Which specialisations of the CPU loops Numba holds compiled on disk, known without loading Numba.
+
+Numba keeps the machine code of each function and argument types in its cache folder
+(``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source) and compiles anew when the
+source changes. Beside it, a list names the loops' specialisations compiled there, a line each,
+under a stamp of ``loops.py``: a process that resizes one image asks it whether its plan would
+compile anything (``api``: NumPy may then finish sooner), before it loads Numba.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+_LOOPS = Path(__file__).with_name("loops.py")
+
+
+def folder() -> Path:
+    """Where Numba caches the loops (and this list lives)."""
+    explicit = os.environ.get("NUMBA_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    beside = _LOOPS.parent / "__pycache__"
+    if os.access(beside if beside.exists() else beside.parent, os.W_OK):
+        return beside
+    # Numba's own fallback for a read-only install: the user's cache folder.
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "upsample"
+
+
+def _list() -> Path:
+    stat = _LOOPS.stat()
+    stamp = hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:12]
+    return folder() / f"upsample-loops-{stamp}.txt"
+
+
+def known() -> set:
+    """The specialisations listed as compiled."""
+    try:
+        return set(_list().read_text().split())
+    except OSError:
+        return set()
+
+
+def record(signature: str) -> None:
+    """List ``signature`` as compiled (nothing happens where the folder cannot be written)."""
+    try:
+        path = _list()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(signature + "\n")
+    except OSError:
+        pass
+
+
+def signature(loop: str, *dtypes) -> str:
+    """The name of a loop compiled for these array dtypes, e.g. ``narrow(uint8,int32,uint8)``."""
+    return f"{loop}({','.join(str(d) for d in dtypes)})"
