@@ -243,11 +243,8 @@ def test_numba_backend_equals_reference(case):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mode", ["linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "antialias"])
 def test_cpu_fast_paths_equal_reference(mode, dtype):
-    # Every factor, channel count and layout through the compiled loops: rows loops over outer
-    # axes, narrow loops over the innermost one, in bands of rows of every size (a band of 5
-    # lanes: bands that end part-way through a pixel's channels, and a last band cut short).
-    from upsample_cli.kernels import loops
-
+    # Every factor, channel count and layout through the compiled loops: wide loops over outer
+    # axes, narrow loops over the innermost one.
     rng = np.random.default_rng(len(mode))
     dim = {"linear": 1, "trilinear": 3}.get(mode, 2)
     factors = (2, 3, 4, 1.5, 0.5, 1 / 3, 0.25) if mode != "antialias" else (0.5, 0.25, 1 / 3, 0.4)
@@ -261,9 +258,7 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
             kwargs["antialias"] = True
         elif mode != "area":
             kwargs["align_corners"] = bool(rng.integers(2)) if mode != "lanczos" else False
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(loops, "LANES", 5 if last else loops.LANES)
-            got = interpolate(x, backend="cpu", **kwargs)
+        got = interpolate(x, backend="cpu", **kwargs)
         want = interpolate(x, backend="reference", **kwargs)
         if x.dtype.kind == "u":
             np.testing.assert_array_equal(got, want)
@@ -276,7 +271,7 @@ def test_cpu_fast_paths_equal_reference(mode, dtype):
 @pytest.mark.parametrize("shape, factor", [((3, 1, 10, 14, 16), 0.5), ((2, 2, 40, 40, 24), 0.5),
                                            ((1, 1, 32, 36, 40), 0.25), ((2, 1, 30, 64), 0.5)])
 def test_short_rows_equal_reference(dtype, shape, factor):
-    # Exact area downscales of short rows, several images, rows shorter than a band's lanes.
+    # Exact area downscales of short rows, several images.
     rng = np.random.default_rng(sum(shape))
     x = random_array(rng, shape, dtype)
     got = interpolate(x, scale_factor=factor, mode="area", backend="cpu")
@@ -285,6 +280,24 @@ def test_short_rows_equal_reference(dtype, shape, factor):
         np.testing.assert_array_equal(got, want)
     else:
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("layout", ["planar", "last"])
+def test_rows_longer_than_a_block_of_sums_equal_reference(dtype, layout):
+    # Both loops sum a row a block of ``loops.BLOCK`` samples at a time.
+    from upsample_cli.kernels import loops
+
+    rng = np.random.default_rng(11)
+    x = random_array(rng, (1, 3, 5, loops.BLOCK + 7), dtype)
+    x = channels_last(x) if layout == "last" else x
+    for kwargs in (dict(scale_factor=(1.5, 1.7), mode="bicubic"), dict(scale_factor=(2, 1.2), mode="bilinear")):
+        got, want = interpolate(x, **kwargs), interpolate(x, backend="reference", **kwargs)
+        assert got.shape[3] > loops.BLOCK
+        if x.dtype.kind == "u":
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize(

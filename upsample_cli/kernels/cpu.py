@@ -2,10 +2,9 @@
 
 A pass over an outer axis (``Q >= WIDE`` contiguous samples after the resized axis) runs
 ``loops.wide``, whole rows at a time; a pass over the innermost axis (``Q`` channels or fewer)
-runs ``loops.narrow``, which transposes bands of rows so that its taps, too, are sums over
-contiguous lanes. Nearest passes copy samples as unsigned integers of their size
-(``loops.select``). The loops are compiled per dtype only (``SIGNATURES`` lists the usual ones,
-which ``upsample warmup`` compiles ahead).
+runs ``loops.narrow``, which gathers each output sample's taps from its row. Nearest passes copy
+samples as unsigned integers (``loops.select_rows``, ``loops.select``). The loops are compiled
+per dtype only (``SIGNATURES`` lists the usual ones, which ``upsample warmup`` compiles ahead).
 
 Threads: a pass of at least ``PARALLEL_SAMPLES`` is cut into chunks of work units, run on the
 calling thread and a pool of Python threads (the loops release the GIL), as many in all as
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from ..memo import kept
 from . import astype, bits_of, compiled, copy, empty, loop_of, loops, prepare, result  # noqa: F401
 
 # Samples read and written by a pass below which it runs on the calling thread alone.
@@ -34,24 +34,48 @@ def resample_axis(src, index, weight, out, shift=0):
     weight = np.ascontiguousarray(weight)
     p, n_in, q = src.shape
     samples = src.size + out.size
-    name = loop_of(n_in, q)
-    signature = compiled.signature(name, src.dtype, weight.dtype, out.dtype)
-    if name == "wide":
-        _launch(loops.wide, (src, index, weight, out, shift), p * index.shape[0], samples, signature)
+    dtypes = (src.dtype, weight.dtype, out.dtype)
+    if loop_of(n_in, q) == "wide":
+        _launch(loops.wide, (src, index, weight, out, shift), p * index.shape[0], samples, dtypes)
     else:
-        rows = max(1, loops.LANES // q)
-        _launch(loops.narrow, (src, index, weight, out, shift, rows), -(-p // rows), samples, signature)
+        index, weight = _per_sample(index, weight, q)
+        args = (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift)
+        _launch(loops.narrow, args, p, samples, dtypes)
+
+
+def _per_sample(index, weight, q):
+    """A narrow pass's tables, ``(K, n_out * q)``: the offset within the row, and the weight, of
+    each output sample's taps (a nearest pass: ``index`` 1-D, offsets only); kept for the tables
+    of the last few passes."""
+    return kept(_tables, (index, weight), (q,), lambda: _expand(index, weight, q))
+
+
+_tables: dict = {}
+
+
+def _expand(index, weight, q):
+    if index.ndim == 1:  # (a nearest pass: one offset per sample)
+        return (index[:, None] * q + np.arange(q)).reshape(-1).astype(np.int32), None
+    offsets = (index.T[:, :, None] * q + np.arange(q)).reshape(index.shape[1], -1)
+    if weight is not None:
+        weight = np.ascontiguousarray(np.repeat(weight.T[:, :, None], q, axis=2).reshape(weight.shape[1], -1))
+    return offsets.astype(np.int32), weight
 
 
 def select_axis(src, index, out):
-    """``out[p, j, q] = src[p, index[j], q]`` in any dtype."""
+    """``out[p, j, q] = src[p, index[j], q]`` in any dtype, samples copied as unsigned integers."""
     index = np.ascontiguousarray(index, np.intp)
     p, n_in, q = src.shape
     bits = bits_of(src.dtype.itemsize, q)
-    src_bits = src.reshape(p, n_in, q).view(bits)
-    out_bits = out.reshape(out.shape[0], out.shape[1], q).view(bits)
-    _launch(loops.select, (src_bits, index, out_bits), p * index.shape[0], src.size + out.size,
-            compiled.signature("select", bits))
+    units = q * src.dtype.itemsize // bits.itemsize  # per pixel
+    src_bits, out_bits = src.reshape(p, -1).view(bits), out.reshape(p, -1).view(bits)
+    samples = src.size + out.size
+    if loop_of(n_in, q) == "wide":
+        args = (src_bits.reshape(p, n_in, units), index, out_bits.reshape(p, -1, units))
+        _launch(loops.select_rows, args, p * index.shape[0], samples, (bits,))
+    else:
+        offsets = _per_sample(index, None, units)[0]
+        _launch(loops.select, (src_bits, offsets, out_bits), p, samples, (bits,))
 
 
 # The loops' usual specialisations, which ``warm`` compiles: (loop, dtypes of src, weight, out).
@@ -61,17 +85,17 @@ _SUMS = [("float32", "float32", "float32"), ("float64", "float64", "float64"), (
 for _sample in ("uint8", "uint16"):
     _SUMS += [(_sample, "float32", "float32"), ("float32", "float32", _sample), (_sample, "float32", _sample)]
 SIGNATURES = [(loop, dtypes) for dtypes in _SUMS for loop in ("wide", "narrow")]
-SIGNATURES += [("select", (f"uint{8 * size}",)) for size in (1, 2, 4, 8)]
+SIGNATURES += [(loop, (f"uint{8 * size}",)) for size in (1, 2, 4, 8) for loop in ("select", "select_rows")]
 
 
 def warm(signatures=SIGNATURES, progress=None):
     """Compile the loops for ``signatures`` (loaded from Numba's cache where it holds them); after
     each, ``progress(signature)``."""
     for loop, dtypes in signatures:
-        q = 16 if loop == "wide" else 1
-        src, out = (np.zeros((16 // q, 2, q), d) for d in (dtypes[0], dtypes[-1]))
+        q = 17 if loop in ("wide", "select_rows") else 1  # (17: copied in units of the sample's size)
+        src, out = (np.zeros((2, 2, q), d) for d in (dtypes[0], dtypes[-1]))
         index = _frozen(np.zeros((2, 1), np.intp))
-        if loop == "select":
+        if loop.startswith("select"):
             select_axis(src, index[:, 0], out)
         else:
             resample_axis(src, index, _frozen(np.ones((2, 1), dtypes[1])), out, 0)
@@ -84,13 +108,22 @@ def _frozen(a):
     return a
 
 
-def _launch(loop, args, units, samples, signature):
-    """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads; a loop
-    compiled anew for these types is listed as compiled (``compiled.record``)."""
+def _launch(loop, args, units, samples, dtypes):
+    """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads. On its
+    first run in this process for these ``dtypes``, a loop that Numba compiled then (rather than
+    loaded) is listed as compiled (``compiled.record``)."""
+    key = (loop, *dtypes)
+    if key in _ran:
+        _run(loop, args, units, samples)
+        return
     known = len(loop.signatures)
     _run(loop, args, units, samples)
     if len(loop.signatures) > known:
-        compiled.record(signature)
+        compiled.record(compiled.signature(loop.__name__, *dtypes))
+    _ran.add(key)
+
+
+_ran: set = set()
 
 
 def _run(loop, args, units, samples):

@@ -14,10 +14,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-# Samples of a row a wide pass sums at a time (its row of sums stays in the first-level cache).
+# Samples of a row a pass sums at a time (its row of sums stays in the first-level cache).
 BLOCK = 2048
-# Lanes of a transposed band: a narrow pass gathers ``LANES // Q`` rows of ``Q`` samples.
-LANES = 32
 
 
 def _finish(acc, shift, out):
@@ -83,53 +81,45 @@ def wide(src, index, weight, out, shift, first, stop):
 
 
 @njit(cache=True, nogil=True)
-def narrow(src, index, weight, out, shift, rows, first, stop):
-    """Bands ``first..stop`` of ``rows`` rows of ``(P,)``, resampled along their short axis: each
-    band is transposed into a plane of (input position, lanes), the lanes being its rows'
-    ``Q`` samples side by side, so that each tap is a multiply-add over contiguous lanes as in
-    ``wide``; the sums are transposed back into the output rows."""
-    n_rows, n_in, q_n = src.shape
-    n_out, taps = index.shape
-    lanes = rows * q_n
-    plane = np.empty(n_in * lanes, weight.dtype)
-    sums = np.empty(n_out * lanes, weight.dtype)
-    for band in range(first, stop):
-        p0 = band * rows
-        m = min(rows, n_rows - p0) * q_n
-        for r in range(m // q_n):
-            line = src[p0 + r]
-            for i in range(n_in):
-                at = i * lanes + r * q_n
-                for q in range(q_n):
-                    plane[at + q] = _as_sum(line[i, q], plane[0])
-        for j in range(n_out):
-            acc = sums[j * lanes : j * lanes + m]
-            at, w = index[j, 0] * lanes, weight[j, 0]
-            for lane in range(m):
-                acc[lane] = w * plane[at + lane]
-            for k in range(1, taps):
-                at, w = index[j, k] * lanes, weight[j, k]
-                for lane in range(m):
-                    acc[lane] += w * plane[at + lane]
-        for r in range(m // q_n):
-            line = out[p0 + r]
-            for j in range(n_out):
-                at = j * lanes + r * q_n
-                for q in range(q_n):
-                    line[j, q] = _finish(sums[at + q], shift, out)
+def narrow(src, index, weight, out, shift, first, stop):
+    """Rows ``first..stop`` of ``src`` ``(P, n_in * Q)``, resampled along their short pixels:
+    ``out[p, e] = sum_k weight[k, e] * src[p, index[k, e]]``, where ``e`` runs over the output's
+    samples (position and channel flattened) and the tables ``(K, n_out * Q)`` name each sample's
+    taps within the row (``cpu._per_sample``): a gather, vectorised over the samples."""
+    taps, m = index.shape
+    acc = np.empty(m, weight.dtype)
+    for p in range(first, stop):
+        line, dst = src[p], out[p]
+        for e in range(m):
+            acc[e] = weight[0, e] * _as_sum(line[index[0, e]], weight[0, e])
+        for k in range(1, taps):
+            for e in range(m):
+                acc[e] += weight[k, e] * _as_sum(line[index[k, e]], weight[k, e])
+        for e in range(m):
+            dst[e] = _finish(acc[e], shift, out)
 
 
 @njit(cache=True, nogil=True)
 def select(src, index, out, first, stop):
-    """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = src[p, index[j]]`` (nearest
-    modes copy samples; the launcher passes them as unsigned integers of their size)."""
+    """Rows ``first..stop`` of ``out`` ``(R, m)``: ``out[r, e] = src[row[r], index[e]]`` (nearest
+    modes copy samples; the launcher passes them as unsigned integers of their size, ``index``
+    naming each output sample's source within a row)."""
+    for r in range(first, stop):
+        line, dst = src[r], out[r]
+        for e in range(index.shape[0]):
+            dst[e] = line[index[e]]
+
+
+@njit(cache=True, nogil=True)
+def select_rows(src, index, out, first, stop):
+    """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = src[p, index[j]]``, whole rows."""
     n_out = index.shape[0]
     q_all = src.shape[2]
     p, j = divmod(first, n_out)
     for _ in range(first, stop):
-        row, dst = src[p, index[j]], out[p, j]
+        a, dst = src[p, index[j]], out[p, j]
         for q in range(q_all):
-            dst[q] = row[q]
+            dst[q] = a[q]
         j += 1
         if j == n_out:
             p, j = p + 1, 0
