@@ -767,3 +767,14 @@ def test_warmup_compiles_every_listed_kernel_then_resizes_compile_nothing(tmp_pa
     Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
     proc = run("resize", str(big), str(tmp_path / "o.png"), "--scale", "2", "--mode", "bicubic")
     assert proc.returncode == 0 and not proc.stderr  # (nothing left to compile: no announcement)
+
+
+def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):
+    out = tmp_path / "o.png"
+    result = CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2", "--mode", "bicubic",
+                                       "--explain"])
+    assert result.exit_code == 0 and out.exists()
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("on ") and lines[0].endswith("input (1, 3, 192, 256) uint8, memory order N H W C")
+    assert lines[1].startswith("pass 1: resample W 256 -> 512, 4 taps") and lines[2].startswith("pass 2: resample H")
+    assert not CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2"]).stderr

@@ -351,14 +351,32 @@ class Plan(NamedTuple):
         return sum(math.prod(p.out) * taps_of(p) for p in self.passes if p.tables)
 
     def describe(self) -> str:
-        names = ["N", "C", *"DHW"[3 - (len(self.shape) - 2) :]]
+        # interpolate's (N, C, D, H, W); other layouts (a convention's single passes) by position
+        names = ["N", "C", *"DHW"[5 - len(self.shape) :]] if 3 <= len(self.shape) <= 5 else []
+        names = names or [f"axis {a}" for a in range(len(self.shape))]
         lines = [f"input {self.shape} {np.dtype(self.dtype).name}, memory order {' '.join(names[a] for a in self.order)}"]
         lines += [f"pass {i}: {p.describe(names)}" for i, p in enumerate(self.passes, 1)]
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def recorded():
+    """Within: each plan run is appended, with the name of its backend, to the list yielded."""
+    plans = []
+    _recording.append(plans)
+    try:
+        yield plans
+    finally:
+        _recording.remove(plans)
+
+
+_recording: list = []
+
+
 def _execute(plan: Plan, kernel, host: bool, x):
     """Run ``plan`` on ``x`` with a backend module."""
+    for plans in _recording:
+        plans.append((plan, _BACKEND_NAMES.get(kernel.__name__.rsplit(".", 1)[-1], kernel.__name__)))
     work = kernel.prepare(x, plan.order)
     for p in plan.passes:
         if p.kernel == "astype":
@@ -519,6 +537,9 @@ def _memory_order(shape, strides, itemsize) -> list:
             later = [b for b in range(a + 1, ndim) if shape[b] > 1]
             order.insert(order.index(later[0]) if later else len(order), a)
     return order
+
+
+_BACKEND_NAMES = {"cpu": "Numba (CPU)", "reference": "NumPy", "cuda": "Numba (CUDA)"}
 
 
 def _backend(name: str):

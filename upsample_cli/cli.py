@@ -268,8 +268,9 @@ Examples:
     help="Refuse to make an output with more pixels (channels not counted); 0 for no limit.",
 )
 @click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
+@click.option("--explain", is_flag=True, help="Also print on stderr the plan of each resize run: its passes and loops.")
 @_debug_option
-def resize(src, dst, overwrite_input, debug, **options):
+def resize(src, dst, overwrite_input, explain, debug, **options):
     from . import api, io
 
     convert = resize_from_options(**options)
@@ -278,7 +279,11 @@ def resize(src, dst, overwrite_input, debug, **options):
             f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
         )
     with _reported(src, dst, debug), api.one_shot(on_compile=lambda line: click.echo(line, err=True)):
-        convert(src, dst)
+        with api.recorded() as plans:
+            convert(src, dst)
+    if explain:
+        for plan, backend in plans:
+            click.echo(f"on {backend}: {plan.describe()}", err=True)
 
 
 def resize_from_options(scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes,
@@ -406,7 +411,7 @@ Examples:
 )
 @click.argument("src", metavar="SRC", type=click.Path())
 @click.argument("dst", metavar="DST", type=click.Path())
-@_options_of(resize, exclude=("overwrite_input",))
+@_options_of(resize, exclude=("overwrite_input", "explain"))
 @click.option("-r", "--recursive", is_flag=True, help="Take the files of SRC's subfolders too.")
 @click.option(
     "--glob", "pattern", metavar="PATTERN",
