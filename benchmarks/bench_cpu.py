@@ -36,8 +36,6 @@ import time
 
 import numpy as np
 
-# First, as a user's program would: importing upsample_cli sets OpenMP's wait policy (README,
-# Threads) before any library here starts its threads.
 from upsample_cli import interpolate
 
 
@@ -103,6 +101,12 @@ def cases(quick: bool):
         yield f"{name} HWC {side}^2 antialias /4", dict(image=img, mode="bilinear", scale=0.25, antialias=True)
         yield f"{name} HWC {side}^2 area /4", dict(image=img, mode="area", scale=0.25)
     yield f"float32 NCHW {side}^2 bilinear x2", dict(nchw=nchw, mode="bilinear", scale=2)
+    # Other channel counts and factors: every mode at x3, x4, /2 and /3 on gray, RGB and RGBA.
+    for channels, kind in ((1, "gray"), (3, "RGB"), (4, "RGBA")):
+        img = rng.integers(0, 256, (side, side, channels), dtype=np.uint8)
+        for scale, label in ((3, "x3"), (4, "x4"), (0.5, "/2"), (1 / 3, "/3")):
+            for mode in ("nearest", "bilinear", "bicubic") + (("area",) if scale < 1 else ()):
+                yield f"uint8 {kind} {side}^2 {mode} {label}", dict(image=img, mode=mode, scale=scale)
     # What a data loader resizes, where the cost of a call counts as much as its arithmetic.
     small = img_u8[:224, :224].copy()
     for name, img in (("uint8", small), ("float32", small.astype(np.float32) / 255)):
@@ -179,7 +183,7 @@ def _pillow(img, mode, scale):
     if img.dtype != np.uint8:
         return {}
     resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "area": Image.BOX}[mode]
-    pil = Image.fromarray(img)
+    pil = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
     size = (int(img.shape[1] * scale), int(img.shape[0] * scale))
     return {"pillow": lambda: pil.resize(size, resample)}
 

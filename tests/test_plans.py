@@ -160,3 +160,21 @@ def test_a_plan_is_data_that_the_executor_runs():
 
     np.testing.assert_array_equal(api._execute(p, reference, True, x),
                                   interpolate(x, scale_factor=1.5, mode="bilinear", backend="reference"))
+
+
+def test_a_one_shot_resize_compiles_once_numpy_has_lost_what_compiling_costs(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # (nothing listed as compiled)
+    x = np.zeros((1, 3, 64, 64), np.float32)
+    rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, 2, "bilinear", None, None, False)
+    p = api.plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline)
+    assert len(set(p.loops())) == 2
+    # In this process Numba is loaded: each NumPy run loses 0.3 s, compiling both loops costs 1 s.
+    monkeypatch.setattr(api, "NUMPY_TAP_SECONDS", 0.3 / p.tap_samples())
+    monkeypatch.setattr(api, "COMPILE_SECONDS", 0.5)
+    lines = []
+    with api.one_shot(on_compile=lines.append):
+        backends = [api._one_shot_backend(p) for _ in range(6)]
+    assert backends == ["reference"] * 4 + ["cpu"] + ["reference"]  # (the last: not run, so still not compiled)
+    assert lines == ["compiling kernels for first use, once (about 1 s; `upsample warmup` compiles them all ahead)"]
+    monkeypatch.setattr(api, "NUMPY_TAP_SECONDS", 2 / p.tap_samples())  # slower than compiling: compiled at once
+    assert api._one_shot_backend(p) == "cpu"

@@ -275,17 +275,30 @@ def _plan(x, rules, out_size, scales, pipeline, backend):
 
 
 def _one_shot_backend(p: "Plan") -> str:
-    """"cpu", or "reference" (NumPy) where that is estimated to finish before Numba would have
-    loaded and compiled what the plan's loops need."""
+    """"cpu", or "reference" (NumPy) where that is estimated to finish first.
+
+    Loading Numba costs every process; compiling the plan's missing loops costs once. So NumPy
+    runs work that it finishes before Numba would have loaded; and, while loops are missing, work
+    it finishes before they would have compiled, until such work has lost as much time to the
+    compiled loops as compiling them costs (``compiled.waited``): then they are compiled, which
+    ``_on_compile`` is told first.
+    """
     from .kernels import compiled
 
-    missing = set(p.loops()) - compiled.known()
-    numba_seconds = COMPILE_SECONDS * len(missing) + (0 if "numba" in sys.modules else NUMBA_LOAD_SECONDS)
-    if NUMPY_TAP_SECONDS * p.tap_samples() < numba_seconds:
+    load = 0.0 if "numba" in sys.modules else NUMBA_LOAD_SECONDS
+    on_numpy = NUMPY_TAP_SECONDS * p.tap_samples()
+    if on_numpy < load:
         return "reference"
-    if missing and _on_compile is not None:
-        _on_compile(f"compiling kernels for first use, once (about {numba_seconds:.0f} s; "
-                   "`upsample warmup` compiles them all ahead)")
+    missing = set(p.loops()) - compiled.known()
+    if missing:
+        compiling = COMPILE_SECONDS * len(missing)
+        if on_numpy < load + compiling and compiled.waited() < compiling:
+            compiled.wait(on_numpy - load)
+            return "reference"
+        if _on_compile is not None:
+            _on_compile(f"compiling kernels for first use, once (about {load + compiling:.0f} s; "
+                        "`upsample warmup` compiles them all ahead)")
+        compiled.wait(-1)
     return "cpu"
 
 

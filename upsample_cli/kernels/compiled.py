@@ -26,10 +26,10 @@ def folder() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "upsample"
 
 
-def _list() -> Path:
+def _list(suffix: str = ".txt") -> Path:
     stat = _LOOPS.stat()
     stamp = hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:12]
-    return folder() / f"upsample-loops-{stamp}.txt"
+    return folder() / f"upsample-loops-{stamp}{suffix}"
 
 
 def known() -> set:
@@ -47,6 +47,26 @@ def record(signature: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a") as f:
             f.write(signature + "\n")
+    except OSError:
+        pass
+
+
+def waited() -> float:
+    """Seconds that resizes run on NumPy, for want of compiled loops, are estimated to have lost
+    to compiled ones since loops were last compiled here (``api`` compiles once they add up to
+    what compiling costs: waiting never costs more than twice the least it could have)."""
+    try:
+        return float(_list(".waited").read_text())
+    except (OSError, ValueError):
+        return 0.0
+
+
+def wait(seconds: float) -> None:
+    """Add ``seconds`` to ``waited()``; a negative number starts it again from 0."""
+    try:
+        path = _list(".waited")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(max(0.0, waited() + seconds) if seconds >= 0 else 0.0))
     except OSError:
         pass
 
