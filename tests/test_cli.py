@@ -765,8 +765,9 @@ def test_warmup_compiles_every_listed_kernel_then_resizes_compile_nothing(tmp_pa
     assert sorted(listed) == sorted(f"{loop}({','.join(dtypes)})" for loop, dtypes in cpu.SIGNATURES)
     big = tmp_path / "big.png"
     Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
-    proc = run("resize", str(big), str(tmp_path / "o.png"), "--scale", "2", "--mode", "bicubic")
-    assert proc.returncode == 0 and not proc.stderr  # (nothing left to compile: no announcement)
+    for mode in ("bicubic", "nearest", "area"):  # (nothing left to compile: no announcement)
+        proc = run("resize", str(big), str(tmp_path / "o.png"), "--scale", "2", "--mode", mode, "--explain")
+        assert proc.returncode == 0 and proc.stderr.startswith("on Numba (CPU): input"), proc.stderr
 
 
 def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):

@@ -55,7 +55,7 @@ def test_at_most_kept_blocks_and_bytes_wait():
     assert len(memory._blocks) == memory.KEPT
     big = memory.empty(memory.KEPT_BYTES // 2 + 1, np.uint8)
     del big
-    assert sum(b.nbytes for b in memory._blocks) <= memory.KEPT_BYTES
+    assert sum(b.memory.nbytes for b in memory._blocks) <= memory.KEPT_BYTES
 
 
 def test_threads_never_share_a_block():

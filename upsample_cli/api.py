@@ -137,7 +137,7 @@ def interpolate(
         empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
     run = _plan(x, rules, out_size, scales, pipeline, backend)
-    if key is not None and x is input:
+    if key is not None and x is input and not _one_shot:  # (a one-shot choice of backend is not kept)
         remembered(_calls, key, lambda: run)
     return run(x)
 
@@ -353,7 +353,8 @@ class Plan(NamedTuple):
         dtype = self.dtype
         for p in self.passes:
             if p.kernel == "select_axis":
-                yield compiled.signature("select", bits_of(dtype.itemsize, p.src[2]))
+                loop = "select_rows" if loop_of(p.src[1], p.src[2]) == "wide" else "select"
+                yield compiled.signature(loop, bits_of(dtype.itemsize, p.src[2]))
             elif p.kernel == "resample_axis":
                 yield compiled.signature(loop_of(p.src[1], p.src[2]), dtype, p.tables[1].dtype, p.dtype)
             dtype = p.dtype if p.dtype is not None else dtype

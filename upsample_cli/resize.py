@@ -201,7 +201,8 @@ def _from_engine(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
         high = float(info.max)
         if int(high) > info.max:  # 64-bit: the float nearest the maximum is past it
             high = float(np.nextafter(high, 0))
-        out = np.floor(out + 0.5)
+        np.add(out, 0.5, out=out)  # (in place: ``out`` is the engine's own result)
+        np.floor(out, out=out)
         np.clip(out, float(info.min), high, out=out)
     return out.astype(dtype)
 

@@ -9,15 +9,15 @@ array of the same size takes the block, its pages already mapped. A loop over in
 unless it keeps them all. At most ``KEPT`` blocks of ``KEPT_BYTES`` in all are held so (the
 oldest go first); smaller arrays are left to ``malloc``, which reuses its own.
 
-A block is found free by its reference count, not by a hook on each array: the check costs a
-few instructions, where an object made per array and its finaliser cost tens of microseconds
-when a call comes after an idle spell, its code out of the caches.
+Each array handed out views its block through a ``memoryview`` NumPy makes for it, which every
+view of the array keeps alive (their bases end there); a finaliser on that memoryview marks the
+block free once nothing refers to it, on any Python, without counting references.
 """
 
 import math
 import numbers
-import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -28,10 +28,31 @@ SMALLEST = 1 << 20
 KEPT = 4
 KEPT_BYTES = 1 << 28
 
+
+class _Block:
+    """Memory kept for reuse, and whether an array is using it."""
+
+    __slots__ = ("memory", "free")
+
+    def __init__(self, nbytes: int):
+        self.memory = np.empty(nbytes, np.uint8)
+        self.free = False
+
+    def lend(self, shape, dtype):
+        """An array of ``shape`` and ``dtype`` on this block; the block is free again once that
+        array and all its views are gone."""
+        self.free = False
+        flat = np.frombuffer(memoryview(self.memory), dtype, math.prod(shape))
+        weakref.finalize(flat.base, _set_free, self)  # (a memoryview NumPy made for this array)
+        return flat.reshape(shape)
+
+
+def _set_free(block: _Block) -> None:
+    block.free = True  # (may run in any thread, even one holding the lock: no lock taken)
+
+
 _blocks: list = []  # oldest first
 _lock = threading.Lock()
-# References to a block that no array holds: the list's, and ``getrefcount``'s argument.
-_UNUSED = 2
 
 
 def empty(shape, dtype):
@@ -40,20 +61,17 @@ def empty(shape, dtype):
         shape = (int(shape),) if isinstance(shape, numbers.Integral) else tuple(map(int, shape))
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < SMALLEST:
+    if nbytes < SMALLEST or nbytes > KEPT_BYTES:
         return np.empty(shape, dtype)
     with _lock:
         for block in reversed(_blocks):  # the newest first: the likeliest to be in cache
-            if block.nbytes == nbytes and sys.getrefcount(block) == _UNUSED + 1:  # (+1: ``block``)
-                # A loop asks for one shape: the block itself, else a view of it as asked.
-                same = block.shape == shape and block.dtype == dtype
-                return block if same else np.ndarray(shape, dtype, buffer=block)
-        block = np.empty(shape, dtype)
-        if nbytes <= KEPT_BYTES:
-            _blocks.append(block)
-            while len(_blocks) > KEPT or sum(b.nbytes for b in _blocks) > KEPT_BYTES:
-                del _blocks[0]
-        return block
+            if block.free and block.memory.nbytes == nbytes:
+                return block.lend(shape, dtype)
+        block = _Block(nbytes)
+        _blocks.append(block)
+        while len(_blocks) > KEPT or sum(b.memory.nbytes for b in _blocks) > KEPT_BYTES:
+            del _blocks[0]
+        return block.lend(shape, dtype)
 
 
 def release():
