@@ -740,34 +740,35 @@ def test_one_small_image_is_resized_without_loading_numba(tmp_path):
 def test_a_first_use_says_it_compiles_when_numpy_would_take_longer(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}  # (empty: nothing compiled)
     big = tmp_path / "big.png"
-    Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
+    Image.fromarray(np.zeros((2500, 2500, 3), np.uint8)).save(big)
     for src, compiles in ((PHOTO, False), (big, True), (big, False)):
-        proc = subprocess.run([sys.executable, "-m", "upsample_cli", "resize", str(src), str(tmp_path / "o.png"),
+        proc = subprocess.run([sys.executable, "-m", "upsample_cli", "resize", str(src), str(tmp_path / "o.npy"),
                                "--scale", "2", "--mode", "bicubic"], capture_output=True, text=True, env=env)
         assert proc.returncode == 0
         assert proc.stderr.startswith("compiling kernels for first use, once") if compiles else not proc.stderr
         assert proc.stderr.count("\n") == compiles
 
 
-
-
-def test_warmup_compiles_every_listed_kernel_then_resizes_compile_nothing(tmp_path):
-    from upsample_cli.kernels import cpu
+def test_warmup_compiles_every_listed_kernel_and_what_resizes_run(tmp_path, monkeypatch):
+    from upsample_cli import api
+    from upsample_cli.kernels import compiled, cpu
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "upsample_cli", *args], capture_output=True,  # noqa: E731
-                                       text=True, env=env)
-    proc = run("warmup", "--quiet")
+    proc = subprocess.run([sys.executable, "-m", "upsample_cli", "warmup", "--quiet"], capture_output=True, text=True,
+                          env=env)
     assert proc.returncode == 0 and not proc.stderr
     assert proc.stdout.startswith(f"{len(cpu.SIGNATURES)} kernels ready in ")
     assert proc.stdout.rstrip().endswith(f"cached in {tmp_path / 'cache'}")
-    listed = next((tmp_path / "cache").glob("upsample-loops-*.txt")).read_text().split()
-    assert sorted(listed) == sorted(f"{loop}({','.join(dtypes)})" for loop, dtypes in cpu.SIGNATURES)
-    big = tmp_path / "big.png"
-    Image.fromarray(np.zeros((2000, 2000, 3), np.uint8)).save(big)
-    for mode in ("bicubic", "nearest", "area"):  # (nothing left to compile: no announcement)
-        proc = run("resize", str(big), str(tmp_path / "o.png"), "--scale", "2", "--mode", mode, "--explain")
-        assert proc.returncode == 0 and proc.stderr.startswith("on Numba (CPU): input"), proc.stderr
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    assert sorted(compiled.known()) == sorted(compiled.signature(loop, *dtypes) for loop, dtypes in cpu.SIGNATURES)
+    # The loops the usual resizes run are among them: nothing left to compile.
+    for dtype, channels in ((np.uint8, 3), (np.uint8, 1), (np.uint8, 4), (np.uint16, 1), (np.float32, 3)):
+        x = np.zeros((1, 30, 40, channels), dtype).transpose(0, 3, 1, 2)
+        for mode, factor, antialias in (("bicubic", 2, False), ("bilinear", 0.5, True), ("nearest", 3, False),
+                                        ("area", 0.5, False)):
+            rules, size, scales, pipeline = api._settings(x.shape, x.dtype, None, factor, mode, None, None, antialias)
+            p = api.plan(x.shape, x.strides, x.dtype, rules, size, scales, pipeline)
+            assert set(p.loops()) <= compiled.known(), (dtype, channels, mode)
 
 
 def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):

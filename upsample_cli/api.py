@@ -38,9 +38,9 @@ _one_shot = False
 _on_compile = None
 # Estimates for that choice (2-core development machine): NumPy's seconds per output sample and
 # tap, and Numba's to load and to compile one loop.
-NUMPY_TAP_SECONDS = 8e-9
+NUMPY_TAP_SECONDS = 4.5e-9
 NUMBA_LOAD_SECONDS = 0.5
-COMPILE_SECONDS = 0.7
+COMPILE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)

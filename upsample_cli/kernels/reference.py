@@ -5,23 +5,29 @@ import numpy as np
 
 from . import astype, copy, empty, prepare, result  # noqa: F401 (array handling)
 
-# Samples gathered at once (taps included): blocks of output positions keep memory bounded.
+# Samples summed at once: blocks of output positions keep the temporaries bounded.
 BLOCK = 1 << 22
 
 
 def resample_axis(src, index, weight, out, shift=0):
-    acc_type = np.int64 if shift else weight.dtype
-    step = max(1, BLOCK // (src.shape[0] * index.shape[1] * src.shape[2] or 1))
+    # Taps summed one at a time, in order, as the compiled loops sum them; int32 sums for
+    # fixed-point weights (as the libraries' integer paths).
+    acc_type = np.int32 if shift else weight.dtype
+    step = max(1, BLOCK // (src.shape[0] * src.shape[2] or 1))
     for j in range(0, index.shape[0], step):
-        gathered = src[:, index[j : j + step], :].astype(acc_type)  # (P, block, K, Q)
-        acc = np.einsum("jk,pjkq->pjq", weight[j : j + step].astype(acc_type), gathered)
+        taps, weights = index[j : j + step], weight[j : j + step, :, None].astype(acc_type)
+        acc = np.multiply(weights[:, 0], src[:, taps[:, 0], :], dtype=acc_type)
+        for k in range(1, index.shape[1]):
+            acc += np.multiply(weights[:, k], src[:, taps[:, k], :], dtype=acc_type)
         if shift:
-            acc = (acc + (1 << (shift - 1))) >> shift
+            acc += 1 << (shift - 1)
+            acc >>= shift
         elif np.issubdtype(out.dtype, np.integer):
-            acc = np.floor(acc + 0.5)
+            acc += 0.5
+            np.floor(acc, out=acc)
         if np.issubdtype(out.dtype, np.integer):
             info = np.iinfo(out.dtype)
-            acc = np.clip(acc, info.min, info.max)
+            np.clip(acc, info.min, info.max, out=acc)
         out[:, j : j + step] = acc
 
 
