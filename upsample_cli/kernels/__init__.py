@@ -19,7 +19,7 @@ import numpy as np
 from .memory import empty  # noqa: F401 (large arrays on reused memory)
 
 # A row with at least WIDE contiguous samples per output sample is streamed ("wide" loop);
-# shorter ones are resampled in transposed bands, which costs about GATHER_COST times more per tap.
+# shorter ones gather each output sample's taps, which costs about GATHER_COST times more per tap.
 WIDE = 16
 GATHER_COST = 8
 

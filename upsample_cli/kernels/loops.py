@@ -5,16 +5,16 @@ usual ones ahead), never per factor, tap count, channel count or size: those are
 run time. The loops release the GIL and take the range ``[first, stop)`` of the work units they
 run, so that the launcher (``cpu.py``) can share a pass out over threads.
 
-Arrays are C-contiguous; ``src`` is ``(P, n_in, Q)``, ``out`` is ``(P, n_out, Q)``, and taps are
-``index`` and ``weight``, ``(n_out, K)``. Sums are accumulated in ``weight``'s dtype: float32,
-float64, or int32 for fixed-point taps with ``shift`` fraction bits, and written by ``_finish``.
+Arrays are C-contiguous; each loop's docstring gives their shapes. Sums are accumulated in the
+weights' dtype: float32, float64, or int32 for fixed-point taps with ``shift`` fraction bits, and
+written by ``_finish``.
 """
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-# Samples of a row a pass sums at a time (its row of sums stays in the first-level cache).
+# Samples of a row ``wide`` sums at a time (its row of sums stays in the first-level cache).
 BLOCK = 2048
 
 
