@@ -178,3 +178,18 @@ def test_a_one_shot_resize_compiles_once_numpy_has_lost_what_compiling_costs(mon
     assert lines == ["compiling kernels for first use, once (about 1 s; `upsample warmup` compiles them all ahead)"]
     monkeypatch.setattr(api, "NUMPY_TAP_SECONDS", 2 / p.tap_samples())  # slower than compiling: compiled at once
     assert api._one_shot_backend(p) == "cpu"
+
+
+@pytest.mark.parametrize("layout", ["planar", "last"])
+def test_nearest_copies_each_output_row_of_neighbouring_outer_axes_once(layout):
+    x = np.random.default_rng(8).integers(0, 1000, (2, 3, 6, 7, 20)).astype(np.uint16)
+    if layout == "last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 4, 1)).transpose(0, 4, 1, 2, 3)
+    for factor in (2, (3, 0.5, 1.5)):
+        rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, factor, "nearest", None, None, False)
+        p = api.plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline)
+        assert sorted(q.axes for q in p.passes) == [(2, 3), (4,)]
+        want = x[:, :, api.taps(6, out_size[0], rules[0], scales[0]).index[:, 0]]
+        want = want[:, :, :, api.taps(7, out_size[1], rules[1], scales[1]).index[:, 0]]
+        want = want[..., api.taps(20, out_size[2], rules[2], scales[2]).index[:, 0]]
+        np.testing.assert_array_equal(interpolate(x, scale_factor=factor, mode="nearest"), want)

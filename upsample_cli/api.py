@@ -368,7 +368,8 @@ class Plan(NamedTuple):
         # interpolate's (N, C, D, H, W); other layouts (a convention's single passes) by position
         names = ["N", "C", *"DHW"[5 - len(self.shape) :]] if 3 <= len(self.shape) <= 5 else []
         names = names or [f"axis {a}" for a in range(len(self.shape))]
-        lines = [f"input {self.shape} {np.dtype(self.dtype).name}, memory order {' '.join(names[a] for a in self.order)}"]
+        order = " ".join(names[a] for a in self.order)
+        lines = [f"input {self.shape} {np.dtype(self.dtype).name}, memory order {order}"]
         lines += [f"pass {i}: {p.describe(names)}" for i, p in enumerate(self.passes, 1)]
         return "\n".join(lines)
 
@@ -441,8 +442,8 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
     if not steps:
         passes.append(Pass("copy"))
     elif all(t.is_selection for _, t in steps):  # nearest modes: copy samples, in any dtype
-        for axis, t in steps:
-            add("select_axis", [axis], [t.index.shape[0]], dtype, (_frozen(t.index[:, 0].astype(np.intp)),))
+        for axes, sizes, index in _selections(steps, order, dims):
+            add("select_axis", axes, sizes, dtype, (_frozen(index),))
     else:
         final = np.dtype(np.float32) if dtype == np.float16 else dtype
         if dtype == np.float16:
@@ -459,6 +460,22 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
         if final != dtype:
             passes.append(Pass("astype", dtype=dtype))
     return Plan(tuple(shape), dtype, tuple(order), tuple(passes))
+
+
+def _selections(steps, order, dims):
+    """Nearest passes, ``(axes, sizes, index)``: outer axes that are neighbours in memory run as
+    one pass over them flattened (one copy of each output row instead of one per axis), ``index``
+    giving each output position's flattened input position; passes in the steps' order."""
+    rank = {axis: n for n, (axis, _) in enumerate(steps)}
+    groups = []
+    for axis, t in sorted(steps, key=lambda s: order.index(s[0])):
+        m, index = order.index(axis), t.index[:, 0].astype(np.intp)
+        if groups and order.index(groups[-1][0][-1]) == m - 1 and math.prod(dims[m + 1 :]) >= WIDE:
+            axes, sizes, outer = groups[-1]
+            groups[-1] = (axes + [axis], sizes + [index.size], (outer[:, None] * dims[m] + index).ravel())
+        else:
+            groups.append(([axis], [index.size], index))
+    return sorted(groups, key=lambda g: min(rank[a] for a in g[0]))
 
 
 def explain(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: Optional[bool] = None,
