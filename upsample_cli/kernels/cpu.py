@@ -54,12 +54,13 @@ _tables: dict = {}
 
 
 def _expand(index, weight, q):
+    # Offsets within a row fit int32 (a quicker gather) unless the row is longer.
+    offset_type = np.int32 if (int(index.max(initial=0)) + 1) * q < 2**31 else np.intp
     if index.ndim == 1:  # (a nearest pass: one offset per sample)
-        return (index[:, None] * q + np.arange(q)).reshape(-1).astype(np.int32), None
+        return (index[:, None] * q + np.arange(q)).reshape(-1).astype(offset_type), None
     offsets = (index.T[:, :, None] * q + np.arange(q)).reshape(index.shape[1], -1)
-    if weight is not None:
-        weight = np.ascontiguousarray(np.repeat(weight.T[:, :, None], q, axis=2).reshape(weight.shape[1], -1))
-    return offsets.astype(np.int32), weight
+    weights = np.repeat(weight.T[:, :, None], q, axis=2).reshape(weight.shape[1], -1)
+    return offsets.astype(offset_type), np.ascontiguousarray(weights)
 
 
 def select_axis(src, index, out):
