@@ -522,7 +522,8 @@ def test_png_level(tmp_path, depth):
         written[level] = out
         np.testing.assert_array_equal(pixels(out), pixels(written[None]))
     assert [_zlib_level(written[k]) for k in (None, "1", "6", "9")] == [0, 0, 2, 3]  # default: 1, the fastest
-    assert written["9"].stat().st_size < written["1"].stat().st_size
+    if depth == 8:  # (16-bit samples made as 8-bit ones times 257 happen to deflate best at level 1)
+        assert written["9"].stat().st_size < written["1"].stat().st_size
 
 
 def test_overwrite_input_when_forced(tmp_path):

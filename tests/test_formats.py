@@ -5,6 +5,7 @@ the same paths through the command line.
 """
 
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -543,3 +544,35 @@ def test_png16_resize_keeps_16_bits(tmp_path):
                                                           mode="bicubic")[0].transpose(1, 2, 0))
     with pytest.raises(io.UpsampleError, match="JPEG cannot store 3-channel uint16"):
         io.write(tmp_path / "o.jpg", back)
+
+
+@pytest.mark.parametrize("dtype, channels", [(np.uint8, 1), (np.uint8, 2), (np.uint8, 3), (np.uint8, 4),
+                                             (np.uint16, 3), (np.uint16, 4)])
+def test_png_written_in_bands_on_threads_is_one_valid_zlib_stream(tmp_path, monkeypatch, dtype, channels):
+    # Bands of a few rows each (most of them compressed primed with the band before, one zlib
+    # stream in the end): the IDAT data inflates with its checksum, Pillow and upsample read it back.
+    from upsample_cli.formats import png16
+
+    monkeypatch.setattr(png16, "BAND_BYTES", 700)
+    rng = np.random.default_rng(channels)
+    smooth = np.cumsum(rng.integers(0, 3, (37, 53, channels)), axis=1)
+    data = (smooth * (257 if dtype == np.uint16 else 1) % np.iinfo(dtype).max).astype(dtype)
+    axes = "YXS" if channels > 1 else "YX"
+    path = tmp_path / "bands.png"
+    io.write(path, Image(data if channels > 1 else data[..., 0], data.shape[:2] + ((channels,) if channels > 1 else ()),
+                         data.dtype, axes, "PNG"))
+    raw = path.read_bytes()
+    chunks, at = [], 8
+    while at < len(raw):
+        (length,), kind = struct.unpack(">I", raw[at : at + 4]), raw[at + 4 : at + 8]
+        chunks.append((kind, raw[at + 8 : at + 8 + length]))
+        at += 12 + length
+    stream = b"".join(body for kind, body in chunks if kind == b"IDAT")
+    rows = zlib.decompress(stream)  # (checks the Adler-32 of the whole)
+    assert len(rows) == 37 * (1 + 53 * channels * data.itemsize)
+    assert sum(kind == b"IDAT" for kind, _ in chunks) > 3
+    back = io.read(path).array
+    np.testing.assert_array_equal(back.reshape(data.shape), data)
+    if dtype == np.uint8:
+        with PILImage.open(path) as im:
+            np.testing.assert_array_equal(np.asarray(im).reshape(data.shape), data)

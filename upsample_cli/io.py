@@ -86,17 +86,26 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
         atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":
         atomic_write(path, lambda tmp: tiff.write(tmp, image, options.compression))
-    elif fmt == "PNG" and png16.needed(image):
-        from .formats import pillow
-
-        pixels = pillow.arrange(path, image, fmt)[0]
-        pixels = pixels.reshape(pixels.shape[:2] + (-1,))
+    elif fmt == "PNG" and (pixels := _png_pixels(path, image)) is not None:
         atomic_write(path, lambda tmp: png16.write(tmp, image, pixels, options.png_level))
     else:
         from .formats import pillow
 
         pil, save_options = pillow.prepare(path, image, fmt, options.quality, options.png_level)
         atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **save_options))
+
+
+def _png_pixels(path: str, image: Image):
+    """The ``(H, W, C)`` pixels that ``png16`` writes for ``image``, or None where Pillow writes it
+    (palettes, 16-bit gray, bilevel)."""
+    from .formats import pillow
+
+    if image.palette is not None:
+        return None
+    pixels, mode, _ = pillow.arrange(path, image, "PNG")
+    if not (png16.needed(image) or png16.writes(pixels, mode)):
+        return None
+    return pixels.reshape(pixels.shape[:2] + (-1,))
 
 
 def check_writable(path, image: Image) -> None:

@@ -3,12 +3,13 @@
 Reading follows the PNG specification: chunks with their CRCs, zlib, the five row filters,
 Adam7 interlacing, a tRNS colour key (becomes alpha); it keeps the same metadata as the
 Pillow reader (ICC profile, DPI, EXIF with its orientation applied, text, gAMA/sRGB/cHRM).
-Writing picks, per row, the cheapest of the None, Sub and Up filters. Gray 16-bit PNGs and
-every 8-bit PNG stay with Pillow.
+Writing (gray, gray and alpha, RGB and RGBA, 8 or 16 bits) filters rows by Up and compresses
+bands of rows on several threads; palette and gray 16-bit PNGs stay with Pillow.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from typing import Optional
@@ -257,20 +258,36 @@ def _without_orientation(metadata: Metadata) -> Metadata:
 
 
 def needed(image: Image) -> bool:
-    """Whether ``image`` is a 16-bit colour image (what this module writes as PNG)."""
+    """Whether ``image`` is a 16-bit colour image (which only this module writes as PNG)."""
     return image.dtype == np.uint16 and image.palette is None and image.channels in _COLOUR_TYPE
 
 
+def writes(pixels: np.ndarray, mode: str) -> bool:
+    """Whether this module writes these ``(H, W[, C])`` pixels of a Pillow ``mode`` (gray, gray and
+    alpha, RGB, RGBA; 8 or 16 bits), rather than Pillow."""
+    bits = {np.dtype(np.uint8): ("L", "LA", "RGB", "RGBA"), np.dtype(np.uint16): ("LA;16", "RGB;16", "RGBA;16")}
+    return mode in bits.get(pixels.dtype, ())
+
+
+# Rows filtered and compressed at once (a band per task of the compressing threads), in bytes.
+BAND_BYTES = 1 << 22
+
+
 def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) -> None:
-    """Write the ``(H, W, C)`` uint16 ``pixels`` of ``image`` (its metadata) to ``tmp``, the
-    pixels compressed at zlib ``level``."""
+    """Write the ``(H, W, C)`` uint8 or uint16 ``pixels`` of ``image`` (its metadata) to ``tmp``.
+
+    Rows are filtered by Up (the row minus the one above: one vectorised subtraction, within a
+    few percent of the best filter per row on photographs and smooth images), and compressed at
+    zlib ``level`` band by band on several threads (zlib releases the GIL), each band's
+    compressor primed with the 32 KiB before it, so the stream is one zlib stream as if
+    compressed in one go; memory stays a few bands."""
     from .pillow import synced_exif
 
     height, width, channels = pixels.shape
-    rows = np.ascontiguousarray(pixels.astype(">u2")).view(np.uint8).reshape(height, width * channels * 2)
-    filtered = _filter(rows, channels * 2)
+    depth = pixels.dtype.itemsize * 8
+    colour = {1: 0, **_COLOUR_TYPE}[channels]
     meta = image.metadata
-    parts = [SIGNATURE, _pack(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, _COLOUR_TYPE[channels], 0, 0, 0))]
+    parts = [SIGNATURE, _pack(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0))]
     if meta.icc_profile:
         parts.append(_pack(b"iCCP", b"ICC profile\0\0" + zlib.compress(meta.icc_profile)))
     chunks = meta.png_chunks
@@ -293,27 +310,66 @@ def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) ->
     if meta.exif:
         exif = synced_exif(meta.exif, (width, height), dpi)
         parts.append(_pack(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
-    compressed = zlib.compress(filtered.tobytes(), level)
-    step = 1 << 20
-    parts.extend(_pack(b"IDAT", compressed[i : i + step]) for i in range(0, max(len(compressed), 1), step))
-    parts.append(_pack(b"IEND", b""))
     with open(tmp, "wb") as f:
         for part in parts:
             f.write(part)
+        for data in _compressed(pixels, level):
+            f.write(_pack(b"IDAT", data))
+        f.write(_pack(b"IEND", b""))
 
 
-def _filter(rows: np.ndarray, bpp: int) -> np.ndarray:
-    """Each row with the filter byte of the cheapest of None, Sub and Up (smallest sum of |bytes|)."""
-    none = rows
-    sub = rows.copy()
-    sub[:, bpp:] = rows[:, bpp:] - rows[:, :-bpp]
-    up = rows.copy()
-    up[1:] = rows[1:] - rows[:-1]
-    candidates = np.stack([none, sub, up])
-    cost = np.abs(candidates.view(np.int8).astype(np.int32)).sum(axis=2)
-    best = cost.argmin(axis=0)
-    chosen = candidates[best, np.arange(rows.shape[0])]
-    return np.hstack([best.astype(np.uint8)[:, None], chosen])
+def _compressed(pixels: np.ndarray, level: int):
+    """The zlib stream of the filtered rows, in pieces (each an IDAT chunk)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    height = pixels.shape[0]
+    row_bytes = pixels[0].size * pixels.itemsize
+    band = max(1, BAND_BYTES // max(row_bytes, 1))
+    threads = max(1, min(os.cpu_count() or 1, 8))
+    starts = range(0, height, band)
+    window = 2 * threads  # bands in flight: memory stays a few bands
+    adler = 1
+    yield _zlib_header(level)
+    with ThreadPoolExecutor(threads) as pool:
+        for w in range(0, len(starts), window):
+            bands = [_filtered(pixels, y, min(y + band, height)) for y in starts[w : w + window]]
+            last = w + len(bands) == len(starts)
+            primes = [b"" if w == 0 else tail] + [b[-32768:] for b in bands[:-1]]
+            tail = bands[-1][-32768:]
+            finishes = [last and i == len(bands) - 1 for i in range(len(bands))]
+            for data in bands:
+                adler = zlib.adler32(data, adler)
+            yield from pool.map(_deflate, bands, primes, [level] * len(bands), finishes)
+    yield struct.pack(">I", adler)
+
+
+def _zlib_header(level: int) -> bytes:
+    """The two bytes zlib starts a stream with: deflate with a 32 KiB window, no preset dictionary,
+    and the level's class (0 fastest, 1 fast, 2 default, 3 smallest) as zlib writes it."""
+    flags = (0 if level < 2 else 1 if level < 6 else 2 if level == 6 else 3) << 6
+    flags |= (31 - (0x78 * 256 + flags) % 31) % 31  # (the header, read as a number, divides by 31)
+    return bytes([0x78, flags])
+
+
+def _filtered(pixels: np.ndarray, y0: int, y1: int) -> bytes:
+    """Rows ``y0..y1`` as PNG scanlines filtered by Up (filter byte 2), big-endian samples."""
+    rows = np.ascontiguousarray(pixels[max(y0 - 1, 0) : y1].astype(pixels.dtype.newbyteorder(">"), copy=False))
+    rows = rows.view(np.uint8).reshape(rows.shape[0], -1)
+    out = np.empty((y1 - y0, rows.shape[1] + 1), np.uint8)
+    out[:, 0] = 2
+    if y0 == 0:
+        out[0, 1:] = rows[0]  # (the row above the first is zeros)
+        np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
+    else:
+        np.subtract(rows[1:], rows[:-1], out=out[:, 1:])
+    return out.tobytes()
+
+
+def _deflate(data: bytes, prime: bytes, level: int, finish: bool) -> bytes:
+    """``data`` as raw deflate blocks that continue a stream whose last 32 KiB were ``prime``."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=prime) if prime else \
+        zlib.compressobj(level, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if finish else zlib.Z_FULL_FLUSH)
 
 
 def _pack(kind: bytes, body: bytes) -> bytes:
