@@ -150,6 +150,10 @@ def _run(loop, args, units, samples):
     helpers = [_pool().submit(work) for _ in range(threads - 1)]
     try:
         work()
+    except BaseException:  # (an interrupt, or a failure: the helpers take no new chunk)
+        with lock:
+            pending.clear()
+        raise
     finally:
         for helper in helpers:
             helper.result()
