@@ -3,12 +3,15 @@
 Numba keeps the machine code of each function and argument types in its cache folder
 (``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source) and compiles anew when the
 source changes. Beside it, a list names the loops' specialisations compiled there, a line each,
-under a stamp of ``loops.py``: a process that resizes one image asks it whether its plan would
+under a stamp of ``loops.py``, Python's and Numba's versions: a process that resizes one image asks it whether its plan would
 compile anything (``api``: NumPy may then finish sooner), before it loads Numba.
 """
 
+import functools
 import hashlib
 import os
+import sys
+from importlib import metadata
 from pathlib import Path
 
 _LOOPS = Path(__file__).with_name("loops.py")
@@ -27,9 +30,19 @@ def folder() -> Path:
 
 
 def _list(suffix: str = ".txt") -> Path:
+    return folder() / f"upsample-loops-{_stamp()}{suffix}"
+
+
+@functools.cache
+def _stamp() -> str:
+    # Numba compiles anew for another source, Python or Numba: so does the list.
     stat = _LOOPS.stat()
-    stamp = hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:12]
-    return folder() / f"upsample-loops-{stamp}{suffix}"
+    try:
+        numba = metadata.version("numba")
+    except metadata.PackageNotFoundError:
+        numba = "?"
+    key = f"{stat.st_mtime_ns}:{stat.st_size}:{sys.version_info[:2]}:{numba}"
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
 def known() -> set:
