@@ -779,5 +779,6 @@ def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):
     assert result.exit_code == 0 and out.exists()
     lines = result.stderr.splitlines()
     assert lines[0].startswith("on ") and lines[0].endswith("input (1, 3, 192, 256) uint8, memory order N H W C")
-    assert lines[1].startswith("pass 1: resample W 256 -> 512, 4 taps") and lines[2].startswith("pass 2: resample H")
+    assert lines[1] == "pass 1: band by band of rows, two passes:"
+    assert lines[2].startswith("    resample W 256 -> 512, 4 taps") and lines[3].startswith("    resample H")
     assert not CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2"]).stderr

@@ -141,9 +141,10 @@ def test_explain_names_each_pass_with_its_loop():
     text = explain(x, scale_factor=2, mode="bicubic")
     lines = text.splitlines()
     assert lines[0] == "input (1, 3, 40, 50) uint8, memory order N H W C"
-    assert lines[1].startswith("pass 1: resample W 50 -> 100, 4 taps, sums in int32") and "narrow loop" in lines[1]
-    assert lines[2].startswith("pass 2: resample H 40 -> 80, 4 taps") and "wide loop" in lines[2]
-    assert len(lines) == 3
+    assert lines[1] == "pass 1: band by band of rows, two passes:"
+    assert lines[2].startswith("    resample W 50 -> 100, 4 taps, sums in int32") and "narrow loop" in lines[2]
+    assert lines[3].startswith("    resample H 40 -> 80, 4 taps") and "wide loop" in lines[3]
+    assert len(lines) == 4
     nearest = explain(np.zeros((1, 1, 8, 8), np.float16), size=(16, 4), mode="nearest").splitlines()
     assert [line.split(":")[1].split()[:2] for line in nearest[1:]] == [["select", "W"], ["select", "H"]]
 
@@ -152,9 +153,10 @@ def test_a_plan_is_data_that_the_executor_runs():
     x = np.random.default_rng(7).random((1, 2, 30, 40)).astype(np.float32)
     rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, 1.5, "bilinear", None, None, False)
     p = api.plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline)
-    assert [q.kernel for q in p.passes] == ["resample_axis", "resample_axis"]
+    assert [q.kernel for q in p.passes] == ["resample_pair"]
+    assert [q.kernel for q in p.single_passes()] == ["resample_axis", "resample_axis"]
     assert p.passes[-1].dims == (1, 2, 45, 60) and p.passes[-1].dtype == np.float32
-    index, weight, shift = p.passes[0].tables
+    index, weight, shift = next(p.single_passes()).tables
     assert not index.flags.writeable and not weight.flags.writeable and shift == 0
     from upsample_cli.kernels import reference
 

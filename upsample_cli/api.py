@@ -324,6 +324,10 @@ class Pass(NamedTuple):
     tables: tuple = ()
 
     def describe(self, names) -> str:
+        if self.kernel == "resample_pair":
+            first, second, _ = self.tables
+            return (f"band by band of rows, two passes:\n    {first.describe(names)}\n"
+                    f"    {second.describe(names)}")
         what = "+".join(names[a] for a in self.axes)
         if self.kernel in ("astype", "copy"):
             return f"{self.kernel} to {np.dtype(self.dtype).name}" if self.kernel == "astype" else "copy"
@@ -351,7 +355,7 @@ class Plan(NamedTuple):
         from .kernels import bits_of, compiled, loop_of
 
         dtype = self.dtype
-        for p in self.passes:
+        for p in self.single_passes():
             if p.kernel == "select_axis":
                 loop = "select_rows" if loop_of(p.src[1], p.src[2]) == "wide" else "select"
                 yield compiled.signature(loop, bits_of(dtype.itemsize, p.src[2]))
@@ -362,7 +366,12 @@ class Plan(NamedTuple):
     def tap_samples(self) -> int:
         """Output samples times taps, over the passes (a nearest pass counts one tap)."""
         taps_of = lambda p: p.tables[0].shape[1] if p.tables[0].ndim == 2 else 1  # noqa: E731
-        return sum(math.prod(p.out) * taps_of(p) for p in self.passes if p.tables)
+        return sum(math.prod(p.out) * taps_of(p) for p in self.single_passes() if p.tables)
+
+    def single_passes(self):
+        """The passes one by one, the two of each pair included."""
+        for p in self.passes:
+            yield from p.tables[:2] if p.kernel == "resample_pair" else (p,)
 
     def describe(self) -> str:
         # interpolate's (N, C, D, H, W); other layouts (a convention's single passes) by position
@@ -398,16 +407,28 @@ def _execute(plan: Plan, kernel, host: bool, x):
             work = kernel.astype(work, p.dtype)
         elif p.kernel == "copy":
             work = kernel.copy(work)
-        else:
+        elif p.kernel == "resample_pair" and hasattr(kernel, "resample_pair"):
             out = kernel.empty(p.dims, p.dtype)
-            src, dst = work.reshape(p.src), out.reshape(p.out)
-            if p.kernel == "select_axis":
-                kernel.select_axis(src, p.tables[0], dst)
-            else:
-                index, weight, shift = p.tables
-                kernel.resample_axis(src, index, weight, dst, shift)
+            first, second, nested = p.tables
+            kernel.resample_pair(work.reshape(p.src), (*first.tables, first.dtype, nested), second.tables,
+                                 out.reshape(p.out))
             work = out
+        else:
+            for one in p.tables[:2] if p.kernel == "resample_pair" else (p,):  # (a backend without pairs)
+                work = _run_pass(one, kernel, work)
     return kernel.result(work, list(np.argsort(plan.order)), not host)
+
+
+def _run_pass(p: Pass, kernel, work):
+    """The next work array: ``p`` (a resample or select pass) run on ``work``."""
+    out = kernel.empty(p.dims, p.dtype)
+    src, dst = work.reshape(p.src), out.reshape(p.out)
+    if p.kernel == "select_axis":
+        kernel.select_axis(src, p.tables[0], dst)
+    else:
+        index, weight, shift = p.tables
+        kernel.resample_axis(src, index, weight, dst, shift)
+    return out
 
 
 def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
@@ -459,7 +480,32 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
                                                           _frozen(weight), t.shift))
         if final != dtype:
             passes.append(Pass("astype", dtype=dtype))
-    return Plan(tuple(shape), dtype, tuple(order), tuple(passes))
+    return Plan(tuple(shape), dtype, tuple(order), tuple(_paired(passes, order)))
+
+
+def _paired(passes, order):
+    """Passes with two resamples of neighbouring axes, one after the other, taken as one
+    ``resample_pair`` pass that a backend may run band by band of rows (``kernels.cpu``): the rows
+    between them stay a few at a time instead of a full-size intermediate. Its ``src`` and ``out``
+    are ``(P, A, B, Q)`` views, ``A`` the outer axis, ``B`` the inner; ``tables`` holds the two
+    passes and which runs first."""
+    paired, n = [], 0
+    while n < len(passes):
+        p1, p2 = passes[n], passes[n + 1] if n + 1 < len(passes) else None
+        if (p2 is not None and p1.kernel == p2.kernel == "resample_axis" and len(p1.axes) == len(p2.axes) == 1
+                and abs(order.index(p1.axes[0]) - order.index(p2.axes[0])) == 1):
+            if order.index(p1.axes[0]) > order.index(p2.axes[0]):  # the inner axis first
+                nested, src = "inner first", (p2.src[0], p2.src[1], p1.src[1], p1.src[2])
+                out = (p2.out[0], p2.out[1], p1.out[1], p1.out[2])
+            else:
+                nested, src = "outer first", (p1.src[0], p1.src[1], p2.src[1], p2.src[2])
+                out = (p1.out[0], p1.out[1], p2.out[1], p2.out[2])
+            paired.append(Pass("resample_pair", p1.axes + p2.axes, src, out, p2.dtype, p2.dims, (p1, p2, nested)))
+            n += 2
+        else:
+            paired.append(p1)
+            n += 1
+    return paired
 
 
 def _selections(steps, order, dims):

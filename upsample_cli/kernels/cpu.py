@@ -30,17 +30,93 @@ CHUNKS_PER_THREAD = 4
 def resample_axis(src, index, weight, out, shift=0):
     """``out[p, j, q] = sum_k weight[j, k] * src[p, index[j, k], q]``, finished to ``out``'s dtype
     (see ``kernels/__init__.py``)."""
+    loop, args, units = _resampling(src, index, weight, out, shift)
+    _launch(loop, args, units, src.size + out.size, (src.dtype, args[2].dtype, out.dtype))
+
+
+def _resampling(src, index, weight, out, shift):
+    """``(loop, args, units)``: the loop that runs this pass as ``loop(*args, first, stop)``, over
+    ``units`` work units (output rows of the wide loop, rows of pixels of the narrow one)."""
     index = np.ascontiguousarray(index, np.intp)
     weight = np.ascontiguousarray(weight)
     p, n_in, q = src.shape
-    samples = src.size + out.size
-    dtypes = (src.dtype, weight.dtype, out.dtype)
     if loop_of(n_in, q) == "wide":
-        _launch(loops.wide, (src, index, weight, out, shift), p * index.shape[0], samples, dtypes)
+        return loops.wide, (src, index, weight, out, shift), p * index.shape[0]
+    index, weight = _per_sample(index, weight, q)
+    return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift), p
+
+
+# Bytes of the intermediate rows one band of a pair of passes holds (``resample_pair``).
+BAND_BYTES = 1 << 21
+
+
+def resample_pair(src, first, second, out):
+    """Two passes, ``first`` then ``second`` (``(index, weight, shift, mid_dtype, nested)``), over
+    neighbouring groups of axes, run band by band of rows so that the rows between them stay a few
+    at a time (in cache, and no full-size intermediate in memory), the same sums as two passes.
+
+    ``src`` is ``(P, A, B, Q)``: the pair resizes ``A`` and ``B``. ``nested`` says which runs
+    first: "inner first" (``B``, then ``A``: each band of output rows of ``A`` recomputes the few
+    rows of ``B`` its taps read) or "outer first" (``A``, then ``B`` on each band of its rows).
+    """
+    (i1, w1, s1, mid_dtype, nested), (i2, w2, s2) = first, second[:3]
+    p, a, b, q = src.shape
+    a_out, b_out = out.shape[1], out.shape[2]
+    if nested == "inner first":
+        # Intermediate rows are (A index, B resized); each band of A's outputs reads rows lo..hi.
+        row = b_out * q * np.dtype(mid_dtype).itemsize
+        band = max(1, BAND_BYTES // max(row, 1) * a_out // a)  # (its rows of B: about BAND_BYTES)
+        bands = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
+        spans = [(j0, j1, int(i2[j0:j1].min()), int(i2[j0:j1].max()) + 1) for j0, j1 in bands]
+
+        def run(unit0, unit1):
+            buffer = np.empty(max(hi - lo for _, _, lo, hi in spans) * row, np.uint8).view(mid_dtype)
+            for unit in range(unit0, unit1):
+                n, span = divmod(unit, len(spans))
+                j0, j1, lo, hi = spans[span]
+                mid = buffer[: (hi - lo) * b_out * q].reshape(hi - lo, b_out, q)
+                loop, args, units = _resampling(src[n, lo:hi], i1, w1, mid, s1)
+                loop(*args, 0, units)
+                loop, args, units = _resampling(mid.reshape(1, hi - lo, b_out * q), i2[j0:j1] - lo, w2[j0:j1],
+                                                out[n, j0:j1].reshape(1, j1 - j0, b_out * q), s2)
+                loop(*args, 0, units)
+
+        units = p * len(spans)
     else:
-        index, weight = _per_sample(index, weight, q)
-        args = (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift)
-        _launch(loops.narrow, args, p, samples, dtypes)
+        # Intermediate rows are (A resized, B index); each band of A's outputs is resampled along B.
+        row = b * q * np.dtype(mid_dtype).itemsize
+        band = max(1, BAND_BYTES // max(row, 1))
+        spans = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
+
+        def run(unit0, unit1):
+            buffer = np.empty(band * row, np.uint8).view(mid_dtype)
+            for unit in range(unit0, unit1):
+                n, span = divmod(unit, len(spans))
+                j0, j1 = spans[span]
+                mid = buffer[: (j1 - j0) * b * q].reshape(1, j1 - j0, b * q)
+                loop, args, units = _resampling(src[n].reshape(1, a, b * q), i1[j0:j1], w1[j0:j1], mid, s1)
+                loop(*args, 0, units)
+                loop, args, units = _resampling(mid.reshape(j1 - j0, b, q), i2, w2, out[n, j0:j1], s2)
+                loop(*args, 0, units)
+
+        units = p * len(spans)
+    # The first run of each loop in this process lists it as compiled, as ``_launch`` does.
+    dtypes = [(src.dtype, w1.dtype, np.dtype(mid_dtype)), (np.dtype(mid_dtype), w2.dtype, out.dtype)]
+    news = [(loop, d) for loop, d in zip(_loops_of(src, first, second), dtypes) if (loop, *d) not in _ran]
+    known = [len(loop.signatures) for loop, _ in news]
+    _run(run, (), units, src.size + out.size)
+    for (loop, d), count in zip(news, known):
+        if len(loop.signatures) > count:
+            compiled.record(compiled.signature(loop.__name__, *d))
+        _ran.add((loop, *d))
+
+
+def _loops_of(src, first, second):
+    """The loops of a pair's two passes (``resample_pair``)."""
+    p, a, b, q = src.shape
+    inner = loops.narrow if loop_of(b, q) == "narrow" else loops.wide
+    outer = loops.wide
+    return (inner, outer) if first[4] == "inner first" else (outer, inner)
 
 
 def _per_sample(index, weight, q):
