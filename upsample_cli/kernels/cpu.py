@@ -46,8 +46,10 @@ def _resampling(src, index, weight, out, shift):
     return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift), p
 
 
-# Bytes of the intermediate rows one band of a pair of passes holds (``resample_pair``).
+# Bytes of the intermediate rows one band of a pair of passes holds (``resample_pair``), and the
+# fewest output rows of a band shared out over threads.
 BAND_BYTES = 1 << 21
+MIN_BAND = 16
 
 
 def resample_pair(src, first, second, out):
@@ -62,10 +64,14 @@ def resample_pair(src, first, second, out):
     (i1, w1, s1, mid_dtype, nested), (i2, w2, s2) = first, second[:3]
     p, a, b, q = src.shape
     a_out, b_out = out.shape[1], out.shape[2]
+    # Enough bands for every thread a few times over (of at least MIN_BAND rows: a band of an
+    # inner-first pair recomputes a few rows), where the work is shared out at all.
+    threads = numba.get_num_threads() if src.size + out.size >= PARALLEL_SAMPLES else 1
+    most = max(MIN_BAND, -(-a_out // (threads * CHUNKS_PER_THREAD))) if threads > 1 else a_out
     if nested == "inner first":
         # Intermediate rows are (A index, B resized); each band of A's outputs reads rows lo..hi.
         row = b_out * q * np.dtype(mid_dtype).itemsize
-        band = max(1, BAND_BYTES // max(row, 1) * a_out // a)  # (its rows of B: about BAND_BYTES)
+        band = min(most, max(1, BAND_BYTES // max(row, 1) * a_out // a))  # (its rows of B: about BAND_BYTES)
         bands = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
         spans = [(j0, j1, int(i2[j0:j1].min()), int(i2[j0:j1].max()) + 1) for j0, j1 in bands]
 
@@ -85,7 +91,7 @@ def resample_pair(src, first, second, out):
     else:
         # Intermediate rows are (A resized, B index); each band of A's outputs is resampled along B.
         row = b * q * np.dtype(mid_dtype).itemsize
-        band = max(1, BAND_BYTES // max(row, 1))
+        band = min(most, max(1, BAND_BYTES // max(row, 1)))
         spans = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
 
         def run(unit0, unit1):
@@ -112,11 +118,13 @@ def resample_pair(src, first, second, out):
 
 
 def _loops_of(src, first, second):
-    """The loops of a pair's two passes (``resample_pair``)."""
+    """The loops of a pair's two passes (``resample_pair``), in the order they run."""
     p, a, b, q = src.shape
-    inner = loops.narrow if loop_of(b, q) == "narrow" else loops.wide
-    outer = loops.wide
-    return (inner, outer) if first[4] == "inner first" else (outer, inner)
+    if first[4] == "inner first":
+        names = loop_of(b, q), loop_of(a, first[0].shape[0] * q)  # (B resized, then A over its rows)
+    else:
+        names = loop_of(a, b * q), loop_of(b, q)
+    return tuple(getattr(loops, name) for name in names)
 
 
 def _per_sample(index, weight, q):
