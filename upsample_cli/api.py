@@ -38,7 +38,7 @@ _one_shot = False
 _on_compile = None
 # Estimates for that choice (2-core development machine): NumPy's seconds per output sample and
 # tap, and Numba's to load and to compile one loop.
-NUMPY_TAP_SECONDS = 4.5e-9
+NUMPY_TAP_SECONDS = 5.5e-9
 NUMBA_LOAD_SECONDS = 0.5
 COMPILE_SECONDS = 0.5
 
