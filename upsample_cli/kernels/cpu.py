@@ -12,6 +12,7 @@ calling thread and a pool of Python threads (the loops release the GIL), as many
 thread alone: waking another thread costs more than it saves there.
 """
 
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,62 +70,45 @@ def resample_pair(src, first, second, out):
     threads = numba.get_num_threads() if src.size + out.size >= PARALLEL_SAMPLES else 1
     most = max(MIN_BAND, -(-a_out // (threads * CHUNKS_PER_THREAD))) if threads > 1 else a_out
     if nested == "inner first":
-        # Intermediate rows are (A index, B resized); each band of A's outputs reads rows lo..hi.
-        row = b_out * q * np.dtype(mid_dtype).itemsize
-        band = min(most, max(1, BAND_BYTES // max(row, 1) * a_out // a))  # (its rows of B: about BAND_BYTES)
-        bands = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
-        spans = [(j0, j1, int(i2[j0:j1].min()), int(i2[j0:j1].max()) + 1) for j0, j1 in bands]
+        # Intermediate rows are (A index, B resized); a band of A's outputs reads rows lo..hi.
+        row = b_out * q
+        band = min(most, max(1, BAND_BYTES // (row * np.dtype(mid_dtype).itemsize) * a_out // a))
+        spans = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
+        spans = [(j0, j1, int(i2[j0:j1].min()), int(i2[j0:j1].max()) + 1) for j0, j1 in spans]
 
-        def run(unit0, unit1):
-            buffer = np.empty(max(hi - lo for _, _, lo, hi in spans) * row, np.uint8).view(mid_dtype)
-            for unit in range(unit0, unit1):
-                n, span = divmod(unit, len(spans))
-                j0, j1, lo, hi = spans[span]
-                mid = buffer[: (hi - lo) * b_out * q].reshape(hi - lo, b_out, q)
-                loop, args, units = _resampling(src[n, lo:hi], i1, w1, mid, s1)
-                loop(*args, 0, units)
-                loop, args, units = _resampling(mid.reshape(1, hi - lo, b_out * q), i2[j0:j1] - lo, w2[j0:j1],
-                                                out[n, j0:j1].reshape(1, j1 - j0, b_out * q), s2)
-                loop(*args, 0, units)
+        def passes(n, j0, j1, lo, hi):
+            return (src[n, lo:hi], (i1, w1, s1), (hi - lo, b_out, q),
+                    (1, hi - lo, row), (i2[j0:j1] - lo, w2[j0:j1], s2), out[n, j0:j1].reshape(1, j1 - j0, row))
 
-        units = p * len(spans)
+        size = max(hi - lo for _, _, lo, hi in spans) * row
     else:
         # Intermediate rows are (A resized, B index); each band of A's outputs is resampled along B.
-        row = b * q * np.dtype(mid_dtype).itemsize
-        band = min(most, max(1, BAND_BYTES // max(row, 1)))
+        row = b * q
+        band = min(most, max(1, BAND_BYTES // (row * np.dtype(mid_dtype).itemsize)))
         spans = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
 
-        def run(unit0, unit1):
-            buffer = np.empty(band * row, np.uint8).view(mid_dtype)
-            for unit in range(unit0, unit1):
-                n, span = divmod(unit, len(spans))
-                j0, j1 = spans[span]
-                mid = buffer[: (j1 - j0) * b * q].reshape(1, j1 - j0, b * q)
-                loop, args, units = _resampling(src[n].reshape(1, a, b * q), i1[j0:j1], w1[j0:j1], mid, s1)
-                loop(*args, 0, units)
-                loop, args, units = _resampling(mid.reshape(j1 - j0, b, q), i2, w2, out[n, j0:j1], s2)
-                loop(*args, 0, units)
+        def passes(n, j0, j1):
+            return (src[n].reshape(1, a, row), (i1[j0:j1], w1[j0:j1], s1), (1, j1 - j0, row),
+                    (j1 - j0, b, q), (i2, w2, s2), out[n, j0:j1])
 
-        units = p * len(spans)
-    # The first run of each loop in this process lists it as compiled, as ``_launch`` does.
-    dtypes = [(src.dtype, w1.dtype, np.dtype(mid_dtype)), (np.dtype(mid_dtype), w2.dtype, out.dtype)]
-    news = [(loop, d) for loop, d in zip(_loops_of(src, first, second), dtypes) if (loop, *d) not in _ran]
-    known = [len(loop.signatures) for loop, _ in news]
-    _run(run, (), units, src.size + out.size)
-    for (loop, d), count in zip(news, known):
-        if len(loop.signatures) > count:
-            compiled.record(compiled.signature(loop.__name__, *d))
-        _ran.add((loop, *d))
+        size = band * row
+
+    def run(unit0, unit1):
+        buffer = np.empty(size, mid_dtype)
+        for unit in range(unit0, unit1):
+            n, span = divmod(unit, len(spans))
+            first_src, first_taps, mid_shape, mid_as, second_taps, second_out = passes(n, *spans[span])
+            mid = buffer[: math.prod(mid_shape)].reshape(mid_shape)
+            _on_this_thread(first_src, *first_taps[:2], mid, first_taps[2])
+            _on_this_thread(mid.reshape(mid_as), *second_taps[:2], second_out, second_taps[2])
+
+    _run(run, (), p * len(spans), src.size + out.size)
 
 
-def _loops_of(src, first, second):
-    """The loops of a pair's two passes (``resample_pair``), in the order they run."""
-    p, a, b, q = src.shape
-    if first[4] == "inner first":
-        names = loop_of(b, q), loop_of(a, first[0].shape[0] * q)  # (B resized, then A over its rows)
-    else:
-        names = loop_of(a, b * q), loop_of(b, q)
-    return tuple(getattr(loops, name) for name in names)
+def _on_this_thread(src, index, weight, out, shift):
+    """``resample_axis`` on the calling thread alone (a band of a pair: the bands are shared out)."""
+    loop, args, units = _resampling(src, index, weight, out, shift)
+    _recorded(loop, (src.dtype, args[2].dtype, out.dtype), lambda: loop(*args, 0, units))
 
 
 def _per_sample(index, weight, q):
@@ -194,15 +178,20 @@ def _frozen(a):
 
 
 def _launch(loop, args, units, samples, dtypes):
-    """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads. On its
-    first run in this process for these ``dtypes``, a loop that Numba compiled then (rather than
-    loaded) is listed as compiled (``compiled.record``)."""
+    """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads."""
+    _recorded(loop, dtypes, lambda: _run(loop, args, units, samples))
+
+
+def _recorded(loop, dtypes, run):
+    """``run()``, which runs ``loop`` on arrays of ``dtypes``. On its first run in this process for
+    these dtypes, a loop that Numba compiled then (rather than loaded) is listed as compiled
+    (``compiled.record``)."""
     key = (loop, *dtypes)
     if key in _ran:
-        _run(loop, args, units, samples)
+        run()
         return
     known = len(loop.signatures)
-    _run(loop, args, units, samples)
+    run()
     if len(loop.signatures) > known:
         compiled.record(compiled.signature(loop.__name__, *dtypes))
     _ran.add(key)
