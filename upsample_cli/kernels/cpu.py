@@ -125,10 +125,10 @@ def _expand(index, weight, q):
     # Offsets within a row fit int32 (a quicker gather) unless the row is longer.
     offset_type = np.int32 if (int(index.max(initial=0)) + 1) * q < 2**31 else np.intp
     if index.ndim == 1:  # (a nearest pass: one offset per sample)
-        return (index[:, None] * q + np.arange(q)).reshape(-1).astype(offset_type), None
+        return np.ascontiguousarray((index[:, None] * q + np.arange(q)).reshape(-1), offset_type), None
     offsets = (index.T[:, :, None] * q + np.arange(q)).reshape(index.shape[1], -1)
     weights = np.repeat(weight.T[:, :, None], q, axis=2).reshape(weight.shape[1], -1)
-    return offsets.astype(offset_type), np.ascontiguousarray(weights)
+    return np.ascontiguousarray(offsets, offset_type), np.ascontiguousarray(weights)
 
 
 def select_axis(src, index, out):

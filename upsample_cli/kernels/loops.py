@@ -14,6 +14,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from .simd import gather_madd, gather_mul, lanes
+
 # Samples of a row ``wide`` sums at a time (its row of sums stays in the first-level cache).
 BLOCK = 2048
 
@@ -85,16 +87,27 @@ def narrow(src, index, weight, out, shift, first, stop):
     """Rows ``first..stop`` of ``src`` ``(P, n_in * Q)``, resampled along their short pixels:
     ``out[p, e] = sum_k weight[k, e] * src[p, index[k, e]]``, where ``e`` runs over the output's
     samples (position and channel flattened) and the tables ``(K, n_out * Q)`` name each sample's
-    taps within the row (``cpu._per_sample``): a gather, vectorised over the samples."""
+    taps within the row (``cpu._per_sample``): a gather, a vector of samples at a time
+    (``simd.gather_madd``), from the row converted to the sums' type."""
     taps, m = index.shape
     acc = np.empty(m, weight.dtype)
+    line = np.empty(src.shape[1], weight.dtype)
+    vectors = m - m % lanes(acc)
     for p in range(first, stop):
-        line, dst = src[p], out[p]
-        for e in range(m):
-            acc[e] = weight[0, e] * _as_sum(line[index[0, e]], weight[0, e])
+        row, dst = src[p], out[p]
+        for i in range(row.size):
+            line[i] = row[i]
+        w, at = weight[0], index[0]
+        for e in range(0, vectors, lanes(acc)):
+            gather_mul(acc, w, line, at, e)
+        for e in range(vectors, m):
+            acc[e] = w[e] * line[at[e]]
         for k in range(1, taps):
-            for e in range(m):
-                acc[e] += weight[k, e] * _as_sum(line[index[k, e]], weight[k, e])
+            w, at = weight[k], index[k]
+            for e in range(0, vectors, lanes(acc)):
+                gather_madd(acc, w, line, at, e)
+            for e in range(vectors, m):
+                acc[e] += w[e] * line[at[e]]
         for e in range(m):
             dst[e] = _finish(acc[e], shift, out)
 
