@@ -4,7 +4,6 @@ Through Click's runner and, for signals, a real ``python -m upsample_cli``. Imag
 whole file runs in seconds; pixels are checked against ``upsample resize`` on the same file.
 """
 
-import functools
 import json
 import os
 import signal
@@ -197,13 +196,12 @@ def engine_threads(src, dst):
     Path(dst).write_text(str(numba.get_num_threads()))
 
 
-@pytest.mark.parametrize("pool", ["process", "thread"])
 @pytest.mark.parametrize("jobs", [1, 2, 3])
-def test_workers_share_the_cores(tmp_path, pool, jobs):
+def test_workers_share_the_cores(tmp_path, jobs):
     src, dst = tmp_path / "src", tmp_path / "dst"
     for i in range(3):
         picture(src / f"{i}.png")
-    batch.run(batch.Selection(str(src), str(dst)), engine_threads, jobs=jobs, pool=pool)
+    batch.run(batch.Selection(str(src), str(dst)), engine_threads, jobs=jobs)
     used = {int(p.read_text()) for p in dst.iterdir()}
     assert used == {max(1, batch.cores() // jobs)}
 
@@ -339,17 +337,27 @@ def test_batch_shares_the_resize_options():
         assert option in help_text
 
 
-def test_thread_workers_give_the_same_files(tree, tmp_path):
-    from upsample_cli.cli import run_resize
-    from upsample_cli.resize import Settings
+def test_the_library_run_gives_the_files_of_the_command(tree, tmp_path):
+    from upsample_cli.pipeline import FileResize, Settings
     from upsample_cli.sizes import Scale
 
-    convert = functools.partial(run_resize, settings=Settings(Scale((2.0,)), mode="bilinear"))
-    for pool in ("thread", "process"):
-        report = batch.run(batch.Selection(str(tree), str(tmp_path / pool), recursive=True), convert, pool=pool)
-        assert (report.done, report.total) == (5, 5)
-    for name in files_under(tmp_path / "thread"):
-        np.testing.assert_array_equal(pixels(tmp_path / "thread" / name), pixels(tmp_path / "process" / name))
+    convert = FileResize(Settings(Scale((2.0,)), mode="bilinear"))
+    report = batch.run(batch.Selection(str(tree), str(tmp_path / "library"), recursive=True), convert)
+    assert (report.done, report.total) == (5, 5)
+    result = run("batch", tree, tmp_path / "command", "--scale", "2", "--mode", "bilinear", "--recursive", "-q")
+    assert result.exit_code == 0, result.output
+    assert files_under(tmp_path / "library") == files_under(tmp_path / "command")
+    for name in files_under(tmp_path / "library"):
+        np.testing.assert_array_equal(pixels(tmp_path / "library" / name), pixels(tmp_path / "command" / name))
+
+
+def test_a_setting_that_does_not_fit_a_file_is_its_reason(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    picture(src / "a.png")
+    result = run("batch", src, dst, "--size", "20x20x4")
+    assert result.exit_code == 1
+    assert f"{src / 'a.png'}: --size 20x20x4: a 2-D image takes WxH" in result.stderr
+    assert "unexpected" not in result.stderr
 
 
 # --- interruptions ---------------------------------------------------------------------------------

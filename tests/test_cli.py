@@ -604,12 +604,12 @@ def test_sigterm_during_a_write_leaves_nothing(tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
-    from upsample_cli import resize as resize_module
+    from upsample_cli import pipeline
 
     def broken(image, settings):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(resize_module, "resize_image", broken)
+    monkeypatch.setattr(pipeline, "resize_image", broken)
     result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2")
     assert result.exit_code == 1
     assert result.stderr == f"error: {PHOTO}: unexpected RuntimeError: boom\n"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from upsample_cli.cli import main
 from upsample_cli.compat import cv2_resize, keras_upsampling2d, pil_resize, tf_resize
-from upsample_cli.conventions import NAMES, convention
+from upsample_cli.registry import NAMES, convention
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 PHOTO, LOGO, STACK = (SAMPLES / n for n in ("photo.png", "logo_rgba.png", "stack.tif"))

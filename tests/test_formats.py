@@ -15,7 +15,7 @@ from PIL import ImageCms, PngImagePlugin
 
 from upsample_cli import interpolate, io
 from upsample_cli.image import Image, Metadata, SettingsError
-from upsample_cli.resize import Settings, plan, resize_image
+from upsample_cli.pipeline import Settings, plan, resize_image
 from upsample_cli.sizes import Scale, Size
 
 RNG = np.random.default_rng(7)
@@ -411,14 +411,14 @@ def test_plain_stack_spacing_survives_as_shaped_metadata(tmp_path):
 def test_metadata_scale_follows_the_coordinate_mapping():
     meta = Metadata(resolution=(10.0, 10.0), resolution_unit="inch")
     im = image(np.zeros((10, 100), np.float32), "YX", metadata=meta)
-    by_scale = plan(im, Settings(Scale((0.3,)), mode="bilinear"))
-    assert by_scale.sizes == (3, 30) and by_scale.coordinate_scales == {"Y": 0.3, "X": 0.3}
-    by_size = plan(im, Settings(Size((30, 3)), mode="bilinear"))
-    assert by_size.coordinate_scales == {"Y": 0.3, "X": 0.3}
-    corners = plan(im, Settings(Size((199, 19)), mode="bilinear", align_corners=True))
-    assert corners.coordinate_scales == {"Y": 2.0, "X": 2.0}
-    area = plan(im, Settings(Scale((0.3,)), mode="area"))
-    assert area.coordinate_scales == {"Y": 0.3, "X": 0.3}
+    _, _, by_scale = plan(im, Settings(Scale((0.3,)), mode="bilinear"))
+    assert by_scale.shape == (3, 30) and by_scale.scales == {"Y": 0.3, "X": 0.3}
+    _, _, by_size = plan(im, Settings(Size((30, 3)), mode="bilinear"))
+    assert by_size.scales == {"Y": 0.3, "X": 0.3}
+    _, _, corners = plan(im, Settings(Size((199, 19)), mode="bilinear", align_corners=True))
+    assert corners.scales == {"Y": 2.0, "X": 2.0}
+    _, _, area = plan(im, Settings(Scale((0.3,)), mode="area"))
+    assert area.scales == {"Y": 0.3, "X": 0.3}
 
 
 def test_axes_override_for_tiff(tmp_path):

@@ -24,7 +24,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from . import filters
+from . import filters, registry
 from .kernels import GATHER_COST, WIDE, loop_of
 from .memo import remembered
 from .taps import Rule, Taps, product, taps
@@ -71,19 +71,22 @@ class Mode:
 _LINEAR = Rule("interp", filters.TRIANGLE, clamp_negative=True)
 _LINEAR_AA = Rule("window", filters.TRIANGLE)
 
-# Torch accepts bicubic and lanczos on 2-D images only, antialias on 2-D only, and lanczos
-# only with antialias; the extra ranks and combinations here go beyond torch (README).
+# Each torch mode of the registry, as taps: (rule, antialiased rule). The registry gives the
+# ranks: torch accepts bicubic and lanczos on 2-D images only, antialias on 2-D only, and
+# lanczos only with antialias; the extra ranks and combinations go beyond torch (README).
+_RULES = {
+    "nearest": (Rule("point", nearest="floor"), None),
+    "nearest-exact": (Rule("point", nearest="half"), None),
+    "linear": (_LINEAR, _LINEAR_AA),
+    "bilinear": (_LINEAR, _LINEAR_AA),
+    "bicubic": (Rule("interp", filters.CUBIC_075), Rule("window", filters.CUBIC_050)),
+    "trilinear": (_LINEAR, _LINEAR_AA),
+    "area": (Rule("adaptive"), None),
+    "lanczos": (Rule("window", filters.LANCZOS3, widen=False), Rule("window", filters.LANCZOS3)),
+}
 MODES = {
-    "nearest": Mode(Rule("point", nearest="floor"), (1, 2, 3), interpolating=False),
-    "nearest-exact": Mode(Rule("point", nearest="half"), (1, 2, 3), interpolating=False),
-    "linear": Mode(_LINEAR, (1,), antialiased=_LINEAR_AA),
-    "bilinear": Mode(_LINEAR, (2,), antialiased=_LINEAR_AA),
-    "trilinear": Mode(_LINEAR, (3,), antialiased=_LINEAR_AA),
-    "bicubic": Mode(Rule("interp", filters.CUBIC_075), (1, 2, 3), antialiased=Rule("window", filters.CUBIC_050)),
-    "lanczos": Mode(
-        Rule("window", filters.LANCZOS3, widen=False), (1, 2, 3), antialiased=Rule("window", filters.LANCZOS3)
-    ),
-    "area": Mode(Rule("adaptive"), (1, 2, 3), interpolating=False),
+    name: Mode(_RULES[name][0], spec.ranks, spec.interpolating, _RULES[name][1])
+    for name, spec in registry.TORCH.modes.items()
 }
 
 

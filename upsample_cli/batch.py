@@ -19,11 +19,9 @@ interrupted one.
 Running. Each worker reads, resizes and writes whole files, so decoding, resizing and encoding
 overlap across workers and memory is bounded by the files in hand (one per worker); the engine's
 Numba threads are shared out so that workers times threads does not exceed the cores.
-Workers are processes (``pool="process"``, the default) or threads (``pool="thread"``, kept for
-comparison). On two cores both run at the same speed, most of the time going to PNG's zlib, which
-releases the GIL (``benchmarks/bench_batch.py``); processes are kept because the Python part of each
-file does not share one GIL on more cores, a crash in a decoder fails one file instead of the run,
-and an interrupted file is stopped at once instead of being finished. A file that fails is
+Workers are processes: the Python part of each file does not share one GIL, a crash in a decoder
+fails one file instead of the run, and an interrupted file is stopped at once instead of being
+finished (``benchmarks/bench_batch.py`` times them against threads). A file that fails is
 reported and the run goes on, unless ``fail_fast``: then no new file starts. SIGINT and SIGTERM
 stop the run: no new file starts, the files in hand are stopped (their temporary files
 removed), and the report says what was done.
@@ -45,13 +43,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_ready
 from typing import Callable, Iterator, List, Optional, Tuple, Union
 
+from .errors import reason
 from .report import DONE, FAILED, INTERRUPTED, SKIPPED, Outcome, Report
 
 INPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".npy")
 # Seconds a stopped worker gets to clean up before it is killed.
 STOP_GRACE = 5.0
 # Modules the process workers start with (imported once, in the fork server).
-_PRELOAD = ["numpy", "PIL.Image", "tifffile", "upsample_cli.cli", "upsample_cli.resize", "upsample_cli.api"]
+_PRELOAD = ["numpy", "PIL.Image", "tifffile", "upsample_cli.pipeline", "upsample_cli.resize", "upsample_cli.api"]
 
 Convert = Callable[[str, str], Optional[Tuple[tuple, tuple]]]
 
@@ -157,7 +156,6 @@ def run(
     convert: Convert,
     *,
     jobs: Optional[int] = None,
-    pool: str = "process",
     fail_fast: bool = False,
     report: Optional[Report] = None,
     progress=None,
@@ -166,16 +164,14 @@ def run(
 ) -> Report:
     """Resize every file of ``selection`` with ``convert(src, dst)``; the :class:`Report` of the run.
 
-    ``convert`` must be picklable for process workers (a module-level function or a
-    ``functools.partial`` of one) and returns the input and output shapes (or None). As with
-    any use of :mod:`multiprocessing`, a script that calls this with process workers needs the
+    ``convert`` must be picklable (a :class:`upsample_cli.pipeline.FileResize`, a module-level
+    function or a ``functools.partial`` of one) and returns the input and output shapes (or None). As with
+    any use of :mod:`multiprocessing`, a script that calls this needs the
     ``if __name__ == "__main__":`` guard.
     ``progress`` is a :class:`upsample_cli.progress.Progress` (or None). With
     ``handle_signals`` (main thread only), SIGINT and SIGTERM stop the run and the report
     says ``stopped="interrupted"``.
     """
-    if pool not in ("process", "thread"):
-        raise ValueError(f"pool must be 'process' or 'thread', not {pool!r}")
     jobs = jobs or cores()
     report = report if report is not None else Report()
     threads = max(1, cores() // jobs)
@@ -198,7 +194,7 @@ def run(
         stop.set()
 
     with _signals_handled(on_signal, handle_signals):
-        workers = (_ProcessWorkers if pool == "process" else _ThreadWorkers)(jobs, convert, threads, debug)
+        workers = _ProcessWorkers(jobs, convert, threads, debug)
         try:
             found = find_jobs(selection)
             exhausted = False
@@ -319,33 +315,15 @@ def _work(convert: Convert, job: Job, debug: bool) -> Outcome:
         return Outcome(job.src, job.dst, INTERRUPTED, "interrupted", seconds=time.perf_counter() - start)
     except Exception as e:
         detail = traceback.format_exc() if debug else None
-        return Outcome(job.src, job.dst, FAILED, _reason(e, job), seconds=time.perf_counter() - start, detail=detail)
+        return Outcome(job.src, job.dst, FAILED, reason(e, job.src), seconds=time.perf_counter() - start, detail=detail)
 
 
 def _shapes(shapes) -> Tuple[Optional[tuple], Optional[tuple]]:
     return tuple(tuple(int(n) for n in s) if s is not None else None for s in shapes)
 
 
-def _reason(e: BaseException, job: Job) -> str:
-    """The error's message without the input's path (the report puts it in front)."""
-    from .image import UpsampleError
-
-    if isinstance(e, UpsampleError):
-        return e.message if e.path == job.src else f"{e.path}: {e.message}"
-    if isinstance(e, MemoryError):
-        return "not enough memory"
-    text = " ".join(str(e).split())
-    if text.startswith(job.src + ": "):
-        text = text[len(job.src) + 2 :]
-    if isinstance(e, OSError):
-        return text or type(e).__name__
-    if isinstance(e, (ValueError, TypeError)) and text:
-        return text
-    return f"unexpected {type(e).__name__}: {text}" if text else f"unexpected {type(e).__name__}"
-
-
 def _limit_threads(n: int) -> None:
-    """Cap the engine's Numba threads for the calling thread (Numba's setting is per thread)."""
+    """Cap the engine's Numba threads for this worker."""
     import numba
 
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
@@ -490,48 +468,6 @@ class _ProcessWorkers:
             return None
         worker.job = None
         return outcome
-
-
-class _ThreadWorkers:
-    """Threads in this process (the engine and the codecs release the GIL); for comparison.
-
-    Threads cannot be stopped: when the run is interrupted, the files in hand are finished.
-    """
-
-    def __init__(self, n: int, convert: Convert, threads: int, debug: bool):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._n = n
-        self._setup = (convert, debug)
-        self._pool = ThreadPoolExecutor(n, initializer=_limit_threads, initargs=(threads,))
-        self._pending = set()
-
-    @property
-    def idle(self) -> bool:
-        return len(self._pending) < self._n
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._pending)
-
-    def submit(self, job: Job) -> None:
-        convert, debug = self._setup
-        self._pending.add(self._pool.submit(_work, convert, job, debug))
-
-    def collect(self, timeout: float) -> List[Outcome]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        done, self._pending = wait(self._pending, timeout=timeout, return_when=FIRST_COMPLETED)
-        return [f.result() for f in done]
-
-    def abort(self) -> List[Outcome]:
-        outcomes = []
-        while self._pending:
-            outcomes += self.collect(timeout=0.2)
-        return outcomes
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
 
 
 def _death(process) -> str:

@@ -6,5 +6,5 @@ MAX_PIXELS = 2**28
 JPEG_QUALITY = 95
 TIFF_COMPRESSIONS = ("deflate", "lzma", "none")
 # PNG's zlib level: 1 writes fastest (OpenCV's default level); Pillow's 6 makes files ~20% smaller
-# on smooth images and takes 2-4 times as long (0.32 s against 0.08 s for a 1024^2 RGB photo).
+# on smooth images and takes several times as long (benchmarks/bench_batch.py times the writes).
 PNG_LEVEL = 1

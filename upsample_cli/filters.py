@@ -62,41 +62,10 @@ def lanczos(a: int) -> Callable[[np.ndarray], np.ndarray]:
     return fn
 
 
-def _hamming(x):
-    # Pillow's Hamming-windowed sinc on (-1, 1).
-    x = np.abs(x)
-    w = _sinc(x) * (0.54 + 0.46 * np.cos(np.pi * x))
-    return np.where(x < 1, w, 0).astype(x.dtype, copy=False)
-
-
-def _gaussian(x):
-    # TensorFlow's: sigma 0.5, radius 1.5.
-    sigma = 0.5
-    return np.where(np.abs(x) < 1.5, np.exp(-x * x / (2 * sigma * sigma)), 0).astype(x.dtype, copy=False)
-
-
-def mitchell(b: float = 1 / 3, c: float = 1 / 3) -> Callable[[np.ndarray], np.ndarray]:
-    """Mitchell-Netravali cubic with parameters ``b`` and ``c``."""
-
-    def fn(x):
-        x = np.abs(x)
-        near = ((12 - 9 * b - 6 * c) * x**3 + (-18 + 12 * b + 6 * c) * x**2 + (6 - 2 * b)) / 6
-        far = ((-b - 6 * c) * x**3 + (6 * b + 30 * c) * x**2 + (-12 * b - 48 * c) * x + (8 * b + 24 * c)) / 6
-        return np.where(x < 1, near, np.where(x < 2, far, 0)).astype(x.dtype, copy=False)
-
-    return fn
-
-
-BOX = Filter("box", 0.5, _box)
 TRIANGLE = Filter("triangle", 1.0, _triangle)
-HAMMING = Filter("hamming", 1.0, _hamming)
 CUBIC_050 = Filter("cubic(a=-0.5)", 2.0, keys_cubic(-0.5))
 CUBIC_075 = Filter("cubic(a=-0.75)", 2.0, keys_cubic(-0.75))
 LANCZOS3 = Filter("lanczos3", 3.0, lanczos(3))
-LANCZOS4 = Filter("lanczos4", 4.0, lanczos(4))
-LANCZOS5 = Filter("lanczos5", 5.0, lanczos(5))
-GAUSSIAN = Filter("gaussian", 1.5, _gaussian)
-MITCHELL = Filter("mitchell", 2.0, mitchell())
 
 
 # --- The libraries' own formulas --------------------------------------------------------
@@ -189,12 +158,6 @@ def _tf_mitchell(x):
     return np.where(x >= _F(2), _F(0), np.where(x >= _F(1), far, near)).astype(_F)
 
 
-def _tf_box(x):
-    x = np.abs(x.astype(_F))
-    return np.where(x < _F(0.5), _F(1), np.where(x == _F(0.5), _F(0.5), _F(0))).astype(_F)
-
-
-TF_BOX = Filter("box", 1.0, _tf_box)  # TF gives the box kernel a radius of 1
 TF_TRIANGLE = Filter("triangle", 1.0, _tf_triangle)
 TF_KEYS_CUBIC = Filter("cubic(a=-0.5)", 2.0, _tf_keys_cubic)
 TF_MITCHELL = Filter("mitchell", 2.0, _tf_mitchell)

@@ -17,6 +17,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from .rounding import round_clamp
+
 SPATIAL = "ZYX"
 CHANNEL_AXES = "SC"
 
@@ -175,10 +177,7 @@ class Image:
         colour = [i for i in range(work.shape[-1]) if i != self.alpha]
         with np.errstate(divide="ignore", invalid="ignore"):
             work[..., colour] = np.where(weight > 0, work[..., colour] / weight, 0)
-        if a.dtype.kind in "iu":
-            info = np.iinfo(a.dtype)
-            work = np.clip(np.floor(work + 0.5), info.min, info.max)
-        out = np.moveaxis(work.astype(a.dtype), -1, self.channel_axis)
+        out = np.moveaxis(round_clamp(work, a.dtype, in_place=True), -1, self.channel_axis)
         return self.with_array(out, premultiplied=False)
 
     @property

@@ -68,8 +68,3 @@ def resample(x: np.ndarray, axis: int, rule: Rule, n_out: int, scale: Optional[f
     out = resize_axes(view, [rule], [n_out], [scale], Pipeline(precision), backend=backend)
     return np.moveaxis(out, -1, axis)
 
-
-def round_half_even(x: np.ndarray, dtype) -> np.ndarray:
-    """Float results to an integer dtype as ``cvRound``/``lrint`` do: half to even, saturated."""
-    info = np.iinfo(dtype)
-    return np.clip(np.rint(x), info.min, info.max).astype(dtype)

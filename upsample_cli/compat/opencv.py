@@ -41,7 +41,8 @@ import numpy as np
 
 from .. import filters
 from ..taps import FixedPoint, Rule, taps
-from ._passes import device_aware, resample, round_half_even
+from ..rounding import round_clamp
+from ._passes import device_aware, resample
 
 # cv2's interpolation flags, accepted as well as the names.
 FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 6: "nearest-exact"}
@@ -190,7 +191,7 @@ def _float_passes(x, rules, out_h, out_w, inv_y, inv_x):
     work = x.astype(_F32)
     work = resample(work, 1, rx, out_w, inv_x)
     work = resample(work, 0, ry, out_h, inv_y)
-    return work if x.dtype == _F32 else round_half_even(work, x.dtype)
+    return work if x.dtype == _F32 else round_clamp(work, x.dtype, "half-even")
 
 
 def _fixed_point_passes(x, mode, out_h, out_w, inv_y, inv_x):
@@ -256,7 +257,7 @@ def _area_blocks(x, out_h, out_w, inv_y, inv_x, fy, fx):
     value = np.where(full[:, :, None], sums32 * _F32(1.0 / (fx * fy)), sums32 / count[:, :, None].astype(_F32))
     if x.dtype == _F32:
         return value.astype(_F32)
-    out = round_half_even(value, x.dtype)
+    out = round_clamp(value, x.dtype, "half-even")
     if fx == 2 and fy == 2 and cn in (1, 3, 4):  # OpenCV's 2x2 kernels: (sum + 2) >> 2
         halved = ((sums.astype(np.int64) + 2) >> 2).astype(x.dtype)
         out = np.where(full[:, :, None], halved, out)

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import filters
 from ..taps import Rule
+from ..rounding import round_clamp
 from ._passes import device_aware, resample
 
 _F32 = np.float32
@@ -138,10 +139,7 @@ def keras_upsampling2d(x, size=(2, 2), data_format=None, interpolation="nearest"
         out = _repeat(nhwc, [(1, fh), (2, fw)])
     else:
         resized = tf_resize(nhwc, (nhwc.shape[1] * fh, nhwc.shape[2] * fw), method=mode)
-        if nhwc.dtype.kind in "iu":
-            info = np.iinfo(nhwc.dtype)
-            resized = np.clip(np.rint(resized), info.min, info.max)
-        out = resized.astype(nhwc.dtype)
+        out = round_clamp(resized, nhwc.dtype, "half-even")
     return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
 
 

@@ -1,0 +1,263 @@
+"""The command line's shared options, their parsing, and the one-line failures it reports.
+
+Each option is a module-level decorator (as in rasterio's ``rio/options.py``); :data:`resize_options`
+stacks those of one resize, which ``upsample resize`` and ``upsample batch`` both take. Callbacks
+turn text into values and raise ``click.BadParameter`` saying what is accepted; :func:`file_resize`
+turns the parsed values into the :class:`~upsample_cli.pipeline.FileResize` that both run.
+Nothing heavy is imported here: ``upsample --help`` loads no NumPy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from . import defaults, registry, sizes
+from .errors import one_line
+
+
+class _ShownOnOneLine:
+    def show(self, file=None) -> None:
+        click.echo(f"error: {one_line(self.format_message())}", file=file, err=True)
+
+
+class UsageFailure(_ShownOnOneLine, click.UsageError):
+    """Bad usage, shown on one line (exit 2)."""
+
+
+class FileFailure(_ShownOnOneLine, click.ClickException):
+    """A file that could not be read or written (exit 1)."""
+
+    exit_code = 1
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def _callback(parse):
+    """A Click callback around ``parse``: an absent option stays None, a ValueError is bad usage."""
+
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+
+    callback.__doc__ = parse.__doc__
+    return callback
+
+
+def _axes(value):
+    """``"zyx"`` -> ``"ZYX"``: one letter per axis, with Y and X."""
+    from .image import check_axes
+
+    return check_axes(value)
+
+
+parse_scale = _callback(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
+parse_size = _callback(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
+parse_axes = _callback(_axes)
+
+
+_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
+
+
+def parse_pixels(ctx, param, value):
+    """``"268435456"``, ``"100M"``, ``"2G"`` -> an int; ``"0"`` or ``"none"`` -> None (no limit)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in ("none", "0"):
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)", text)
+    if not match:
+        raise click.BadParameter(
+            f"{value!r} is not a pixel count; give a number such as 100000000, 100M or 2G (0 or none: no limit)"
+        )
+    return int(float(match.group(1)) * _SUFFIXES[match.group(2)])
+
+
+def check_output(ctx, param, value):
+    from . import io
+
+    try:
+        io.output_format(value)
+    except io.UpsampleError as e:
+        raise click.BadParameter(e.message) from None
+    return value
+
+
+def parse_format(ctx, param, value):
+    """``"png"``, ``".PNG"`` -> ``".png"``: an output extension."""
+    if value is None:
+        return None
+    from .io import FORMATS
+
+    ext = "." + value.strip().lstrip(".").lower()
+    if ext not in FORMATS:
+        raise click.BadParameter(f"{value!r} is not an output format; give one of {', '.join(e[1:] for e in FORMATS)}")
+    return ext
+
+
+
+# --- options ---------------------------------------------------------------------------
+
+axes = click.option(
+    "--axes",
+    metavar="AXES",
+    callback=parse_axes,
+    help="Name the axes of a TIFF or .npy input, one letter each, e.g. ZYX, YXC, TZCYX: X, Y and Z are "
+    "resized; C/S (channels), T (time) and other letters are not. Overrides what a TIFF says; a .npy "
+    "defaults to YX (2-D), YXC (3-D, last axis 1 to 4), ZYX (other 3-D) or ZYXC (4-D, last axis 1 to 4).",
+)
+debug = click.option("--debug", is_flag=True, help="Show the traceback of an error (for bug reports).")
+
+
+
+scale = click.option(
+    "--scale",
+    metavar="F[,F[,F]]",
+    callback=parse_scale,
+    help="Scale factor: one for every axis (2, 0.5, 50%), or one per axis, width first: W,H (1.5,2) or "
+    "W,H,D for stacks (2,2,1). Two factors on a stack keep its depth.",
+)
+
+size = click.option(
+    "--size",
+    metavar="WxH[xD]",
+    callback=parse_size,
+    help="Output size in pixels, width first: 800x600; 800x or x600 keep the aspect ratio; WxHxD for "
+    "stacks (128x128x48, or 128xx to keep the proportions); 50% is --scale 0.5. WxH on a stack keeps "
+    "its depth.",
+)
+
+mode = click.option(
+    "--mode",
+    metavar="MODE",
+    help=f"Interpolation, in the convention's names; torch: {', '.join(registry.TORCH.modes)} (default "
+    f"{registry.TORCH.default}: {registry.TORCH.modes[registry.TORCH.default].help.replace(' (the default)', '')}). "
+    "'upsample modes' lists every convention's modes.",
+)
+
+convention = click.option(
+    "--convention",
+    type=click.Choice(registry.NAMES),
+    default=registry.TORCH.name,
+    show_default=True,
+    help="Whose numbers to reproduce: torch's interpolate, TensorFlow's tf.image.resize, Keras' UpSampling2D, "
+    "Pillow's Image.resize or OpenCV's cv2.resize (each 2-D image or slice, with that library's modes).",
+)
+
+device = click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="cpu",
+    show_default=True,
+    help="Where to resize: cpu, cuda (an NVIDIA GPU, with the 'cuda' extra installed), or auto (the GPU "
+    "when there is one and the image is large, else the CPU).",
+)
+
+align_corners = click.option(
+    "--align-corners",
+    is_flag=True,
+    help="Map the centres of the corner pixels onto each other (torch align_corners=True); "
+    "interpolating modes only.",
+)
+
+antialias = click.option(
+    "--antialias",
+    is_flag=True,
+    help="Low-pass filter when shrinking (torch antialias=True); linear, bilinear, bicubic, trilinear, lanczos.",
+)
+
+straight_alpha = click.option(
+    "--straight-alpha",
+    is_flag=True,
+    help="Resize an alpha channel like any other channel, as torch does. By default colours are "
+    "resized premultiplied by alpha, so transparent pixels do not bleed into the edges.",
+)
+
+quality = click.option(
+    "--quality",
+    type=click.IntRange(1, 100),
+    metavar="1-100",
+    help=f"JPEG quality (default {defaults.JPEG_QUALITY}) or WebP quality (default: WebP is written lossless).",
+)
+
+compression = click.option(
+    "--compression",
+    type=click.Choice(defaults.TIFF_COMPRESSIONS),
+    default="deflate",
+    show_default=True,
+    help="TIFF compression.",
+)
+
+png_level = click.option(
+    "--png-level",
+    type=click.IntRange(0, 9),
+    default=defaults.PNG_LEVEL,
+    show_default=True,
+    metavar="0-9",
+    help="PNG compression level: 1 writes fastest (as OpenCV does), 9 smallest; Pillow's default is 6.",
+)
+
+def _pixel_limit(name: str, help: str):
+    return click.option(name, metavar="N", default=str(defaults.MAX_PIXELS), show_default=True,
+                        callback=parse_pixels, help=help)
+
+
+max_input_pixels = _pixel_limit(
+    "--max-input-pixels",
+    "Refuse inputs whose header states more pixels (channels not counted) before decoding them: "
+    "protects against decompression bombs. 100M, 2G and so on; 0 for no limit.",
+)
+max_output_pixels = _pixel_limit(
+    "--max-output-pixels", "Refuse to make an output with more pixels (channels not counted); 0 for no limit."
+)
+
+RESIZE_OPTIONS = (scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes, quality,
+                  compression, png_level, max_input_pixels, max_output_pixels)
+
+
+def resize_options(f):
+    """Give the command every option of one resize, in :data:`RESIZE_OPTIONS`' order."""
+    for option in reversed(RESIZE_OPTIONS):
+        f = option(f)
+    return f
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def file_resize(scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes,
+                quality, compression, png_level, max_input_pixels, max_output_pixels):
+    """The :class:`~upsample_cli.pipeline.FileResize` that :func:`resize_options`' values ask for;
+    UsageFailure when they do not go together."""
+    ctx = click.get_current_context()
+    if (scale is None) == (size is None):
+        raise UsageFailure(f"give one of --scale or --size (see '{ctx.command_path} --help')")
+    from . import io
+    from .pipeline import FileResize, Settings
+
+    try:
+        mode = registry.convention(convention).mode(mode).name
+    except ValueError as e:
+        raise UsageFailure(f"--mode: {e}") from None
+    settings = Settings(scale or size, mode, convention, align_corners, antialias, not straight_alpha,
+                        max_output_pixels, device)
+    try:
+        settings = settings.checked()
+    except ValueError as e:
+        raise UsageFailure(str(e)) from None
+    if device == "cuda":
+        from .api import choose_backend
+
+        try:
+            choose_backend(device, None, 0)
+        except RuntimeError as e:
+            raise UsageFailure(f"--device cuda: {e}") from None
+    return FileResize(settings, axes, max_input_pixels,
+                      io.WriteOptions(quality=quality, compression=compression, png_level=png_level))
