@@ -68,8 +68,8 @@ class Mode:
     antialiased: Optional[Rule] = None
 
 
-_LINEAR = Rule("interp", filters.TRIANGLE, clamp_negative=True)
-_LINEAR_AA = Rule("window", filters.TRIANGLE)
+_LINEAR = Rule("interp", filters.TRIANGLE, clamp_negative=True, copy_same_size=True)
+_LINEAR_AA = Rule("window", filters.TRIANGLE, copy_same_size=True)
 
 # Each torch mode of the registry, as taps: (rule, antialiased rule). The registry gives the
 # ranks: torch accepts bicubic and lanczos on 2-D images only, antialias on 2-D only, and
@@ -79,7 +79,7 @@ _RULES = {
     "nearest-exact": (Rule("point", nearest="half"), None),
     "linear": (_LINEAR, _LINEAR_AA),
     "bilinear": (_LINEAR, _LINEAR_AA),
-    "bicubic": (Rule("interp", filters.CUBIC_075), Rule("window", filters.CUBIC_050)),
+    "bicubic": (Rule("interp", filters.CUBIC_075), Rule("window", filters.CUBIC_050, copy_same_size=True)),
     "trilinear": (_LINEAR, _LINEAR_AA),
     "area": (Rule("adaptive"), None),
     "lanczos": (Rule("window", filters.LANCZOS3, widen=False), Rule("window", filters.LANCZOS3)),

@@ -113,6 +113,9 @@ class Rule:
     clamp_high: bool = False
     origin: float = 0.0
     extent: Optional[float] = None
+    # An axis whose output size equals its input size is copied, whatever the scale factor
+    # (torch's linear kernels and its antialiased ones; its plain bicubic interpolates it).
+    copy_same_size: bool = False
 
     def with_precision(self, precision) -> "Rule":
         return replace(self, precision=precision)
@@ -205,7 +208,9 @@ def _compute(n_in: int, n_out: int, rule: Rule, scale_factor: Optional[float]) -
     dst = np.arange(n_out).astype(rule.precision)
     if rule.sampler == "point":
         return _point(n_in, n_out, dst, scale, rule)
-    if rule.sampler == "interp":
+    if rule.copy_same_size and n_in == n_out:
+        t = Taps(np.arange(n_in)[:, None], np.ones((n_in, 1), rule.precision))
+    elif rule.sampler == "interp":
         t = _interp(n_in, dst, scale, rule, scale_factor)
     elif rule.sampler == "window":
         t = _window(n_in, dst, scale, rule)

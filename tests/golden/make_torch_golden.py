@@ -132,6 +132,14 @@ def valid_cases(rng):
         ("nearest-exact", (1, 1, 2, 64), "float64", False, {"scale_factor": 2.3}),
         ("nearest-exact", (1, 1, 40, 2), "float64", True, {"scale_factor": (3.7, 2.3)}),
         ("nearest-exact", (1, 3, 2, 70), "uint8", False, {"size": (3, 127)}),
+        # An axis whose output size is its input size under a scale factor other than 1: copied
+        # by the linear kernels and the antialiased ones, interpolated by plain bicubic.
+        ("linear", (1, 2, 3), "float32", False, {"scale_factor": 1.2}),
+        ("bilinear", (1, 2, 10, 7), "float32", False, {"scale_factor": (1.048, 1.5)}),
+        ("bilinear", (1, 2, 10, 7), "float64", True, {"scale_factor": (1.048, 1.5), "antialias": True}),
+        ("bicubic", (1, 2, 10, 7), "float32", False, {"scale_factor": (1.048, 1.5)}),
+        ("bicubic", (1, 2, 7, 10), "float32", False, {"scale_factor": (0.6, 1.048), "antialias": True}),
+        ("trilinear", (1, 1, 6, 6, 6), "float32", False, {"scale_factor": 1.1}),
     ]:
         x = make_input(rng, shape, dtype, "random")
         kwargs = {"mode": mode, **kwargs}
