@@ -73,6 +73,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
 
     if axes is not None:
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
+    png = _png_chunks(path, verify=load)
     try:
         with _own_pixel_limit(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
@@ -81,7 +82,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             frames = getattr(im, "n_frames", 1)
             if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
                 raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
-            header = _header(path, im, fmt)
+            header = _header(path, im, fmt, png)
             if before_load is not None:
                 before_load(header)
             if not load:
@@ -118,14 +119,36 @@ def _png_header_size(path: str):
     return None
 
 
-def _header(path: str, im, fmt: str) -> Image:
+def _png_chunks(path: str, verify: bool):
+    """A PNG's chunks checked (:mod:`.png_chunks`) before Pillow reads it; None for other formats."""
+    from . import png_chunks
+
+    with open(path, "rb") as f:
+        if not png_chunks.is_png(f.read(8)):
+            return None
+    return png_chunks.scan(path, verify=verify)
+
+
+def _orientation(im, png) -> int:
+    """The EXIF orientation, from the header alone (Pillow's ``getexif`` decodes a whole PNG to
+    find an EXIF chunk after the image data, so a PNG's comes from its chunk list)."""
+    from .png16 import exif_orientation
+
+    if png is not None:
+        return exif_orientation(png.exif)
+    try:
+        return int(im.getexif().get(_ORIENTATION, 1))
+    except (OSError, ValueError, SyntaxError, struct.error, TypeError, KeyError, IndexError):
+        return 1  # unreadable EXIF: shown as stored
+
+
+def _header(path: str, im, fmt: str, png=None) -> Image:
     """Shape, dtype, axes, mode and palette, from the header alone."""
     width, height = im.size
     if width < 1 or height < 1:
         raise UpsampleError(path, f"image has no pixels ({width}x{height})")
-    with contextlib.suppress(Exception):
-        if im.getexif().get(_ORIENTATION) in _SWAPS_AXES:
-            width, height = height, width
+    if _orientation(im, png) in _SWAPS_AXES:
+        width, height = height, width
     mode = _CONVERT.get(im.mode, im.mode)
     if mode is None or mode in ("LAB", "HSV"):
         raise UpsampleError(path, f"Pillow mode {im.mode!r} is not supported")

@@ -52,7 +52,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         if key is not None and colour == 2:
             channels = 4
         metadata = _metadata(chunks)
-        orientation = _orientation(metadata.exif)
+        orientation = exif_orientation(metadata.exif)
         shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
         alpha = channels - 1 if channels in (2, 4) else None
         header = Image(None, shape + (channels,), np.dtype(np.uint16), "YXS", "PNG", mode=_MODES[channels], alpha=alpha)
@@ -214,7 +214,8 @@ def _metadata(chunks) -> Metadata:
     )
 
 
-def _orientation(exif: Optional[bytes]) -> int:
+def exif_orientation(exif: Optional[bytes]) -> int:
+    """The orientation tag of raw EXIF bytes; 1 when there is none or it cannot be read."""
     if not exif:
         return 1
     from PIL import Image as PILImage
@@ -242,7 +243,7 @@ def _oriented(a: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _without_orientation(metadata: Metadata) -> Metadata:
-    if not metadata.exif or _orientation(metadata.exif) == 1:
+    if not metadata.exif or exif_orientation(metadata.exif) == 1:
         return metadata
     from dataclasses import replace
 
