@@ -118,3 +118,112 @@ def test_an_exif_chunk_after_the_data_still_orients_the_image(tmp_path):
         assert im.getexif().get(0x0112) == 6  # (Pillow finds it only by decoding)
     assert io.probe(src).shape == (30, 10)
     assert io.read(src).array.shape == (30, 10)
+
+
+# --- 2: the input-pixel limit, from the header, before decoding ---------------------------------
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png_bomb(path, width, height):
+    """A gray PNG of zeros: a few hundred KB that inflate to width * height bytes."""
+    c = zlib.compressobj(9)
+    row = b"\0" * (width + 1)
+    body = b"".join(c.compress(row) for _ in range(height)) + c.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", body)
+                     + _png_chunk(b"IEND", b""))
+    return path
+
+
+def _small(tmp_path, name):
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    path = tmp_path / name
+    if name.endswith(".npy"):
+        np.save(path, rgb)
+    elif name.endswith(".tif"):
+        import tifffile
+
+        tifffile.imwrite(path, rgb)
+    elif name == "palette.png" or name.endswith(".gif"):
+        Image.fromarray(rgb).quantize(40).save(path)
+    elif name == "deep.png":
+        io.write(path, io.Image.of(rgb.astype(np.uint16) * 257, "YXS", "PNG"))
+    else:
+        Image.fromarray(rgb).save(path)
+    return path
+
+
+@pytest.fixture
+def pillow_decodes(monkeypatch):
+    """A list that records every image Pillow decodes."""
+    from PIL import ImageFile
+
+    decoded = []
+    original = ImageFile.ImageFile.load
+
+    def load(self):
+        decoded.append(self.format)
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return decoded
+
+
+@pytest.mark.parametrize(
+    "name", ["rgb.png", "palette.png", "deep.png", "anim.gif", "rgb.jpg", "rgb.bmp", "rgb.webp", "rgb.tif", "rgb.npy"]
+)
+def test_every_format_refuses_from_its_header(tmp_path, name, pillow_decodes):
+    src = _small(tmp_path, name)
+    with pytest.raises(UpsampleError, match="more than the limit of 1,000"):
+        io.read(src, max_pixels=1000)
+    assert pillow_decodes == []
+    assert io.read(src, max_pixels=64 * 48).shape[:2] == (48, 64)
+
+
+def test_a_huge_gif_is_refused_before_its_palette_is_read(tmp_path, pillow_decodes):
+    data = bytearray((_small(tmp_path, "x.gif")).read_bytes())
+    struct.pack_into("<HH", data, 6, 65535, 65535)  # logical screen
+    struct.pack_into("<HH", data, data.index(b",") + 5, 65535, 65535)  # first image
+    src = tmp_path / "huge.gif"
+    src.write_bytes(bytes(data))
+    for command in (["resize", src, tmp_path / "out.png", "--scale", "0.5"], ["info", src]):
+        result = run(*command)
+        if command[0] == "resize":
+            _assert_one_line_error(result, src, "65535x65535 P uint8 image has 4,294,836,225 pixels")
+    assert pillow_decodes == []
+
+
+def test_a_png_bomb_costs_neither_time_nor_memory(tmp_path):
+    """20000 x 20000 pixels in 400 KB: refused from its header by resize, described by info,
+    each in a process of well under the 400 MB a decode would take."""
+    src = _png_bomb(tmp_path / "bomb.png", 20000, 20000)
+    script = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, repr(p.stderr + p.stdout))\n"
+    )
+    for command, code in ((["resize", str(src), str(tmp_path / "o.png"), "--scale", "0.1"], 1), (["info", str(src)], 0)):
+        out = subprocess.run([sys.executable, "-c", script, sys.executable, "-m", "upsample_cli", *command],
+                             capture_output=True, text=True, check=True).stdout
+        rc, peak_kb, text = out.split(" ", 2)
+        assert int(rc) == code, text
+        assert int(peak_kb) < 200_000, (command, peak_kb)
+        assert ("more than the limit" in text) == (code == 1)
+
+
+def test_a_sixteen_bit_png_never_inflates_a_huge_text_or_icc_chunk(tmp_path):
+    rows = b"".join(b"\0" + bytes(6 * 8) for _ in range(4))
+    ihdr = struct.pack(">IIBBBBB", 8, 4, 16, 2, 0, 0, 0)
+    bomb = zlib.compress(bytes(64 << 20), 9)  # 64 MB of zeros in 64 KB
+    extra = _png_chunk(b"zTXt", b"big\0\0" + bomb) + _png_chunk(b"iCCP", b"icc\0\0" + bomb)
+    extra += _png_chunk(b"zTXt", b"small\0\0" + zlib.compress(b"kept"))
+    src = tmp_path / "deep.png"
+    src.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + extra
+                    + _png_chunk(b"IDAT", zlib.compress(rows)) + _png_chunk(b"IEND", b""))
+    image = io.read(src)
+    assert image.shape == (4, 8, 3)
+    assert image.metadata.text == {"small": "kept"} and image.metadata.icc_profile is None

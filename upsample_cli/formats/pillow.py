@@ -79,12 +79,12 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
+            header = _header(path, im, fmt, png)
+            if before_load is not None:
+                before_load(header)  # (first: counting a GIF's frames reads through the file)
             frames = getattr(im, "n_frames", 1)
             if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
                 raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
-            header = _header(path, im, fmt, png)
-            if before_load is not None:
-                before_load(header)
             if not load:
                 return header
             im.load()
@@ -175,8 +175,7 @@ def _header(path: str, im, fmt: str, png=None) -> Image:
 
 def _palette(im) -> np.ndarray:
     """The palette as an (n, 3) RGB or, with transparency, (n, 4) RGBA uint8 table."""
-    raw = im.getpalette("RGB") or []
-    rgb = np.asarray(raw, dtype=np.uint8).reshape(-1, 3)
+    rgb = _palette_colours(im)
     if len(rgb) < 256:
         rgb = np.vstack([rgb, np.zeros((256 - len(rgb), 3), np.uint8)])
     transparency = im.info.get("transparency")
@@ -190,6 +189,26 @@ def _palette(im) -> np.ndarray:
         values = np.frombuffer(bytes(transparency), np.uint8)[: len(alpha)]
         alpha[: len(values)] = values
     return np.column_stack([rgb, alpha])
+
+
+def _palette_colours(im) -> np.ndarray:
+    """The palette's RGB entries as the file states them, without decoding the image (Pillow's
+    ``getpalette`` decodes it first: a huge GIF would be decoded before the pixel limit is checked)."""
+    from PIL import Image as PILImage
+
+    palette = im.palette
+    if palette is None:
+        return np.zeros((0, 3), np.uint8)
+    data, mode = bytes(palette.palette), palette.mode
+    if palette.rawmode is not None:  # as stored: unpack it with Pillow's raw decoder
+        mode, raw = "RGB", palette.rawmode
+        size = len(raw.split(";")[0])
+        unpacked = PILImage.frombytes("RGB", (len(data) // size, 1), data[: len(data) // size * size], "raw", raw)
+        data = unpacked.tobytes()
+    width = len(mode)
+    if mode not in ("RGB", "RGBA") or len(data) < width:
+        return np.zeros((0, 3), np.uint8)
+    return np.frombuffer(data[: len(data) // width * width], np.uint8).reshape(-1, width)[:, :3]
 
 
 def _pixels(im) -> np.ndarray:
