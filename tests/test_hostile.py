@@ -227,3 +227,43 @@ def test_a_sixteen_bit_png_never_inflates_a_huge_text_or_icc_chunk(tmp_path):
     image = io.read(src)
     assert image.shape == (4, 8, 3)
     assert image.metadata.text == {"small": "kept"} and image.metadata.icc_profile is None
+
+
+# --- 3: files that are not regular files -------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path):
+    fifo = tmp_path / "x.png"
+    os.mkfifo(fifo)
+    for command in (["resize", str(fifo), str(tmp_path / "o.png"), "--scale", "2"], ["info", str(fifo)]):
+        proc = subprocess.run([sys.executable, "-m", "upsample_cli", *command], capture_output=True, text=True,
+                              timeout=25)
+        assert proc.returncode == 1
+        assert proc.stderr == f"error: {fifo}: is a named pipe (FIFO), not a file; give a regular file\n"
+    assert sorted(os.listdir(tmp_path)) == ["x.png"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+@pytest.mark.parametrize("command", ["resize", "info"])
+def test_a_device_is_refused(tmp_path, command):
+    args = [command, "/dev/zero"] + ([tmp_path / "o.png", "--scale", "2"] if command == "resize" else [])
+    _assert_one_line_error(run(*args), "/dev/zero", "is a character device, not a file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_batch_fails_a_fifo_and_does_the_rest(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "good.png").write_bytes(PHOTO.read_bytes())
+    os.mkfifo(src / "pipe.png")
+    proc = subprocess.run([sys.executable, "-m", "upsample_cli", "batch", str(src), str(tmp_path / "dst"),
+                           "--scale", "2"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "named pipe" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "dst").iterdir()) == ["good.png"]
+
+
+def test_a_dash_without_standard_input_support_says_so(tmp_path):
+    with pytest.raises(UpsampleError, match="standard input"):
+        io.read("-")

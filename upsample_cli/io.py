@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from typing import Optional
@@ -138,6 +139,7 @@ def is_same_file(a, b) -> bool:
 
 
 def _reader(path: str):
+    check_regular_file(path)
     try:
         with open(path, "rb") as f:
             head = f.read(26)
@@ -154,6 +156,29 @@ def _reader(path: str):
     from .formats import pillow
 
     return pillow.read
+
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISFIFO, "is a named pipe (FIFO), not a file; give a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a file; give a regular file"),
+    (stat.S_ISCHR, "is a character device, not a file; give a regular file"),
+    (stat.S_ISBLK, "is a block device, not a file; give a regular file"),
+)
+
+
+def check_regular_file(path: str) -> None:
+    """UpsampleError unless ``path`` (through links) is a regular file: opening a FIFO would wait
+    for a writer forever, and a device can be read without end."""
+    if path == "-":
+        raise UpsampleError(path, "reading standard input ('-') is not supported here; give a file")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise UpsampleError(path, _os_message(e)) from None
+    if not stat.S_ISREG(mode):
+        reason = next((text for test, text in _NOT_REGULAR if test(mode)), "is not a regular file")
+        raise UpsampleError(path, reason)
 
 
 def atomic_write(path: str, writer) -> None:
