@@ -267,3 +267,96 @@ def test_batch_fails_a_fifo_and_does_the_rest(tmp_path):
 def test_a_dash_without_standard_input_support_says_so(tmp_path):
     with pytest.raises(UpsampleError, match="standard input"):
         io.read("-")
+
+
+# --- 7: CMYK written as RGB where the format has no CMYK; 1-bit TIFF stays 1-bit -----------------
+
+
+def _cmyk_profile() -> bytes:
+    """A small but real ICC v2 CMYK input profile (a 2-point lut8 to Lab), as LittleCMS reads it."""
+    import itertools
+
+    def desc(text):
+        t = text.encode() + b"\0"
+        return b"desc" + bytes(4) + struct.pack(">I", len(t)) + t + bytes(78)
+
+    def xyz(*values):
+        return b"XYZ " + bytes(4) + b"".join(struct.pack(">i", int(round(v * 65536))) for v in values)
+
+    lut = b"mft1" + bytes(4) + bytes([4, 3, 2, 0])
+    lut += b"".join(struct.pack(">i", 65536 if i == j else 0) for i in range(3) for j in range(3))
+    lut += bytes(range(256)) * 4
+    for c, m, y, k in itertools.product((0, 1), repeat=4):
+        lut += bytes([int(255 * (1 - k) * (1 - 0.25 * (c + m + y))), 128 + 40 * (m - c), 128 + 40 * (y - m)])
+    lut += bytes(range(256)) * 3
+    tags = [(b"desc", desc("test CMYK")), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"A2B0", lut)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = struct.pack(">I", len(tags)), b""
+    for sig, body in tags:
+        body += bytes(-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = struct.pack(">I4sI4s4s4s", offset + len(data), b"none", 0x02100000, b"prtr", b"CMYK", b"Lab ")
+    header += bytes(12) + b"acsp" + bytes(32) + struct.pack(">iii", 63190, 65536, 54061)
+    return header + bytes(128 - len(header)) + table + data
+
+
+@pytest.mark.parametrize("with_profile", [True, False])
+@pytest.mark.parametrize("ext", [".png", ".webp", ".bmp"])
+def test_a_cmyk_jpeg_is_written_as_rgb(tmp_path, ext, with_profile, caplog):
+    from io import BytesIO
+
+    from PIL import ImageCms
+
+    src = tmp_path / "cmyk.jpg"
+    profile = _cmyk_profile() if with_profile else None
+    with Image.open(PHOTO) as im:
+        im.convert("CMYK").save(src, quality=95, **({"icc_profile": profile} if profile else {}))
+    out = tmp_path / f"out{ext}"
+    result = run("resize", src, out, "--scale", "1")
+    assert result.exit_code == 0, result.output
+    how = "through its ICC profile to sRGB" if with_profile else "without a colour profile"
+    assert caplog.messages == [f"note: {out}: CMYK converted to RGB {how}"]
+    with Image.open(src) as im:
+        if with_profile:
+            srgb = ImageCms.createProfile("sRGB")
+            expected = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(BytesIO(profile)), srgb,
+                                                 outputMode="RGB")
+        else:
+            expected = im.convert("RGB")
+    with Image.open(out) as written:
+        assert written.mode == "RGB" and "icc_profile" not in written.info
+        assert np.array_equal(np.asarray(written), np.asarray(expected))
+
+
+def test_a_cmyk_jpeg_stays_cmyk_as_jpeg_and_tiff(tmp_path):
+    src = tmp_path / "cmyk.jpg"
+    with Image.open(PHOTO) as im:
+        im.convert("CMYK").save(src, quality=95)
+    for ext in (".jpg", ".tif"):
+        result = run("resize", src, tmp_path / f"out{ext}", "--scale", "2")
+        assert result.exit_code == 0 and result.stderr == ""
+    proc = subprocess.run([sys.executable, "-m", "upsample_cli", "resize", str(src), str(tmp_path / "o.png"),
+                           "--scale", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stderr == f"note: {tmp_path / 'o.png'}: CMYK converted to RGB without a colour profile\n"
+    for ext in (".jpg", ".tif"):
+        with Image.open(tmp_path / f"out{ext}") as written:
+            assert written.mode == "CMYK"
+
+
+@pytest.mark.parametrize("mode, bits", [("nearest", 1), ("nearest-exact", 1), ("bilinear", 8)])
+def test_a_one_bit_tiff_stays_one_bit_while_black_and_white(tmp_path, mode, bits):
+    import tifffile
+
+    a = np.random.default_rng(2).integers(0, 2, (30, 40)).astype(bool)
+    tifffile.imwrite(tmp_path / "bw.tif", a)
+    out = tmp_path / "out.tif"
+    assert run("resize", tmp_path / "bw.tif", out, "--scale", "2", "--mode", mode).exit_code == 0
+    with tifffile.TiffFile(out) as tif:
+        assert tif.pages[0].bitspersample == bits
+        data = tif.asarray()
+    if bits == 1:
+        assert np.array_equal(data, np.repeat(np.repeat(a, 2, 0), 2, 1))
+    with Image.open(tmp_path / "bw.tif") as im, Image.open(out) as written:
+        assert im.mode == "1" and written.mode == ("1" if bits == 1 else "L")

@@ -83,6 +83,11 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
     fmt = output_format(path)
     if os.path.isdir(path):
         raise UpsampleError(path, "is a folder, not a file")
+    if image.mode == "CMYK" and image.array is not None:
+        from .formats import pillow
+
+        if fmt in pillow.CMYK_AS_RGB:
+            image = pillow.cmyk_as_rgb(path, image)
     if fmt == "NPY":
         atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":

@@ -23,7 +23,9 @@ JPEG comment. Writing takes an image whose axes are Y, X and at most one channel
 from __future__ import annotations
 
 import contextlib
+import logging
 import struct
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -47,6 +49,8 @@ _WRITE_MODES = {
     "BMP": ("L", "RGB", "P"),
     "WEBP": ("RGB", "RGBA"),
 }
+# Formats without CMYK: a CMYK image is converted to RGB for them (cmyk_as_rgb).
+CMYK_AS_RGB = ("PNG", "WEBP", "BMP")
 _PNG_COLOUR_CHUNKS = ("gamma", "srgb", "chromaticity")
 _ORIENTATION = 0x0112
 _EXIF_IFD = 0x8769
@@ -266,6 +270,42 @@ def check(path: str, image: Image, fmt: str) -> None:
     _layout(path, image, fmt)
 
 
+def cmyk_as_rgb(path: str, image: Image) -> Image:
+    """A CMYK image as RGB, for the formats that hold no CMYK (:data:`CMYK_AS_RGB`).
+
+    With an ICC profile the colours go through it to sRGB (Pillow's ImageCms, perceptual
+    intent); without one (or with one LittleCMS cannot use) by Pillow's plain conversion. The
+    CMYK profile is not carried to the output, whose colours are then sRGB. One line on the
+    ``upsample_cli`` logger says what was done.
+    """
+    import io as _bytes_io
+
+    from PIL import Image as PILImage
+
+    a, _, _ = arrange(path, image, "JPEG")  # (a format that holds CMYK: the pixels as they are)
+    h, w = a.shape[:2]
+    cmyk = PILImage.frombytes("CMYK", (w, h), np.ascontiguousarray(a).tobytes())
+    profile = image.metadata.icc_profile
+    how = "without a colour profile"
+    rgb = None
+    if profile:
+        from PIL import ImageCms
+
+        try:
+            rgb = ImageCms.profileToProfile(
+                cmyk, ImageCms.ImageCmsProfile(_bytes_io.BytesIO(profile)), ImageCms.createProfile("sRGB"),
+                outputMode="RGB",
+            )
+            how = "through its ICC profile to sRGB"
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            how = "without its ICC profile, which cannot be used"
+    if rgb is None:
+        rgb = cmyk.convert("RGB")
+    logging.getLogger("upsample_cli").warning("note: %s: CMYK converted to RGB %s", path, how)
+    metadata = replace(image.metadata, icc_profile=None)
+    return Image.of(np.asarray(rgb), "YXS", image.format, mode="RGB", metadata=metadata)
+
+
 def to_pillow(path: str, image: Image, fmt: str):
     """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none."""
     from PIL import Image as PILImage
@@ -320,6 +360,8 @@ def _layout(path: str, image: Image, fmt: str):
     if image.palette is not None:
         channels = image.palette.shape[1]
     mode = _mode(image, image.dtype, channels)
+    if mode == "CMYK" and fmt in CMYK_AS_RGB:
+        mode = "RGB"  # (converted by cmyk_as_rgb before writing)
     if fmt == "WEBP" and mode in ("L", "LA"):
         mode = _MODE_FOR_CHANNELS[channels + 2]
     if mode not in _WRITE_MODES[fmt]:
