@@ -360,3 +360,83 @@ def test_a_one_bit_tiff_stays_one_bit_while_black_and_white(tmp_path, mode, bits
         assert np.array_equal(data, np.repeat(np.repeat(a, 2, 0), 2, 1))
     with Image.open(tmp_path / "bw.tif") as im, Image.open(out) as written:
         assert im.mode == "1" and written.mode == ("1" if bits == 1 else "L")
+
+
+# --- 8: a full disk, and what a killed write left behind -----------------------------------------
+
+
+def test_no_space_left_says_the_disk_is_full(tmp_path, monkeypatch):
+    import errno
+
+    from upsample_cli.formats import npy
+
+    def full(tmp, image):
+        with open(tmp, "wb") as f:
+            f.write(b"x" * 100)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(npy, "write", full)
+    out = tmp_path / "out.npy"
+    result = run("resize", PHOTO, out, "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: the disk is full (no room left in {tmp_path}); nothing was written\n"
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("free, text", [(0, "the disk is full"), (10**12, "cannot write: only 802,528 of 3,145,728 bytes")])
+def test_a_short_write_says_the_disk_is_full_when_it_is(tmp_path, monkeypatch, free, text):
+    from upsample_cli.formats import tiff
+
+    def short(tmp, image, compression):
+        raise OSError("3145728 requested and 802528 written")  # NumPy's words for a short write
+
+    class Full:
+        f_bavail, f_frsize = free, 1
+
+    monkeypatch.setattr(tiff, "write", short)
+    monkeypatch.setattr(os, "statvfs", lambda folder: Full())
+    out = tmp_path / "out.tif"
+    result = run("resize", PHOTO, out, "--scale", "2")
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {out}: {text}")
+    assert "requested and" not in result.stderr
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_stale_temporaries_of_killed_writes_are_removed_by_the_next_write(tmp_path):
+    host = io._host()
+    old = os.path.getmtime(tmp_path) - 2 * io.STALE_AFTER_S
+    dead, alive = _dead_pid(), os.getppid()
+    names = {
+        f".a.png.{dead}@{host}.abcd1234.part": False,  # owner gone: removed
+        f".a.png.{alive}@{host}.abcd1234.part": True,  # owner still writing: kept
+        f".a.png.{dead}@elsewhere.abcd1234.part": True,  # another machine's, recent: kept
+        f".b.png.{dead}@elsewhere.abcd1234.part": False,  # another machine's, untouched for days: removed
+        ".c.png.k3j_x9q2.part": True,  # the older naming, recent: kept
+        ".d.png.k3j_x9q2.part": False,  # the older naming, untouched for days: removed
+        ".notes.part": True,  # not ours
+        "e.png.abcd1234.part": True,  # not hidden: not ours
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"partial")
+    for name in (f".b.png.{dead}@elsewhere.abcd1234.part", ".d.png.k3j_x9q2.part", "e.png.abcd1234.part"):
+        os.utime(tmp_path / name, (old, old))
+    assert run("resize", PHOTO, tmp_path / "out.png", "--scale", "2").exit_code == 0
+    kept = {name for name, keep in names.items() if keep}
+    assert set(os.listdir(tmp_path)) == kept | {"out.png"}
+
+
+def test_a_write_names_its_temporary_after_its_process(tmp_path):
+    seen = []
+
+    def writer(tmp):
+        seen.append(os.path.basename(tmp))
+        Path(tmp).write_bytes(b"data")
+
+    io.atomic_write(str(tmp_path / "x.png"), writer)
+    assert seen[0].startswith(f".x.png.{os.getpid()}@{io._host()}.") and seen[0].endswith(".part")
+    assert io._TEMPORARY.match(seen[0])
+    assert os.listdir(tmp_path) == ["x.png"]
