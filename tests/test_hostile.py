@@ -440,3 +440,25 @@ def test_a_write_names_its_temporary_after_its_process(tmp_path):
     assert seen[0].startswith(f".x.png.{os.getpid()}@{io._host()}.") and seen[0].endswith(".part")
     assert io._TEMPORARY.match(seen[0])
     assert os.listdir(tmp_path) == ["x.png"]
+
+
+# --- 16: what the fuzzer found (fuzz/fuzz_readers.py) -------------------------------------------
+
+FINDINGS = sorted((Path(__file__).resolve().parent / "fuzz_findings").glob("*"))
+
+
+@pytest.mark.parametrize("found", FINDINGS, ids=[p.name for p in FINDINGS])
+def test_fuzz_findings_give_one_line_errors(tmp_path, found):
+    src = tmp_path / found.name
+    src.write_bytes(found.read_bytes())
+    for call in (lambda: io.probe(src), lambda: io.read(src, max_pixels=1 << 22)):
+        try:
+            image = call()
+        except UpsampleError as e:
+            assert str(e).startswith(f"{src}: ") and "\n" not in str(e)
+        else:
+            assert image.array is None or image.array.shape == image.shape
+    result = run("resize", src, tmp_path / "out.tif", "--scale", "2")
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    if result.exit_code:
+        _assert_one_line_error(result, src, "")

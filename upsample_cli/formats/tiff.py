@@ -68,6 +68,10 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise UpsampleError(path, "not enough memory to decode this TIFF") from None
     except Exception as e:  # tifffile reports malformed files with many exception types
         raise UpsampleError(path, f"not a readable TIFF ({_reason(e)})") from None
+    if data.size != int(np.prod(header.shape, dtype=np.int64)):
+        raise UpsampleError(
+            path, f"decoded {data.size:,} values where the header says {'x'.join(map(str, header.shape))}: corrupt TIFF"
+        )
     data = data.reshape(header.shape)
     if data.dtype == np.bool_:
         data = data.astype(np.uint8) * np.uint8(255)  # bilevel: black and white as 0 and 255
