@@ -462,3 +462,24 @@ def test_fuzz_findings_give_one_line_errors(tmp_path, found):
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
     if result.exit_code:
         _assert_one_line_error(result, src, "")
+
+
+# --- 6: memory -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_webp_is_read_without_copies_of_its_decoded_buffer(tmp_path, mode):
+    rgba = np.random.default_rng(4).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    src = tmp_path / "x.webp"
+    Image.fromarray(rgba if mode == "RGBA" else rgba[:, :, :3]).save(src, lossless=True)
+    image = io.read(src)
+    with Image.open(src) as im:
+        np.testing.assert_array_equal(image.array, np.asarray(im))
+    owner = image.array
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    assert owner.nbytes == 37 * 53 * 4  # the decoder's RGBX/RGBA buffer itself, not a copy
+    out = tmp_path / "o.png"
+    assert run("resize", src, out, "--scale", "2").exit_code == 0
+    with Image.open(out) as im:
+        assert im.mode == mode and im.size == (106, 74)

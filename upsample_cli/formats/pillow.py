@@ -91,11 +91,13 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
                 raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
             if not load:
                 return header
-            im.load()
-            from PIL import ImageOps
+            array = _webp_pixels(im, header) if fmt == "WEBP" else None
+            if array is None:
+                im.load()
+                from PIL import ImageOps
 
-            ImageOps.exif_transpose(im, in_place=True)
-            array = _pixels(im)
+                ImageOps.exif_transpose(im, in_place=True)
+                array = _pixels(im)
             metadata = _metadata(im, fmt)
     except UnidentifiedImageError:
         size = _png_header_size(path)
@@ -121,6 +123,29 @@ def _png_header_size(path: str):
         if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
             return struct.unpack(">II", head[16:24])
     return None
+
+
+def _webp_pixels(im, header: Image) -> Optional[np.ndarray]:
+    """A WebP's pixels as a view of the buffer libwebp decodes into, or None (then Pillow loads it).
+
+    Pillow copies that buffer into its image, and ``np.asarray`` copies it again: four times
+    the pixels' bytes at the peak. Here the 4-byte RGBX/RGBA buffer is the array (RGB is a
+    view of its first three bytes), 1.33 times the RGB bytes. Only for images displayed as
+    stored (EXIF orientation 1)."""
+    get_next = getattr(im, "_get_next", None)
+    if get_next is None or getattr(im, "rawmode", None) not in ("RGBX", "RGBA") or header.mode not in ("RGB", "RGBA"):
+        return None
+    if _orientation(im, None) != 1:
+        return None
+    try:
+        data = get_next()[0]
+    except (TypeError, IndexError, AttributeError):
+        return None
+    width, height = im.size
+    if not isinstance(data, bytes) or len(data) != width * height * 4:
+        return None
+    rgba = np.frombuffer(data, np.uint8).reshape(height, width, 4)
+    return rgba if header.mode == "RGBA" else rgba[:, :, :3]
 
 
 def _png_chunks(path: str, verify: bool):
