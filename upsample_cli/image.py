@@ -232,6 +232,34 @@ def check_output_pixels(shape, axes: str, limit: Optional[int], target) -> None:
         )
 
 
+def physical_memory() -> Optional[int]:
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_output_memory(shape, dtype, who: str) -> None:
+    """MemoryError, before anything is allocated, when an array of ``shape`` and ``dtype`` is larger
+    than this machine's memory (as TensorFlow refuses such a size up front instead of trying)."""
+    needed = int(np.prod([int(n) for n in shape], dtype=object)) * np.dtype(dtype).itemsize
+    total = physical_memory()
+    if total is not None and needed > total:
+        raise MemoryError(
+            f"{who}: the output {tuple(int(n) for n in shape)} {np.dtype(dtype)} needs {_bytes(needed)}, "
+            f"more than this machine's {_bytes(total)} of memory"
+        )
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} EiB"
+
+
 def check_axes(axes: str, ndim: Optional[int] = None) -> str:
     """``axes`` upper-cased and checked; raises ValueError saying what is accepted."""
     axes = axes.strip().upper()

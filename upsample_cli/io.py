@@ -17,8 +17,13 @@ Every failure is raised as :class:`UpsampleError` naming the file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import socket
+import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Optional
 
@@ -82,6 +87,11 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
     fmt = output_format(path)
     if os.path.isdir(path):
         raise UpsampleError(path, "is a folder, not a file")
+    if image.mode == "CMYK" and image.array is not None:
+        from .formats import pillow
+
+        if fmt in pillow.CMYK_AS_RGB:
+            image = pillow.cmyk_as_rgb(path, image)
     if fmt == "NPY":
         atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":
@@ -138,6 +148,7 @@ def is_same_file(a, b) -> bool:
 
 
 def _reader(path: str):
+    check_regular_file(path)
     try:
         with open(path, "rb") as f:
             head = f.read(26)
@@ -156,13 +167,100 @@ def _reader(path: str):
     return pillow.read
 
 
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISFIFO, "is a named pipe (FIFO), not a file; give a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a file; give a regular file"),
+    (stat.S_ISCHR, "is a character device, not a file; give a regular file"),
+    (stat.S_ISBLK, "is a block device, not a file; give a regular file"),
+)
+
+
+def check_regular_file(path: str) -> None:
+    """UpsampleError unless ``path`` (through links) is a regular file: opening a FIFO would wait
+    for a writer forever, and a device can be read without end."""
+    if path == "-":
+        raise UpsampleError(path, "reading standard input ('-') is not supported here; give a file")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise UpsampleError(path, _os_message(e)) from None
+    if not stat.S_ISREG(mode):
+        reason = next((text for test, text in _NOT_REGULAR if test(mode)), "is not a regular file")
+        raise UpsampleError(path, reason)
+
+
+# Temporary files: ``.<name>.<pid>@<host>.<random>.part`` (``.<name>.<random>.part`` before the
+# owner was named). A process killed outright (kill -9, power loss) leaves one behind;
+# :func:`remove_stale_temporaries` removes those of dead owners on the next write in the folder.
+_TEMPORARY = re.compile(r"^\..+?\.(?:(?P<pid>\d+)@(?P<host>[A-Za-z0-9_-]*)\.)?[a-z0-9_]{8}\.part$")
+# A temporary whose owner may run on another machine (another host's name, or the old naming)
+# is stale only when nothing has written to it for this long.
+STALE_AFTER_S = 24 * 3600
+_swept_folders: set = set()
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", socket.gethostname())[:32]
+
+
+def remove_stale_temporaries(folder: str, *, now: Optional[float] = None) -> list:
+    """Remove the temporary files of writes that will never finish, in ``folder``; their paths.
+
+    Only files named as :func:`atomic_write` names them and owned by this user are candidates.
+    One is stale when its owner process, on this machine, is no longer alive, or, when its owner
+    cannot be checked from here, when it has not been written to for :data:`STALE_AFTER_S`.
+    """
+    now = time.time() if now is None else now
+    host, removed = _host(), []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        if match["pid"] is not None and match["host"] == host:
+            stale = not _alive(int(match["pid"]))
+        else:
+            stale = now - info.st_mtime > STALE_AFTER_S
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # (another user's process, or a number that is not a pid: keep it)
+    return True
+
+
 def atomic_write(path: str, writer) -> None:
     """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UpsampleError(path, f"folder {folder} does not exist")
+    if folder not in _swept_folders:
+        _swept_folders.add(folder)
+        remove_stale_temporaries(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
+        prefix = f".{os.path.basename(path)}.{os.getpid()}@{_host()}."
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
     except OSError as e:
         raise UpsampleError(path, f"cannot write in {folder}: {_os_message(e)}") from None
     try:
@@ -172,6 +270,7 @@ def atomic_write(path: str, writer) -> None:
         os.chmod(tmp, _new_file_mode(path))
         os.replace(tmp, path)
     except BaseException as e:
+        full = _disk_full(e, folder)  # (before the partial file frees its space)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(e, UpsampleError):
@@ -181,6 +280,8 @@ def atomic_write(path: str, writer) -> None:
         if isinstance(e, OSError) and str(e).startswith("cannot write mode"):
             # Pillow's "cannot write mode RGBA as JPEG"
             raise UpsampleError(path, f"{e}; choose another output format (.tif keeps every mode)") from None
+        if full:
+            raise UpsampleError(path, full) from None
         if isinstance(e, OSError) and e.strerror:
             raise UpsampleError(path, f"cannot write: {_os_message(e)}") from None
         if isinstance(e, Exception):
@@ -188,12 +289,43 @@ def atomic_write(path: str, writer) -> None:
         raise
 
 
+_FULL = "the disk is full (no room left in {folder}); nothing was written"
+
+
+def _disk_full(e: BaseException, folder: str) -> Optional[str]:
+    """The message for a write that ran out of space, or None when ``e`` is something else.
+
+    ``ENOSPC`` (and a full quota) say so; NumPy and tifffile report a short write as
+    ``"<n> requested and <m> written"`` with no error number, which, with less free space in
+    the folder than was asked for, is a full disk too."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _FULL.format(folder=folder)
+    short = re.search(r"(\d+) requested and (\d+) written", str(e)) if isinstance(e, Exception) else None
+    if short is None:
+        return None
+    requested, written = int(short[1]), int(short[2])
+    try:
+        free = _free_bytes(folder)
+    except OSError:
+        free = None
+    if free is not None and free >= requested - written:
+        return f"cannot write: only {written:,} of {requested:,} bytes were written"
+    return _FULL.format(folder=folder)
+
+
+def _free_bytes(folder: str) -> int:
+    info = os.statvfs(folder)
+    return info.f_bavail * info.f_frsize
+
+
 def _flush_to_disk(tmp: str) -> None:
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot; the rename still keeps the target whole
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # (a full disk can show only now, on file systems that write late)
+        # some file systems cannot sync; the rename still keeps the target whole
     finally:
         os.close(fd)
 

@@ -40,6 +40,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import filters
+from ..image import check_output_memory
 from ..taps import FixedPoint, Rule, taps
 from ..rounding import round_clamp
 from ._passes import device_aware, resample
@@ -102,6 +103,8 @@ def cv2_resize(array, dsize=None, fx=0, fy=0, interpolation="linear") -> np.ndar
     channel, as cv2 returns it.
     """
     x = np.asarray(array)
+    if not x.dtype.isnative:  # cv2 reads a big-endian array by value and answers in native order
+        x = x.astype(x.dtype.newbyteorder("="))
     mode = _mode(interpolation)
     if x.dtype.type not in DTYPES:
         names = ", ".join(np.dtype(t).name for t in DTYPES)
@@ -110,6 +113,7 @@ def cv2_resize(array, dsize=None, fx=0, fy=0, interpolation="linear") -> np.ndar
         raise ValueError(f"cv2_resize: expected a non-empty (H, W) or (H, W, C) array, got shape {x.shape}")
     h, w = x.shape[:2]
     (out_w, out_h), (inv_x, inv_y) = output_size(w, h, dsize, fx, fy)
+    check_output_memory((out_h, out_w) + x.shape[2:], x.dtype, "cv2_resize")
     if (out_w, out_h) == (w, h):
         return x.copy() if x.ndim == 2 or x.shape[2] > 1 else x[:, :, 0].copy()
     image = x if x.ndim == 3 else x[:, :, None]

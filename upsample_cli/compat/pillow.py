@@ -28,6 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import filters
+from ..image import check_output_memory
 from ..taps import FixedPoint, Rule
 from ._passes import device_aware, resample
 
@@ -75,11 +76,16 @@ def pil_resize(array, size, resample="bicubic", box=None) -> np.ndarray:
     whole image. The result has the input's dtype and channels.
     """
     x = np.asarray(array)
+    if not x.dtype.isnative:  # Pillow's fromarray reads >u2 as I;16 and >f4 as F: the same values
+        x = x.astype(x.dtype.newbyteorder("="))
     mode = _image_mode(x)
     name = _resample(resample)
     out_w, out_h = _size(size)
     h, w = x.shape[:2]
     x0, y0, x1, y1 = _box(box, w, h)
+    check_output_memory((out_h, out_w) + x.shape[2:], x.dtype, "pil_resize")
+    if h == 0 or w == 0:  # Pillow resizes an empty image to a black one
+        return np.zeros((out_h, out_w) + x.shape[2:], x.dtype)
     if (out_w, out_h) == (w, h) and (x0, y0, x1, y1) == (0, 0, w, h):
         return x.copy()
     image = x if x.ndim == 3 else x[:, :, None]
@@ -142,8 +148,6 @@ def _image_mode(x) -> str:
             f"pil_resize: no Pillow mode for a {x.dtype} array of shape {x.shape}; expected (H, W) uint8, "
             "uint16, int32 or float32, or (H, W, 2|3|4) uint8"
         )
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"pil_resize: empty image of shape {x.shape}")
     return mode
 
 
@@ -167,8 +171,9 @@ def _size(size):
 def _box(box, w, h):
     if box is None:
         return 0, 0, w, h
-    if len(box) != 4:
-        raise ValueError(f"pil_resize: box must be (x0, y0, x1, y1), got {box!r}")
+    if not hasattr(box, "__len__") or len(box) != 4:
+        got = len(box) if hasattr(box, "__len__") else type(box).__name__
+        raise TypeError(f"pil_resize: box must be a sequence of length 4 (x0, y0, x1, y1), not {got}")
     x0, y0, x1, y1 = (float(np.float32(v)) for v in box)
     if x0 < 0 or y0 < 0:
         raise ValueError("pil_resize: box offset can't be negative")

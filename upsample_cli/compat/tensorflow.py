@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 from .. import filters
+from ..image import check_output_memory
 from ..taps import Rule
 from ..rounding import round_clamp
 from ._passes import device_aware, resample
@@ -83,6 +84,8 @@ def tf_resize(images, size, method="bilinear", preserve_aspect_ratio=False, anti
     float32, except for ``nearest``, which keeps the input dtype.
     """
     x = np.asarray(images)
+    if not x.dtype.isnative:  # (a tensor made from it holds the same values in native order)
+        x = x.astype(x.dtype.newbyteorder("="))
     if x.ndim not in (3, 4):
         raise ValueError(f"tf_resize: 'images' must have either 3 or 4 dimensions, got shape {x.shape}")
     name = _method(method)
@@ -93,8 +96,10 @@ def tf_resize(images, size, method="bilinear", preserve_aspect_ratio=False, anti
         out_h, out_w = (int(np.rint(_F32(factor * _F32(n)))) for n in (h, w))
     if min(out_h, out_w) <= 0:
         raise ValueError(f"tf_resize: output dimensions must be positive, got {(out_h, out_w)}")
+    out_type = x.dtype if name == "nearest" else _F32
+    check_output_memory(x.shape[:-3] + (out_h, out_w, x.shape[-1]), out_type, "tf_resize")
     if x.size == 0:
-        return np.zeros(x.shape[:-3] + (out_h, out_w, x.shape[-1]), x.dtype if name == "nearest" else _F32)
+        return np.zeros(x.shape[:-3] + (out_h, out_w, x.shape[-1]), out_type)
     if name == "nearest":
         return _nearest(x, out_h, out_w)
     rule, order = (ANTIALIASED if antialias and name in ANTIALIASED else RULES)[name]

@@ -23,7 +23,9 @@ JPEG comment. Writing takes an image whose axes are Y, X and at most one channel
 from __future__ import annotations
 
 import contextlib
+import logging
 import struct
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -47,6 +49,8 @@ _WRITE_MODES = {
     "BMP": ("L", "RGB", "P"),
     "WEBP": ("RGB", "RGBA"),
 }
+# Formats without CMYK: a CMYK image is converted to RGB for them (cmyk_as_rgb).
+CMYK_AS_RGB = ("PNG", "WEBP", "BMP")
 _PNG_COLOUR_CHUNKS = ("gamma", "srgb", "chromaticity")
 _ORIENTATION = 0x0112
 _EXIF_IFD = 0x8769
@@ -73,24 +77,27 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
 
     if axes is not None:
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
+    png = _png_chunks(path, verify=load)
     try:
         with _own_pixel_limit(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
+            header = _header(path, im, fmt, png)
+            if before_load is not None:
+                before_load(header)  # (first: counting a GIF's frames reads through the file)
             frames = getattr(im, "n_frames", 1)
             if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
                 raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
-            header = _header(path, im, fmt)
-            if before_load is not None:
-                before_load(header)
             if not load:
                 return header
-            im.load()
-            from PIL import ImageOps
+            array = _webp_pixels(im, header) if fmt == "WEBP" else None
+            if array is None:
+                im.load()
+                from PIL import ImageOps
 
-            ImageOps.exif_transpose(im, in_place=True)
-            array = _pixels(im)
+                ImageOps.exif_transpose(im, in_place=True)
+                array = _pixels(im)
             metadata = _metadata(im, fmt)
     except UnidentifiedImageError:
         size = _png_header_size(path)
@@ -118,14 +125,59 @@ def _png_header_size(path: str):
     return None
 
 
-def _header(path: str, im, fmt: str) -> Image:
+def _webp_pixels(im, header: Image) -> Optional[np.ndarray]:
+    """A WebP's pixels as a view of the buffer libwebp decodes into, or None (then Pillow loads it).
+
+    Pillow copies that buffer into its image, and ``np.asarray`` copies it again: four times
+    the pixels' bytes at the peak. Here the 4-byte RGBX/RGBA buffer is the array (RGB is a
+    view of its first three bytes), 1.33 times the RGB bytes. Only for images displayed as
+    stored (EXIF orientation 1)."""
+    get_next = getattr(im, "_get_next", None)
+    if get_next is None or getattr(im, "rawmode", None) not in ("RGBX", "RGBA") or header.mode not in ("RGB", "RGBA"):
+        return None
+    if _orientation(im, None) != 1:
+        return None
+    try:
+        data = get_next()[0]
+    except (TypeError, IndexError, AttributeError):
+        return None
+    width, height = im.size
+    if not isinstance(data, bytes) or len(data) != width * height * 4:
+        return None
+    rgba = np.frombuffer(data, np.uint8).reshape(height, width, 4)
+    return rgba if header.mode == "RGBA" else rgba[:, :, :3]
+
+
+def _png_chunks(path: str, verify: bool):
+    """A PNG's chunks checked (:mod:`.png_chunks`) before Pillow reads it; None for other formats."""
+    from . import png_chunks
+
+    with open(path, "rb") as f:
+        if not png_chunks.is_png(f.read(8)):
+            return None
+    return png_chunks.scan(path, verify=verify)
+
+
+def _orientation(im, png) -> int:
+    """The EXIF orientation, from the header alone (Pillow's ``getexif`` decodes a whole PNG to
+    find an EXIF chunk after the image data, so a PNG's comes from its chunk list)."""
+    from .png16 import exif_orientation
+
+    if png is not None:
+        return exif_orientation(png.exif)
+    try:
+        return int(im.getexif().get(_ORIENTATION, 1))
+    except (OSError, ValueError, SyntaxError, struct.error, TypeError, KeyError, IndexError):
+        return 1  # unreadable EXIF: shown as stored
+
+
+def _header(path: str, im, fmt: str, png=None) -> Image:
     """Shape, dtype, axes, mode and palette, from the header alone."""
     width, height = im.size
     if width < 1 or height < 1:
         raise UpsampleError(path, f"image has no pixels ({width}x{height})")
-    with contextlib.suppress(Exception):
-        if im.getexif().get(_ORIENTATION) in _SWAPS_AXES:
-            width, height = height, width
+    if _orientation(im, png) in _SWAPS_AXES:
+        width, height = height, width
     mode = _CONVERT.get(im.mode, im.mode)
     if mode is None or mode in ("LAB", "HSV"):
         raise UpsampleError(path, f"Pillow mode {im.mode!r} is not supported")
@@ -152,8 +204,7 @@ def _header(path: str, im, fmt: str) -> Image:
 
 def _palette(im) -> np.ndarray:
     """The palette as an (n, 3) RGB or, with transparency, (n, 4) RGBA uint8 table."""
-    raw = im.getpalette("RGB") or []
-    rgb = np.asarray(raw, dtype=np.uint8).reshape(-1, 3)
+    rgb = _palette_colours(im)
     if len(rgb) < 256:
         rgb = np.vstack([rgb, np.zeros((256 - len(rgb), 3), np.uint8)])
     transparency = im.info.get("transparency")
@@ -167,6 +218,26 @@ def _palette(im) -> np.ndarray:
         values = np.frombuffer(bytes(transparency), np.uint8)[: len(alpha)]
         alpha[: len(values)] = values
     return np.column_stack([rgb, alpha])
+
+
+def _palette_colours(im) -> np.ndarray:
+    """The palette's RGB entries as the file states them, without decoding the image (Pillow's
+    ``getpalette`` decodes it first: a huge GIF would be decoded before the pixel limit is checked)."""
+    from PIL import Image as PILImage
+
+    palette = im.palette
+    if palette is None:
+        return np.zeros((0, 3), np.uint8)
+    data, mode = bytes(palette.palette), palette.mode
+    if palette.rawmode is not None:  # as stored: unpack it with Pillow's raw decoder
+        mode, raw = "RGB", palette.rawmode
+        size = len(raw.split(";")[0])
+        unpacked = PILImage.frombytes("RGB", (len(data) // size, 1), data[: len(data) // size * size], "raw", raw)
+        data = unpacked.tobytes()
+    width = len(mode)
+    if mode not in ("RGB", "RGBA") or len(data) < width:
+        return np.zeros((0, 3), np.uint8)
+    return np.frombuffer(data[: len(data) // width * width], np.uint8).reshape(-1, width)[:, :3]
 
 
 def _pixels(im) -> np.ndarray:
@@ -224,6 +295,42 @@ def check(path: str, image: Image, fmt: str) -> None:
     _layout(path, image, fmt)
 
 
+def cmyk_as_rgb(path: str, image: Image) -> Image:
+    """A CMYK image as RGB, for the formats that hold no CMYK (:data:`CMYK_AS_RGB`).
+
+    With an ICC profile the colours go through it to sRGB (Pillow's ImageCms, perceptual
+    intent); without one (or with one LittleCMS cannot use) by Pillow's plain conversion. The
+    CMYK profile is not carried to the output, whose colours are then sRGB. One line on the
+    ``upsample_cli`` logger says what was done.
+    """
+    import io as _bytes_io
+
+    from PIL import Image as PILImage
+
+    a, _, _ = arrange(path, image, "JPEG")  # (a format that holds CMYK: the pixels as they are)
+    h, w = a.shape[:2]
+    cmyk = PILImage.frombytes("CMYK", (w, h), np.ascontiguousarray(a).tobytes())
+    profile = image.metadata.icc_profile
+    how = "without a colour profile"
+    rgb = None
+    if profile:
+        from PIL import ImageCms
+
+        try:
+            rgb = ImageCms.profileToProfile(
+                cmyk, ImageCms.ImageCmsProfile(_bytes_io.BytesIO(profile)), ImageCms.createProfile("sRGB"),
+                outputMode="RGB",
+            )
+            how = "through its ICC profile to sRGB"
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            how = "without its ICC profile, which cannot be used"
+    if rgb is None:
+        rgb = cmyk.convert("RGB")
+    logging.getLogger("upsample_cli").warning("note: %s: CMYK converted to RGB %s", path, how)
+    metadata = replace(image.metadata, icc_profile=None)
+    return Image.of(np.asarray(rgb), "YXS", image.format, mode="RGB", metadata=metadata)
+
+
 def to_pillow(path: str, image: Image, fmt: str):
     """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none."""
     from PIL import Image as PILImage
@@ -278,6 +385,8 @@ def _layout(path: str, image: Image, fmt: str):
     if image.palette is not None:
         channels = image.palette.shape[1]
     mode = _mode(image, image.dtype, channels)
+    if mode == "CMYK" and fmt in CMYK_AS_RGB:
+        mode = "RGB"  # (converted by cmyk_as_rgb before writing)
     if fmt == "WEBP" and mode in ("L", "LA"):
         mode = _MODE_FOR_CHANNELS[channels + 2]
     if mode not in _WRITE_MODES[fmt]:

@@ -26,6 +26,9 @@ _MODES = {2: "LA", 3: "RGB", 4: "RGBA"}
 # Adam7 passes: first column, first row, column step, row step.
 _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 _ORIENTATION = 0x0112
+# Largest ICC profile and text chunk inflated (as Pillow's limits: larger ones are dropped).
+_MAX_ICC = 1 << 24
+_MAX_TEXT = 1 << 20
 
 
 def is_sixteen_bit_colour(head: bytes) -> bool:
@@ -52,7 +55,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         if key is not None and colour == 2:
             channels = 4
         metadata = _metadata(chunks)
-        orientation = _orientation(metadata.exif)
+        orientation = exif_orientation(metadata.exif)
         shape = (width, height) if orientation in (5, 6, 7, 8) else (height, width)
         alpha = channels - 1 if channels in (2, 4) else None
         header = Image(None, shape + (channels,), np.dtype(np.uint16), "YXS", "PNG", mode=_MODES[channels], alpha=alpha)
@@ -172,10 +175,7 @@ def _metadata(chunks) -> Metadata:
     icc = None
     iccp = _chunk(chunks, b"iCCP")
     if iccp is not None and b"\0" in iccp:
-        try:
-            icc = zlib.decompress(iccp[iccp.index(b"\0") + 2 :])
-        except zlib.error:
-            icc = None
+        icc = _inflate_at_most(iccp[iccp.index(b"\0") + 2 :], _MAX_ICC)
     resolution = None
     phys = _chunk(chunks, b"pHYs")
     if phys is not None and len(phys) == 9:
@@ -190,14 +190,14 @@ def _metadata(chunks) -> Metadata:
                 text[key.decode("latin-1")] = value.decode("latin-1")
             elif kind == b"zTXt":
                 key, value = body.split(b"\0", 1)
-                text[key.decode("latin-1")] = zlib.decompress(value[1:]).decode("latin-1")
+                text[key.decode("latin-1")] = _inflate_at_most(value[1:], _MAX_TEXT).decode("latin-1")
             elif kind == b"iTXt":
                 key, rest = body.split(b"\0", 1)
                 compressed, rest = rest[0], rest[2:]
                 _, rest = rest.split(b"\0", 1)
                 _, value = rest.split(b"\0", 1)
-                text[key.decode("latin-1")] = (zlib.decompress(value) if compressed else value).decode("utf-8")
-        except (ValueError, zlib.error, UnicodeDecodeError):
+                text[key.decode("latin-1")] = (_inflate_at_most(value, _MAX_TEXT) if compressed else value).decode("utf-8")
+        except (ValueError, zlib.error, UnicodeDecodeError, AttributeError):
             continue
     chunks_kept = {}
     gama, srgb, chrm = _chunk(chunks, b"gAMA"), _chunk(chunks, b"sRGB"), _chunk(chunks, b"cHRM")
@@ -214,7 +214,19 @@ def _metadata(chunks) -> Metadata:
     )
 
 
-def _orientation(exif: Optional[bytes]) -> int:
+def _inflate_at_most(data: bytes, limit: int) -> Optional[bytes]:
+    """``data`` inflated, or None when it is not zlib data or inflates to more than ``limit``
+    bytes (a small chunk can claim gigabytes: it is never inflated whole)."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    return out if len(out) <= limit and inflater.eof else None
+
+
+def exif_orientation(exif: Optional[bytes]) -> int:
+    """The orientation tag of raw EXIF bytes; 1 when there is none or it cannot be read."""
     if not exif:
         return 1
     from PIL import Image as PILImage
@@ -242,7 +254,7 @@ def _oriented(a: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _without_orientation(metadata: Metadata) -> Metadata:
-    if not metadata.exif or _orientation(metadata.exif) == 1:
+    if not metadata.exif or exif_orientation(metadata.exif) == 1:
         return metadata
     from dataclasses import replace
 

@@ -68,6 +68,10 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise UpsampleError(path, "not enough memory to decode this TIFF") from None
     except Exception as e:  # tifffile reports malformed files with many exception types
         raise UpsampleError(path, f"not a readable TIFF ({_reason(e)})") from None
+    if data.size != int(np.prod(header.shape, dtype=np.int64)):
+        raise UpsampleError(
+            path, f"decoded {data.size:,} values where the header says {'x'.join(map(str, header.shape))}: corrupt TIFF"
+        )
     data = data.reshape(header.shape)
     if data.dtype == np.bool_:
         data = data.astype(np.uint8) * np.uint8(255)  # bilevel: black and white as 0 and 255
@@ -111,10 +115,13 @@ def _header(path: str, tif, axes_override: Optional[str]):
     samples = shape[axes.index("S")] if "S" in axes else 1
     if extras and extras[0] in _EXTRA_ALPHA and "S" in axes:
         alpha, premultiplied = samples - len(extras), _EXTRA_ALPHA[extras[0]]
-    if dtype == np.bool_:
+    bilevel = dtype == np.bool_
+    if bilevel:
         dtype = np.dtype(np.uint8)
     mode = None
-    if dtype == np.uint8 and set(axes) <= set("YXS") and palette is None:
+    if bilevel and "S" not in axes and "C" not in axes:
+        mode = "1"  # read as 0/255, written back as 1-bit while it stays black and white
+    elif dtype == np.uint8 and set(axes) <= set("YXS") and palette is None:
         modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
         mode = "CMYK" if photometric == "separated" and samples == 4 else modes.get(samples)
     elif dtype == np.uint16 and axes == "YX":
@@ -247,6 +254,8 @@ def write(tmp: str, image: Image, compression: str = "deflate") -> None:
     if image.palette is not None and image.palette.shape[1] == 4 and (image.palette[:, 3] < 255).any():
         image = image.expanded()  # a TIFF palette has no transparency
     data, axes = image.array, image.axes
+    if image.mode == "1" and data.dtype == np.uint8 and _black_and_white(data):
+        data = data != 0  # 1-bit, as read (a resize that made grays keeps them in 8 bits)
     kwargs = _layout(image)
     if "transpose" in kwargs:
         order = kwargs.pop("transpose")
@@ -268,6 +277,13 @@ def write(tmp: str, image: Image, compression: str = "deflate") -> None:
         if meta.spacing:
             shaped["spacing"] = {a: [size, unit] for a, (size, unit) in meta.spacing.items()}
         tifffile.imwrite(tmp, data, metadata=shaped, **_resolution(meta), **kwargs)
+
+
+def _black_and_white(data: np.ndarray) -> bool:
+    """Whether every value of the uint8 ``data`` is 0 or 255 (checked in bands: no full-size copy)."""
+    flat = data.reshape(-1)
+    band = 1 << 22
+    return all(np.isin(flat[i : i + band], (0, 255)).all() for i in range(0, flat.size, band))
 
 
 def _layout(image: Image) -> dict:

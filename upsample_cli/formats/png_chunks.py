@@ -1,0 +1,88 @@
+"""A PNG's chunk list read as a stream: checksums checked as libpng checks them, in bounded memory.
+
+Pillow checks the checksums of the chunks before and after the image data but not those of the
+image data (IDAT) itself, so a flipped byte inside it can decode into wrong pixels without an
+error. :func:`scan` walks every chunk, reading the file in blocks, and refuses a critical chunk
+(upper-case first letter: IHDR, PLTE, IDAT, IEND) whose CRC does not match, as libpng does by
+default. It also returns the EXIF chunk wherever it lies, so the orientation is known from the
+chunks alone, without decoding the image.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Optional
+
+from ..image import UpsampleError
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_BLOCK = 1 << 20
+_MAX_EXIF = 1 << 20  # larger eXIf chunks are not read (no camera writes one)
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """What :func:`scan` found: the IHDR size and the raw eXIf body, if any."""
+
+    width: int
+    height: int
+    exif: Optional[bytes]
+
+
+def is_png(head: bytes) -> bool:
+    return head[:8] == SIGNATURE
+
+
+def scan(path: str, *, verify: bool = True) -> Chunks:
+    """Walk the chunks of the PNG at ``path``; with ``verify``, check every critical chunk's CRC
+    (the image data included) and that the file ends with IEND. UpsampleError names the chunk."""
+    with open(path, "rb") as f:
+        if f.read(8) != SIGNATURE:
+            raise UpsampleError(path, "not a PNG file")
+        size = None
+        exif = None
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                if not verify:
+                    break
+                raise UpsampleError(path, "cannot read image data (truncated PNG: no end)")
+            length, kind = struct.unpack(">I4s", head)
+            name = kind.decode("latin-1")
+            if size is None and kind != b"IHDR":
+                raise UpsampleError(path, "not a valid PNG (no header)")
+            critical = kind[0] < 97
+            keep = kind == b"IHDR" or (kind == b"eXIf" and length <= _MAX_EXIF)
+            if not (verify and critical) and not keep:
+                f.seek(length + 4, 1)
+                continue
+            crc = zlib.crc32(kind)
+            body = b""
+            left = length
+            while left:
+                block = f.read(min(left, _BLOCK))
+                if not block:
+                    raise UpsampleError(path, f"cannot read image data (truncated PNG: {name} chunk cut)")
+                crc = zlib.crc32(block, crc)
+                left -= len(block)
+                if keep:
+                    body += block
+            stored = f.read(4)
+            if len(stored) < 4 and verify:
+                raise UpsampleError(path, f"cannot read image data (truncated PNG: {name} chunk cut)")
+            bad = len(stored) == 4 and struct.unpack(">I", stored)[0] != crc
+            if bad and critical and verify:
+                raise UpsampleError(path, f"cannot read image data (corrupt PNG: bad checksum in {name})")
+            if kind == b"IHDR":
+                if len(body) != 13:
+                    raise UpsampleError(path, "not a valid PNG header")
+                size = struct.unpack(">II", body[:8])
+            elif kind == b"eXIf" and not bad:
+                exif = body
+            elif kind == b"IEND":
+                break
+    if size is None:
+        raise UpsampleError(path, "not a valid PNG (no header)")
+    return Chunks(size[0], size[1], exif)
