@@ -61,8 +61,10 @@ def test_a_long_row_shrunk_to_five_pixels_is_quick_and_exact():
         lambda: pil_resize(np.zeros((4, 4), np.uint8), (2**31 - 1, 2**31 - 1)),
         lambda: __import__("upsample_cli.compat", fromlist=["cv2_resize"]).cv2_resize(
             np.zeros((4, 4), np.uint8), (2**31 - 1, 2**31 - 1)),
+        lambda: __import__("upsample_cli").interpolate(np.zeros((1, 3, 4, 4), np.float32), size=(2**31, 2**31),
+                                                       mode="bilinear"),
     ],
-    ids=["tf-bilinear", "tf-nearest", "tf-batch", "pillow", "opencv"],
+    ids=["tf-bilinear", "tf-nearest", "tf-batch", "pillow", "opencv", "interpolate"],
 )
 def test_an_impossible_output_is_refused_up_front(call, monkeypatch):
     import tracemalloc

@@ -25,6 +25,7 @@ from typing import NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import filters, registry
+from .image import check_output_memory
 from .kernels import GATHER_COST, WIDE, loop_of
 from .memo import remembered
 from .taps import Rule, Taps, product, taps
@@ -135,6 +136,8 @@ def interpolate(
     x = _as_array(input, backend)
     rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
                                                   recompute_scale_factor, antialias)
+    if backend != "cuda":  # (an output larger than the machine's memory: refused before allocating)
+        check_output_memory(x.shape[:2] + out_size, x.dtype, "interpolate")
     if x.size == 0 or 0 in out_size:
         kernel = _backend(backend)
         empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
