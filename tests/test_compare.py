@@ -252,3 +252,11 @@ def test_without_scikit_image_the_ssim_column_is_left_out_with_a_note(photo, mon
     assert result.exit_code == 0, result.output
     assert "SSIM" not in result.output.splitlines()[1]
     assert result.output.splitlines()[-1] == f"note: {compare.SSIM_MISSING}"
+
+
+def test_without_a_reference_only_ringing_and_time_are_shown(photo):
+    result = run("compare", photo, "--degrade", "none", "--modes", "bilinear,lanczos")
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[1].split()
+    assert header == ["rank", "mode", "convention", "ringing", "ms"]
+    assert result.output.splitlines()[2].split()[1] == "bilinear"  # no overshoot: least ringing first

@@ -526,10 +526,10 @@ def table(summaries: Sequence[Summary], show_ssim: bool) -> List[str]:
         ms = (s.seconds[0] * 1e3, s.seconds[1] * 1e3)
         rows.append([str(i), s.method.name, convention, _cell(s.psnr, 2, files), _cell(s.ssim, 4, files),
                      _cell(s.ringing, 2, files), _cell(ms, 1, files)])
-    if not show_ssim:
-        header.pop(4)
-        for row in rows:
-            row.pop(4)
+    absent = [k for k, shown in ((4, show_ssim), (3, any(s.psnr is not None for s in summaries))) if not shown]
+    for k in absent:  # the SSIM column first: it stands after PSNR's
+        for row in [header] + rows:
+            row.pop(k)
     widths = [max(len(r[k]) for r in [header] + rows) for k in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if k < 3 else cell.rjust(w) for k, (cell, w) in enumerate(zip(row, widths)))
              .rstrip() for row in [header] + rows]
