@@ -10,7 +10,7 @@ from upsample_cli.compat import opencv, pillow, tensorflow
 
 TWIN_MODES = {
     "torch": api.MODES,
-    "tf": tensorflow.METHODS,
+    "tf": tensorflow.RULES,
     "keras": tensorflow.KERAS_INTERPOLATIONS,
     "pillow": pillow.MODES,
     "opencv": opencv.MODES,

@@ -33,17 +33,6 @@ from ._passes import device_aware, resample
 
 _F32 = np.float32
 
-METHODS = {
-    "bilinear": "bilinear, half-pixel centres (the default); with antialias, a widened triangle",
-    "nearest": "nearest neighbour, half-pixel centres; keeps the input dtype",
-    "bicubic": "Keys cubic a = -0.5, edge taps dropped; with antialias, widened",
-    "area": "each input pixel weighs its overlap with the output pixel",
-    "lanczos3": "Lanczos-3 (ScaleAndTranslate), widened when shrinking with antialias",
-    "lanczos5": "Lanczos-5 (ScaleAndTranslate), widened when shrinking with antialias",
-    "gaussian": "Gaussian, radius 1.5, sigma 0.5 (ScaleAndTranslate)",
-    "mitchellcubic": "Mitchell-Netravali cubic, B = C = 1/3 (ScaleAndTranslate)",
-}
-
 # method -> (rule, pass order: "hw" height first or "wh" width first)
 RULES = {
     "nearest": (Rule("point", nearest="half-scaled", precision=_F32), "wh"),
@@ -65,14 +54,7 @@ ANTIALIASED = {
     "mitchellcubic": (Rule("span", filters.TF_MITCHELL), "hw"),
 }
 
-KERAS_INTERPOLATIONS = {
-    "nearest": "repeat each pixel (UpSampling2D's default)",
-    "bilinear": "tf.image.resize bilinear to the multiplied size",
-    "bicubic": "tf.image.resize bicubic to the multiplied size",
-    "lanczos3": "tf.image.resize lanczos3 to the multiplied size",
-    "lanczos5": "tf.image.resize lanczos5 to the multiplied size",
-    "area": "tf.image.resize area to the multiplied size",
-}
+KERAS_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 _KERAS_REPEAT = Rule("point", nearest="floor-exact")
 
 
@@ -220,8 +202,8 @@ def _data_format(data_format) -> str:
 
 def _method(method) -> str:
     name = str(getattr(method, "value", method)).lower()
-    if name not in METHODS:
-        raise ValueError(f"tf_resize: unknown method {method!r}; expected one of: {', '.join(METHODS)}")
+    if name not in RULES:
+        raise ValueError(f"tf_resize: unknown method {method!r}; expected one of: {', '.join(RULES)}")
     return name
 
 
