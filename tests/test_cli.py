@@ -577,7 +577,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "out.tif"
     out.write_bytes(b"previous")
     result = run("resize", STACK, out, "--scale", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 130
     assert result.stderr == f"error: {out}: interrupted; nothing was written\n"
     assert out.read_bytes() == b"previous"
     assert sorted(os.listdir(tmp_path)) == ["out.tif"]
@@ -598,7 +598,24 @@ def test_sigterm_during_a_write_leaves_nothing(tmp_path):
         f"main(['resize', {str(STACK)!r}, {str(out)!r}, '--scale', '2'])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == f"error: {out}: interrupted; nothing was written\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_ctrl_c_during_a_write_exits_130_and_leaves_nothing(tmp_path):
+    out = tmp_path / "out.png"
+    code = (
+        "import os, signal\n"
+        "from upsample_cli import io\n"
+        "from upsample_cli.cli import main\n"
+        "def interrupted(path, writer):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "io.atomic_write = interrupted\n"
+        f"main(['resize', {str(PHOTO)!r}, {str(out)!r}, '--scale', '2'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 130, proc.stderr
     assert proc.stderr == f"error: {out}: interrupted; nothing was written\n"
     assert os.listdir(tmp_path) == []
 
@@ -782,3 +799,116 @@ def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):
     assert lines[1] == "pass 1: band by band of rows, two passes:"
     assert lines[2].startswith("    resample W 256 -> 512, 4 taps") and lines[3].startswith("    resample H")
     assert not CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2"]).stderr
+
+
+# --- usage found before any work ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["area", "bilinear", "nearest"])
+def test_an_empty_output_is_bad_usage_in_every_mode(tmp_path, mode):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "0.001", "--mode", mode)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "error: " in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_area_to_an_empty_output_names_the_size(tmp_path):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "0.001", "--mode", "area")
+    assert result.stderr == f"error: {PHOTO}: --scale 0.001: the output would be 0x0, an empty image; " \
+        "give a larger scale\n"
+
+
+@pytest.mark.parametrize("shape, hint", [((3, 4, 5, 6), "e.g. CZYX or TZYX"), ((2, 3, 4, 5, 6), "e.g. TCZYX"),
+                                         ((2, 2, 3, 4, 5, 6), "e.g. QTCZYX")])
+def test_an_array_of_unknown_axes_is_bad_usage_with_a_hint_of_its_rank(tmp_path, shape, hint):
+    src = tmp_path / "v.npy"
+    np.save(src, np.zeros(shape, np.float32))
+    result = run("resize", src, tmp_path / "out.npy", "--scale", "2")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {src}: cannot tell the axes of a {len(shape)}-D array {shape}; name them "
+                             f"with --axes, one letter per axis ({hint})\n")
+    assert len(hint.split()[-1]) == len(shape)
+    assert run("resize", src, tmp_path / "out.npy", "--scale", "2", "--axes", hint.split()[-1]).exit_code == 0
+
+
+def test_output_in_a_missing_folder_is_refused_before_reading(tmp_path, monkeypatch):
+    from upsample_cli import io
+
+    def read(*args, **kwargs):
+        raise AssertionError("read before the output was checked")
+
+    monkeypatch.setattr(io, "read", read)
+    out = tmp_path / "missing" / "out.png"
+    result = run("resize", PHOTO, out, "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: folder {out.parent} does not exist\n"
+
+
+@pytest.mark.parametrize("out, given, warned", [
+    ("out.png", ["--quality", "80"], ["--quality applies to JPEG and WEBP output only; ignored for PNG"]),
+    ("out.jpg", ["--png-level", "9", "--compression", "lzma"],
+     ["--compression applies to TIFF output only; ignored for JPEG",
+      "--png-level applies to PNG output only; ignored for JPEG"]),
+    ("out.webp", ["--quality", "80"], []),
+    ("out.tif", ["--compression", "none"], []),
+])
+def test_format_options_that_do_not_apply_are_warned_about(tmp_path, out, given, warned):
+    result = run("resize", PHOTO, tmp_path / out, "--scale", "0.5", *given)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [f"warning: {w}" for w in warned]
+
+
+# --- standard input and output -----------------------------------------------------------
+
+
+def run_piped(*args, stdin=b""):
+    return subprocess.run([sys.executable, "-m", "upsample_cli", *map(str, args)], input=stdin, capture_output=True)
+
+
+def test_standard_input_to_standard_output():
+    proc = run_piped("resize", "-", "-", "--scale", "2", "--format", "npy", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    import io as bytes_io
+
+    got = np.load(bytes_io.BytesIO(proc.stdout))
+    src = pixels(PHOTO)
+    assert got.shape == (2 * src.shape[0], 2 * src.shape[1], src.shape[2]) and got.dtype == src.dtype
+
+
+def test_standard_input_is_sniffed_and_limited_from_the_header(tmp_path):
+    out = tmp_path / "out.tif"
+    proc = run_piped("resize", "-", out, "--scale", "2", stdin=STACK.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    assert tifffile.imread(out).shape[-1] == 2 * tifffile.imread(STACK).shape[-1]
+    proc = run_piped("resize", "-", out, "--scale", "2", "--max-input-pixels", "10", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith("error: -: ") and "more than the limit of 10" in proc.stderr.decode()
+    assert proc.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("stdin, message", [(b"", "file is empty"), (b"not an image at all", "not a recognised image")])
+def test_bad_standard_input_is_one_line_naming_it(tmp_path, stdin, message):
+    proc = run_piped("resize", "-", tmp_path / "out.png", "--scale", "2", stdin=stdin)
+    assert proc.returncode == 1 and proc.stderr.decode().startswith(f"error: -: {message}")
+    assert proc.stderr.count(b"\n") == 1 and os.listdir(tmp_path) == []
+
+
+def test_standard_output_needs_a_format():
+    proc = run_piped("resize", PHOTO, "-", "--scale", "2")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.decode().startswith("error: OUT '-' writes standard output; give its format with --format")
+
+
+def test_standard_output_is_written_as_its_format_says():
+    proc = run_piped("resize", PHOTO, "-", "--scale", "0.5", "--format", "jpg")
+    assert proc.returncode == 0 and proc.stdout[:3] == b"\xff\xd8\xff"
+
+
+def test_format_with_a_file_output_must_be_its_extension(tmp_path):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", "--format", "jpg")
+    assert result.exit_code == 2 and "--format is for OUT '-'" in result.stderr
+
+
+def test_info_reads_standard_input():
+    proc = run_piped("info", "-", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 0 and proc.stdout.decode().splitlines()[:2] == ["file:    -", "format:  PNG"]
