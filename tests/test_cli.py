@@ -912,3 +912,42 @@ def test_format_with_a_file_output_must_be_its_extension(tmp_path):
 def test_info_reads_standard_input():
     proc = run_piped("info", "-", stdin=PHOTO.read_bytes())
     assert proc.returncode == 0 and proc.stdout.decode().splitlines()[:2] == ["file:    -", "format:  PNG"]
+
+
+# --- info: the metadata a resize keeps ---------------------------------------------------
+
+
+@pytest.fixture
+def tagged(tmp_path):
+    """The same picture as PNG, JPEG and WebP with an ICC profile, EXIF, DPI and text."""
+    from PIL import PngImagePlugin
+
+    im = Image.fromarray(pixels(PHOTO)[:40, :30])
+    icc, exif = b"\0" * 200, Image.Exif()
+    exif[0x010E] = "described"
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Title", "plain")
+    text.add_text("Packed", "zipped", zip=True)
+    text.add_itxt("Intl", "ünï")
+    im.save(tmp_path / "t.png", pnginfo=text, icc_profile=icc, dpi=(300, 300), exif=exif)
+    im.save(tmp_path / "t.jpg", icc_profile=icc, dpi=(300, 300), exif=exif, comment=b"a comment")
+    im.save(tmp_path / "t.webp", icc_profile=icc, exif=exif, lossless=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("t.png", ["ICC profile: 200 bytes", "text 'Title': plain", "text 'Packed': zipped", "text 'Intl': ünï"]),
+    ("t.jpg", ["resolution: 300 x 300 pixels per inch (scaled with the resize)", "ICC profile: 200 bytes",
+               "text 'comment': a comment"]),
+    ("t.webp", ["ICC profile: 200 bytes"]),
+])
+def test_info_lists_the_metadata_resize_keeps(tagged, name, expected):
+    from upsample_cli import io
+
+    result = run("info", tagged / name)
+    assert result.exit_code == 0, result.stderr
+    kept = result.stdout.split("metadata kept:")[1].splitlines()
+    assert kept[0] == "" and [line for line in kept if "EXIF" in line]
+    assert all(f"  {line}" in kept for line in expected), kept
+    header, image = io.probe(tagged / name), io.read(tagged / name)
+    assert header.metadata.describe() == image.metadata.describe()
