@@ -951,3 +951,29 @@ def test_info_lists_the_metadata_resize_keeps(tagged, name, expected):
     assert all(f"  {line}" in kept for line in expected), kept
     header, image = io.probe(tagged / name), io.read(tagged / name)
     assert header.metadata.describe() == image.metadata.describe()
+
+
+def test_overwrite_input_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.png"
+    shutil.copy(PHOTO, target)
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    result = run("resize", link, link, "--scale", "2", "--overwrite-input")
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert Image.open(target).size == tuple(2 * n for n in Image.open(PHOTO).size)
+    assert sorted(os.listdir(tmp_path)) == ["link.png", "real.png"]
+
+
+def test_an_output_that_is_a_link_is_written_through(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out.png").symlink_to(elsewhere / "out.png")
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.png").is_symlink() and Image.open(elsewhere / "out.png").size[0] == 2 * Image.open(PHOTO).size[0]
+
+
+def test_help_names_installable_cuda_and_the_link_rule():
+    text = " ".join(run("resize", "--help").stdout.split()).replace("- ", "-")  # (Click wraps after hyphens)
+    assert "pip install numba-cuda" in text and "through a symbolic link, its target is replaced and the link kept" in text

@@ -85,7 +85,9 @@ Examples:
 @click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False), callback=options.check_output)
 @options.resize_options
 @options.stdout_format
-@click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
+@click.option("--overwrite-input", is_flag=True,
+              help="Allow OUT to be IN (replaced only by a complete file; through a symbolic link, its target is "
+              "replaced and the link kept).")
 @click.option("--explain", is_flag=True, help="Also print on stderr the plan of each resize run: its passes and loops.")
 @options.debug
 def resize(src, dst, output_format, overwrite_input, explain, debug, **resize_options):

@@ -340,9 +340,15 @@ def check_output_path(path) -> None:
 
 
 def atomic_write(path: str, writer) -> None:
-    """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``.
+
+    A symbolic link at ``path`` is written through: its target is replaced and the link kept,
+    as writing to a link does."""
     check_output_path(path)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+        check_output_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
     if folder not in _swept_folders:
         _swept_folders.add(folder)
         remove_stale_temporaries(folder)

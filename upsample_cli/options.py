@@ -186,7 +186,8 @@ device = click.option(
     type=click.Choice(["cpu", "cuda", "auto"]),
     default="cpu",
     show_default=True,
-    help="Where to resize: cpu, cuda (an NVIDIA GPU, with the 'cuda' extra installed), or auto (the GPU "
+    help="Where to resize: cpu, cuda (an NVIDIA GPU with its driver, and numba-cuda: pip install numba-cuda), or "
+    "auto (the GPU "
     "when there is one and the image is large, else the CPU).",
 )
 
