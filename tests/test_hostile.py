@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner
 from PIL import Image
 
@@ -483,3 +484,18 @@ def test_a_webp_is_read_without_copies_of_its_decoded_buffer(tmp_path, mode):
     assert run("resize", src, out, "--scale", "2").exit_code == 0
     with Image.open(out) as im:
         assert im.mode == mode and im.size == (106, 74)
+
+
+def test_a_tiff_page_chain_is_walked_once_and_capped(tmp_path, monkeypatch):
+    from upsample_cli.formats import tiff
+
+    src = tmp_path / "pages.tif"
+    with tifffile.TiffWriter(src) as writer:
+        for size in (4, 5, 6):
+            writer.write(np.zeros((size, size), np.uint8), metadata=None)
+    monkeypatch.setattr(tiff, "MAX_PAGES", 2)
+    with pytest.raises(UpsampleError, match=r"TIFF has more than 2 pages; a damaged page chain\?"):
+        io.probe(src)
+    monkeypatch.setattr(tiff, "MAX_PAGES", 3)
+    with pytest.raises(UpsampleError, match="TIFF holds 3 images"):
+        io.probe(src)
