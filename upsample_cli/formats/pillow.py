@@ -87,8 +87,10 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             if before_load is not None:
                 before_load(header)  # (first: counting a GIF's frames reads through the file)
             frames = getattr(im, "n_frames", 1)
-            if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
-                raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
+            if frames > 1:  # (an APNG too, which Pillow would read as its first frame)
+                raise UpsampleError(
+                    path, f"animated or multi-frame {fmt} ({frames} frames) is not supported; only still images "
+                    "are resized")
             if not load:  # (what a resize would keep, from what was read before the pixels)
                 return replace(header, metadata=_metadata(im, fmt, png, loaded=False))
             array = _webp_pixels(im, header) if fmt == "WEBP" else None
