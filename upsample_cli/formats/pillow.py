@@ -87,10 +87,12 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             if before_load is not None:
                 before_load(header)  # (first: counting a GIF's frames reads through the file)
             frames = getattr(im, "n_frames", 1)
-            if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
-                raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
-            if not load:
-                return header
+            if frames > 1:  # (an APNG too, which Pillow would read as its first frame)
+                raise UpsampleError(
+                    path, f"animated or multi-frame {fmt} ({frames} frames) is not supported; only still images "
+                    "are resized")
+            if not load:  # (what a resize would keep, from what was read before the pixels)
+                return replace(header, metadata=_metadata(im, fmt, png, loaded=False))
             array = _webp_pixels(im, header) if fmt == "WEBP" else None
             if array is None:
                 im.load()
@@ -254,7 +256,10 @@ def _pixels(im) -> np.ndarray:
     return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
 
 
-def _metadata(im, fmt: str) -> Metadata:
+def _metadata(im, fmt: str, png=None, loaded: bool = True) -> Metadata:
+    """What a resize keeps of ``im``. Before the pixels are ``loaded``, a PNG's text comes from
+    its chunk list (``png``), which holds the chunks after the pixels too (Pillow's ``text``
+    would decode the image to reach them)."""
     info = im.info
     resolution = None
     dpi = info.get("dpi")
@@ -262,7 +267,7 @@ def _metadata(im, fmt: str) -> Metadata:
         resolution = (float(dpi[0]), float(dpi[1]))
     text = {}
     if fmt == "PNG":
-        text = {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
+        text = dict(png.text) if not loaded else {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
     elif fmt == "JPEG" and info.get("comment"):
         comment = info["comment"]
         text = {"comment": comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}
