@@ -43,7 +43,7 @@ class InterruptedFailure(FileFailure):
 # --- parsing ---------------------------------------------------------------------------
 
 
-def _callback(parse):
+def callback_of(parse):
     """A Click callback around ``parse``: an absent option stays None, a ValueError is bad usage."""
 
     def callback(ctx, param, value):
@@ -65,9 +65,9 @@ def _axes(value):
     return check_axes(value)
 
 
-parse_scale = _callback(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
-parse_size = _callback(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
-parse_axes = _callback(_axes)
+parse_scale = callback_of(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
+parse_size = callback_of(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
+parse_axes = callback_of(_axes)
 
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}

@@ -58,7 +58,7 @@ _SWAPS_AXES = (5, 6, 7, 8)
 
 
 @contextlib.contextmanager
-def _own_pixel_limit():
+def own_pixel_limit():
     """Pillow's decompression-bomb check off: the caller checks its own limit before decoding."""
     from PIL import Image as PILImage
 
@@ -79,7 +79,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     png = _png_chunks(path, verify=load)
     try:
-        with _own_pixel_limit(), PILImage.open(path) as im:
+        with own_pixel_limit(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
@@ -99,7 +99,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
                 from PIL import ImageOps
 
                 ImageOps.exif_transpose(im, in_place=True)
-                array = _pixels(im)
+                array = pixels_of(im)
             metadata = _metadata(im, fmt)
     except UnidentifiedImageError:
         size = _png_header_size(path)
@@ -242,7 +242,8 @@ def _palette_colours(im) -> np.ndarray:
     return np.frombuffer(data[: len(data) // width * width], np.uint8).reshape(-1, width)[:, :3]
 
 
-def _pixels(im) -> np.ndarray:
+def pixels_of(im) -> np.ndarray:
+    """The pixels of a Pillow image (a colour key as alpha, palettes kept as indices) as an array."""
     mode = _CONVERT.get(im.mode, im.mode)
     if mode in ("L", "RGB") and "transparency" in im.info:
         mode += "A"  # a colour key becomes an alpha channel

@@ -168,12 +168,12 @@ def _read_with_pillow(path: str, header: Image) -> np.ndarray:
     from PIL import Image as PILImage
     from PIL import ImageSequence
 
-    from .pillow import _own_pixel_limit, _pixels
+    from .pillow import own_pixel_limit, pixels_of
 
     pages = []
-    with _own_pixel_limit(), PILImage.open(path) as im:
+    with own_pixel_limit(), PILImage.open(path) as im:
         for frame in ImageSequence.Iterator(im):
-            pages.append(_pixels(frame))
+            pages.append(pixels_of(frame))
     data = np.stack(pages) if len(pages) > 1 else pages[0]
     if data.dtype != header.dtype or data.size != int(np.prod(header.shape)):
         raise UpsampleError(
