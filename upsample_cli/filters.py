@@ -186,6 +186,12 @@ def _linear_taps(t):
     return np.stack([_F(1) - t, t], axis=-1)
 
 
+def _linear_taps_double(t):
+    # (1 - t, t) in double: OpenCV's INTER_LINEAR_EXACT (its fixed point keeps 1 - t exact).
+    t = t.astype(np.float64)
+    return np.stack([1.0 - t, t], axis=-1)
+
+
 def _opencv_cubic_taps(t):
     # OpenCV's interpolateCubic, A = -0.75, in float32; the last weight is 1 minus the others.
     x = t.astype(_F)
@@ -245,6 +251,7 @@ def _tf_bicubic_taps(t):
 
 LINEAR_TAPS = TapFilter("triangle", 1, _linear_taps)
 OPENCV_LINEAR = LINEAR_TAPS
+OPENCV_LINEAR_EXACT = TapFilter("triangle", 1, _linear_taps_double)
 OPENCV_CUBIC = TapFilter("cubic(a=-0.75)", 2, _opencv_cubic_taps)
 OPENCV_LANCZOS4 = TapFilter("lanczos4", 4, _opencv_lanczos4_taps)
 TF_BICUBIC_TABLE = TapFilter("cubic(a=-0.5), 1/1024 table", 2, _tf_bicubic_taps)

@@ -38,7 +38,7 @@ Samplers:
 
 The interp sampler's source coordinate follows ``coordinate``: ``"torch"`` (``scale * (i + 0.5)
 - 0.5`` in ``precision``, fused), ``"opencv"`` (the same in double, two roundings, then rounded
-to float32), ``"opencv-area"`` (OpenCV's INTER_AREA enlarging: ``floor(i * scale)`` plus its
+to float32), ``"opencv-exact"`` (the same in double, kept in double: INTER_LINEAR_EXACT), ``"opencv-area"`` (OpenCV's INTER_AREA enlarging: ``floor(i * scale)`` plus its
 own fraction) or ``"tf"`` (float32, ``(i + 0.5f) * scale - 0.5f``). Its filter is a
 :class:`~upsample_cli.filters.Filter` evaluated at each tap's distance, or a
 :class:`~upsample_cli.filters.TapFilter` that gives the taps' weights from the fraction, as the
@@ -87,13 +87,16 @@ class FixedPoint:
     ``rounding`` of each weight: ``"half-away"`` (torch, Pillow: ``(int)(w * 2**bits +- 0.5)``)
     or ``"half-even"`` (OpenCV's ``saturate_cast<short>``). ``merge``: add taps that read the
     same clamped sample before rounding (torch). ``shift``: the fraction bits dropped from the
-    sum (default ``bits``; 0 keeps the scaled sum).
+    sum (default ``bits``; 0 keeps the scaled sum). ``complement``: the first weight is
+    ``2**bits`` minus the others, so that every row sums to one exactly (OpenCV's bit-exact
+    linear).
     """
 
     bits: object = 22
     rounding: str = "half-away"
     merge: bool = True
     shift: Optional[int] = None
+    complement: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def _fused_multiply_add(a, b, c):
 def _interp(n_in, dst, scale, rule, scale_factor=None):
     ft = rule.precision
     half = int(np.ceil(rule.filter.support))
-    if rule.coordinate in ("opencv", "opencv-area"):  # OpenCV's scale: 1 / inv_scale, in double
+    if rule.coordinate in ("opencv", "opencv-exact", "opencv-area"):  # OpenCV's scale: 1 / inv_scale, in double
         inv_scale = scale_factor if scale_factor else len(dst) / n_in
         scale = 1.0 / inv_scale
     if rule.coordinate == "opencv-area":
@@ -284,6 +287,8 @@ def _interp(n_in, dst, scale, rule, scale_factor=None):
             src = _source_coordinate(dst, scale, rule)
         elif rule.coordinate == "opencv":  # (float)((i + 0.5) * scale - 0.5), in double
             src = ((dst.astype(np.float64) + 0.5) * float(scale) - 0.5).astype(np.float32)
+        elif rule.coordinate == "opencv-exact":  # the same, kept in double (softdouble)
+            src = (dst.astype(np.float64) + 0.5) * float(scale) - 0.5
         elif rule.coordinate == "tf":  # (i + 0.5f) * scale - 0.5f, in float32
             f32 = np.float32
             src = (dst.astype(f32) + f32(0.5)) * f32(scale) - f32(0.5)
@@ -365,6 +370,8 @@ def _fixed_point(t: Taps, spec) -> Taps:
         quantized = np.rint(scaled)
     else:
         quantized = np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5))
+    if spec.complement:
+        quantized[:, 0] = (1 << bits) - quantized[:, 1:].sum(axis=1)
     return Taps(index, quantized.astype(np.int32), bits if spec.shift is None else spec.shift)
 
 
