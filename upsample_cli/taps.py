@@ -119,6 +119,8 @@ class Rule:
     # An axis whose output size equals its input size is copied, whatever the scale factor
     # (torch's linear kernels and its antialiased ones; its plain bicubic interpolates it).
     copy_same_size: bool = False
+    # TensorFlow's ScaleAndTranslate (``span``): output coordinate = input * scale + translate.
+    translate: float = 0.0
 
     def with_precision(self, precision) -> "Rule":
         return replace(self, precision=precision)
@@ -143,8 +145,8 @@ class Taps(NamedTuple):
         return bool(
             ones.sum(axis=1).max(initial=0) == 1
             and (self.weight[~ones] == 0).all()
+            and ones.sum() == n_out  # (before the indices: a row may have no taps)
             and (self.index[ones] == np.arange(n_out)).all()
-            and ones.sum() == n_out
         )
 
 
@@ -406,16 +408,20 @@ def _merged(index: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def _span(n_in, n_out, rule, scale_factor):
-    """TensorFlow's ComputeSpansCore (scale_and_translate_op.cc), in float32."""
+    """TensorFlow's ComputeSpansCore (scale_and_translate_op.cc), in float32: ``scale_factor``
+    (default ``n_out / n_in``) and ``rule.translate`` map input to output coordinates; an output
+    whose sample falls outside ``[0, n_in]`` gets no taps (weight 0)."""
     f32 = np.float32
-    scale = f32(n_out) / f32(n_in)
+    scale = f32(scale_factor) if scale_factor is not None else f32(n_out) / f32(n_in)
     inv_scale = f32(1.0 / float(scale))
+    inv_translate = f32(-inv_scale * f32(rule.translate))  # -0.0 without a translation
     kernel_scale = max(inv_scale, f32(1)) if rule.widen else f32(1)
     reach = f32(rule.filter.support) * kernel_scale
-    sample = (np.arange(n_out).astype(f32) + f32(0.5)) * inv_scale + f32(-0.0)
+    sample = (np.arange(n_out).astype(f32) + f32(0.5)) * inv_scale + inv_translate
     start = np.clip(np.ceil(sample - reach - f32(0.5)).astype(np.intp), 0, n_in - 1)
     end = np.clip(np.floor(sample + reach - f32(0.5)).astype(np.intp), 0, n_in - 1) + 1
-    k = int((end - start).max())
+    end = np.where((sample < 0) | (sample > n_in), start, end)
+    k = max(1, int((end - start).max()))
     j = np.arange(k)
     index = start[:, None] + j
     inside = index < end[:, None]
