@@ -158,12 +158,20 @@ def _tf_mitchell(x):
     return np.where(x >= _F(2), _F(0), np.where(x >= _F(1), far, near)).astype(_F)
 
 
+def _tf_box(x):
+    # TensorFlow's BoxKernelFunc: 1 inside, 0.5 at the edge |x| = 0.5 (radius 1).
+    x = np.abs(x.astype(_F))
+    return np.where(x < _F(0.5), _F(1), np.where(x == _F(0.5), _F(0.5), _F(0))).astype(_F)
+
+
 TF_TRIANGLE = Filter("triangle", 1.0, _tf_triangle)
 TF_KEYS_CUBIC = Filter("cubic(a=-0.5)", 2.0, _tf_keys_cubic)
 TF_MITCHELL = Filter("mitchell", 2.0, _tf_mitchell)
+TF_LANCZOS1 = Filter("lanczos1", 1.0, _tf_lanczos(1))
 TF_LANCZOS3 = Filter("lanczos3", 3.0, _tf_lanczos(3))
 TF_LANCZOS5 = Filter("lanczos5", 5.0, _tf_lanczos(5))
 TF_GAUSSIAN = Filter("gaussian", 1.5, _tf_gaussian)
+TF_BOX = Filter("box", 1.0, _tf_box)
 
 
 # Interpolation kernels given as the weights of their 2 * support taps at a fraction t in
@@ -184,6 +192,12 @@ def _linear_taps(t):
     # (1 - t, t) in float32, as OpenCV, TensorFlow and most C code compute them.
     t = t.astype(_F)
     return np.stack([_F(1) - t, t], axis=-1)
+
+
+def _linear_taps_double(t):
+    # (1 - t, t) in double: OpenCV's INTER_LINEAR_EXACT (its fixed point keeps 1 - t exact).
+    t = t.astype(np.float64)
+    return np.stack([1.0 - t, t], axis=-1)
 
 
 def _opencv_cubic_taps(t):
@@ -245,6 +259,7 @@ def _tf_bicubic_taps(t):
 
 LINEAR_TAPS = TapFilter("triangle", 1, _linear_taps)
 OPENCV_LINEAR = LINEAR_TAPS
+OPENCV_LINEAR_EXACT = TapFilter("triangle", 1, _linear_taps_double)
 OPENCV_CUBIC = TapFilter("cubic(a=-0.75)", 2, _opencv_cubic_taps)
 OPENCV_LANCZOS4 = TapFilter("lanczos4", 4, _opencv_lanczos4_taps)
 TF_BICUBIC_TABLE = TapFilter("cubic(a=-0.5), 1/1024 table", 2, _tf_bicubic_taps)

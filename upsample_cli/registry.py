@@ -187,6 +187,7 @@ OPENCV = ConventionSpec(
         ("cubic", INTERPOLATING, "INTER_CUBIC: bicubic, A = -0.75, 4 x 4 taps"),
         ("area", AREA, "INTER_AREA: pixel-area average when shrinking, a linear variant when enlarging"),
         ("lanczos4", INTERPOLATING, "INTER_LANCZOS4: Lanczos with 8 x 8 taps"),
+        ("linear-exact", INTERPOLATING, "INTER_LINEAR_EXACT: bilinear in fixed point, bit-exact on every platform"),
     ),
     resizer="upsample_cli.conventions:OPENCV",
     twin="upsample_cli.compat.opencv:cv2_resize",

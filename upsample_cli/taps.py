@@ -38,7 +38,7 @@ Samplers:
 
 The interp sampler's source coordinate follows ``coordinate``: ``"torch"`` (``scale * (i + 0.5)
 - 0.5`` in ``precision``, fused), ``"opencv"`` (the same in double, two roundings, then rounded
-to float32), ``"opencv-area"`` (OpenCV's INTER_AREA enlarging: ``floor(i * scale)`` plus its
+to float32), ``"opencv-exact"`` (the same in double, kept in double: INTER_LINEAR_EXACT), ``"opencv-area"`` (OpenCV's INTER_AREA enlarging: ``floor(i * scale)`` plus its
 own fraction) or ``"tf"`` (float32, ``(i + 0.5f) * scale - 0.5f``). Its filter is a
 :class:`~upsample_cli.filters.Filter` evaluated at each tap's distance, or a
 :class:`~upsample_cli.filters.TapFilter` that gives the taps' weights from the fraction, as the
@@ -87,13 +87,16 @@ class FixedPoint:
     ``rounding`` of each weight: ``"half-away"`` (torch, Pillow: ``(int)(w * 2**bits +- 0.5)``)
     or ``"half-even"`` (OpenCV's ``saturate_cast<short>``). ``merge``: add taps that read the
     same clamped sample before rounding (torch). ``shift``: the fraction bits dropped from the
-    sum (default ``bits``; 0 keeps the scaled sum).
+    sum (default ``bits``; 0 keeps the scaled sum). ``complement``: the first weight is
+    ``2**bits`` minus the others, so that every row sums to one exactly (OpenCV's bit-exact
+    linear).
     """
 
     bits: object = 22
     rounding: str = "half-away"
     merge: bool = True
     shift: Optional[int] = None
+    complement: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Rule:
     # An axis whose output size equals its input size is copied, whatever the scale factor
     # (torch's linear kernels and its antialiased ones; its plain bicubic interpolates it).
     copy_same_size: bool = False
+    # TensorFlow's ScaleAndTranslate (``span``): output coordinate = input * scale + translate.
+    translate: float = 0.0
 
     def with_precision(self, precision) -> "Rule":
         return replace(self, precision=precision)
@@ -140,8 +145,8 @@ class Taps(NamedTuple):
         return bool(
             ones.sum(axis=1).max(initial=0) == 1
             and (self.weight[~ones] == 0).all()
+            and ones.sum() == n_out  # (before the indices: a row may have no taps)
             and (self.index[ones] == np.arange(n_out)).all()
-            and ones.sum() == n_out
         )
 
 
@@ -274,7 +279,7 @@ def _fused_multiply_add(a, b, c):
 def _interp(n_in, dst, scale, rule, scale_factor=None):
     ft = rule.precision
     half = int(np.ceil(rule.filter.support))
-    if rule.coordinate in ("opencv", "opencv-area"):  # OpenCV's scale: 1 / inv_scale, in double
+    if rule.coordinate in ("opencv", "opencv-exact", "opencv-area"):  # OpenCV's scale: 1 / inv_scale, in double
         inv_scale = scale_factor if scale_factor else len(dst) / n_in
         scale = 1.0 / inv_scale
     if rule.coordinate == "opencv-area":
@@ -284,6 +289,8 @@ def _interp(n_in, dst, scale, rule, scale_factor=None):
             src = _source_coordinate(dst, scale, rule)
         elif rule.coordinate == "opencv":  # (float)((i + 0.5) * scale - 0.5), in double
             src = ((dst.astype(np.float64) + 0.5) * float(scale) - 0.5).astype(np.float32)
+        elif rule.coordinate == "opencv-exact":  # the same, kept in double (softdouble)
+            src = (dst.astype(np.float64) + 0.5) * float(scale) - 0.5
         elif rule.coordinate == "tf":  # (i + 0.5f) * scale - 0.5f, in float32
             f32 = np.float32
             src = (dst.astype(f32) + f32(0.5)) * f32(scale) - f32(0.5)
@@ -365,6 +372,8 @@ def _fixed_point(t: Taps, spec) -> Taps:
         quantized = np.rint(scaled)
     else:
         quantized = np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5))
+    if spec.complement:
+        quantized[:, 0] = (1 << bits) - quantized[:, 1:].sum(axis=1)
     return Taps(index, quantized.astype(np.int32), bits if spec.shift is None else spec.shift)
 
 
@@ -399,16 +408,20 @@ def _merged(index: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def _span(n_in, n_out, rule, scale_factor):
-    """TensorFlow's ComputeSpansCore (scale_and_translate_op.cc), in float32."""
+    """TensorFlow's ComputeSpansCore (scale_and_translate_op.cc), in float32: ``scale_factor``
+    (default ``n_out / n_in``) and ``rule.translate`` map input to output coordinates; an output
+    whose sample falls outside ``[0, n_in]`` gets no taps (weight 0)."""
     f32 = np.float32
-    scale = f32(n_out) / f32(n_in)
+    scale = f32(scale_factor) if scale_factor is not None else f32(n_out) / f32(n_in)
     inv_scale = f32(1.0 / float(scale))
+    inv_translate = f32(-inv_scale * f32(rule.translate))  # -0.0 without a translation
     kernel_scale = max(inv_scale, f32(1)) if rule.widen else f32(1)
     reach = f32(rule.filter.support) * kernel_scale
-    sample = (np.arange(n_out).astype(f32) + f32(0.5)) * inv_scale + f32(-0.0)
+    sample = (np.arange(n_out).astype(f32) + f32(0.5)) * inv_scale + inv_translate
     start = np.clip(np.ceil(sample - reach - f32(0.5)).astype(np.intp), 0, n_in - 1)
     end = np.clip(np.floor(sample + reach - f32(0.5)).astype(np.intp), 0, n_in - 1) + 1
-    k = int((end - start).max())
+    end = np.where((sample < 0) | (sample > n_in), start, end)
+    k = max(1, int((end - start).max()))
     j = np.arange(k)
     index = start[:, None] + j
     inside = index < end[:, None]

@@ -6,7 +6,12 @@ Each function is a twin of its library's call; each convention is a set of taps 
 """
 
 from .opencv import cv2_resize
-from .pillow import pil_resize
-from .tensorflow import keras_upsampling2d, keras_upsampling3d, tf_resize
+from .pillow import pil_reduce, pil_resize
+from .tensorflow import (
+    keras_upsampling1d, keras_upsampling2d, keras_upsampling3d, tf_resize, tf_resize_with_pad, tf_scale_and_translate,
+)
 
-__all__ = ["cv2_resize", "keras_upsampling2d", "keras_upsampling3d", "pil_resize", "tf_resize"]
+__all__ = [
+    "cv2_resize", "keras_upsampling1d", "keras_upsampling2d", "keras_upsampling3d", "pil_reduce", "pil_resize",
+    "tf_resize", "tf_resize_with_pad", "tf_scale_and_translate",
+]

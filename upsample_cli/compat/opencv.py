@@ -28,6 +28,10 @@ Facts reproduced, all checked against OpenCV 5.0 (``tests/golden/opencv.npz``):
   decimation table in float32. Enlarging (either axis): the linear path with INTER_AREA's
   fractions.
 - 16U and 32F sum in float32; 16U rounds half to even.
+- INTER_LINEAR_EXACT (8U, 16U): coordinates in double, clamped to the image; the second tap's
+  weight ``round(t * 2**b)`` half to even, the first ``2**b`` minus it (``b`` 8 for 8 bits, 16
+  for 16); the width pass keeps its sums, the height pass computes ``(sum + 2**(2b - 1)) >> 2b``.
+  A shrink by exactly 2 on both axes is INTER_AREA, except for 2 channels; 32F is INTER_LINEAR.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from ..rounding import round_clamp
 from ._passes import device_aware, resample
 
 # cv2's interpolation flags, accepted as well as the names.
-FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 6: "nearest-exact"}
+FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 5: "linear-exact", 6: "nearest-exact"}
 
 MODES = {
     "nearest": "INTER_NEAREST: the pixel at floor(i * scale), OpenCV's historical rule",
@@ -55,6 +59,7 @@ MODES = {
     "cubic": "INTER_CUBIC: bicubic, A = -0.75, 4 x 4 taps",
     "area": "INTER_AREA: pixel-area average when shrinking, a linear variant when enlarging",
     "lanczos4": "INTER_LANCZOS4: Lanczos with 8 x 8 taps",
+    "linear-exact": "INTER_LINEAR_EXACT: bilinear in fixed point, bit-exact on every platform",
 }
 
 _F32 = np.float32
@@ -70,6 +75,10 @@ RULES = {
     ),
     "cubic": (Rule("interp", filters.OPENCV_CUBIC, **_COORD),) * 2,
     "lanczos4": (Rule("interp", filters.OPENCV_LANCZOS4, **_COORD),) * 2,
+    # INTER_LINEAR_EXACT: coordinates in double, clamped to the image on both axes (its fixed
+    # point is set per depth: _EXACT_BITS).
+    "linear-exact": (Rule("interp", filters.OPENCV_LINEAR_EXACT, clamp_negative=True, clamp_high=True,
+                          coordinate="opencv-exact"),) * 2,
     # INTER_AREA: decimation table, integer blocks, and the enlarging variant of linear.
     "area-shrink": (Rule("cells"),) * 2,
     "area-blocks": (Rule("block"),) * 2,
@@ -88,6 +97,10 @@ RULES = {
 _WIDTH_FIXED = FixedPoint(11, rounding="half-even", merge=False, shift=0)
 _HEIGHT_FIXED = FixedPoint(11, rounding="half-even", merge=False, shift=22)
 
+# INTER_LINEAR_EXACT's fixed point (ufixedpoint16 for 8 bits, ufixedpoint32 for 16): the weight
+# of the second tap rounded half to even, the first one minus it.
+_EXACT_BITS = {np.uint8: 8, np.uint16: 16}
+
 DTYPES = (np.uint8, np.uint16, np.float32)
 _SIMD_LANES = 8  # int16 lanes of OpenCV's baseline vectors (SSE3)
 
@@ -98,7 +111,7 @@ def cv2_resize(array, dsize=None, fx=0, fy=0, interpolation="linear") -> np.ndar
 
     ``array`` is ``(H, W)`` or ``(H, W, C)`` with any number of channels, uint8, uint16 or
     float32. ``dsize=(width, height)``, or ``fx``/``fy`` with ``dsize`` None or ``(0, 0)``.
-    ``interpolation``: ``nearest, nearest-exact, linear, cubic, area, lanczos4`` (or cv2's
+    ``interpolation``: ``nearest, nearest-exact, linear, linear-exact, cubic, area, lanczos4`` (or cv2's
     integer flags). The output has the input's dtype and shape ``(height, width, C)``, or ``(height, width)`` for one
     channel, as cv2 returns it.
     """
@@ -149,8 +162,15 @@ def _resize(x, out_h, out_w, inv_y, inv_x, mode):
     scale_x, scale_y = 1.0 / inv_x, 1.0 / inv_y
     iscale_x, iscale_y = _saturate_round(scale_x), _saturate_round(scale_y)
     area_fast = abs(scale_x - iscale_x) < sys.float_info.epsilon and abs(scale_y - iscale_y) < sys.float_info.epsilon
+    if mode == "linear-exact" and x.dtype == _F32:
+        mode = "linear"  # OpenCV has no bit-exact path for floats
     if mode == "linear" and area_fast and iscale_x == 2 and iscale_y == 2:
         mode = "area"  # OpenCV: a 2x shrink on both axes is INTER_AREA
+    if mode == "linear-exact":
+        if area_fast and iscale_x == 2 and iscale_y == 2 and cn != 2:
+            mode = "area"  # (OpenCV's 2-channel INTER_AREA is not bit-exact, so not there)
+        else:
+            return _bit_exact_linear(x, out_h, out_w, inv_y, inv_x)
     if mode in ("nearest", "nearest-exact"):
         rx, ry = RULES[mode]
         if mode == "nearest-exact":  # its step is size / size, whatever fx and fy were
@@ -211,6 +231,21 @@ def _fixed_point_passes(x, mode, out_h, out_w, inv_y, inv_x):
         return _height_cubic_u8(wide, t)
     out = resample(wide, 0, replace(ry, fixed_point=_HEIGHT_FIXED), out_h, inv_y)
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _bit_exact_linear(x, out_h, out_w, inv_y, inv_x):
+    """resize_bitExact with interpolationLinear: the width pass keeps its sums with ``bits``
+    fraction bits, the height pass drops ``2 * bits`` with ``(sum + 2**(2 bits - 1)) >> 2 bits``.
+
+    In int64 with NumPy: the 16-bit sums pass 2**32, beyond the engine's int32 fixed point."""
+    bits = _EXACT_BITS[x.dtype.type]
+    fixed = FixedPoint(bits, rounding="half-even", merge=False, shift=0, complement=True)
+    rx, ry = (replace(r, fixed_point=fixed) for r in RULES["linear-exact"])
+    tx, ty = taps(x.shape[1], out_w, rx, inv_x), taps(x.shape[0], out_h, ry, inv_y)
+    wide = sum(tx.weight[None, :, k, None].astype(np.int64) * x[:, tx.index[:, k]] for k in range(2))
+    sums = sum(ty.weight[:, k, None, None].astype(np.int64) * wide[ty.index[:, k]] for k in range(2))
+    out = (sums + (1 << (2 * bits - 1))) >> (2 * bits)
+    return np.minimum(out, np.iinfo(x.dtype).max).astype(x.dtype)
 
 
 def _height_linear_u8(wide, t):

@@ -22,6 +22,7 @@ float32, as Pillow stores them.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import replace
 
@@ -66,21 +67,23 @@ IMAGE_MODES = {
 
 
 @device_aware
-def pil_resize(array, size, resample="bicubic", box=None) -> np.ndarray:
-    """``Image.fromarray(array).resize(size, resample, box)`` as an array, without Pillow.
+def pil_resize(array, size, resample="bicubic", box=None, reducing_gap=None) -> np.ndarray:
+    """``Image.fromarray(array).resize(size, resample, box, reducing_gap)`` as an array, without Pillow.
 
     ``array``: ``(H, W)`` uint8 (L), uint16 (I;16), int32 (I) or float32 (F), or ``(H, W, C)``
     uint8 with 2 (LA), 3 (RGB) or 4 (RGBA) channels. ``size=(width, height)``. ``resample``:
     ``nearest, box, bilinear, hamming, bicubic, lanczos`` (or Pillow's enum values).
     ``box=(x0, y0, x1, y1)``: the source region, in pixels (floats allowed); default the
-    whole image. The result has the input's dtype and channels.
+    whole image. ``reducing_gap`` (at least 1): first :func:`pil_reduce` the image by the whole
+    factors that leave at least that much shrinking to the filter, as Pillow does (not for
+    NEAREST; Pillow cannot reduce ``I;16`` and raises). The result has the input's dtype and channels.
     """
-    x = np.asarray(array)
-    if not x.dtype.isnative:  # Pillow's fromarray reads >u2 as I;16 and >f4 as F: the same values
-        x = x.astype(x.dtype.newbyteorder("="))
+    x = _native(array)
     mode = _image_mode(x)
     name = _resample(resample)
     out_w, out_h = _size(size)
+    if reducing_gap is not None and reducing_gap < 1.0:
+        raise ValueError("pil_resize: reducing_gap must be 1.0 or greater")
     h, w = x.shape[:2]
     x0, y0, x1, y1 = _box(box, w, h)
     check_output_memory((out_h, out_w) + x.shape[2:], x.dtype, "pil_resize")
@@ -89,22 +92,187 @@ def pil_resize(array, size, resample="bicubic", box=None) -> np.ndarray:
     if (out_w, out_h) == (w, h) and (x0, y0, x1, y1) == (0, 0, w, h):
         return x.copy()
     image = x if x.ndim == 3 else x[:, :, None]
-    rule_x = replace(RULES[name], origin=float(x0), extent=float(np.float32(x1) - np.float32(x0)))
-    rule_y = replace(RULES[name], origin=float(y0), extent=float(np.float32(y1) - np.float32(y0)))
     if name == "nearest":
+        rule_x, rule_y = _box_rules(name, (x0, y0, x1, y1))
         out = resample_nearest(image, rule_x, rule_y, out_w, out_h, mode)
     else:
-        need_x = out_w != w or x0 != 0 or x1 != out_w  # Pillow compares box[2] with the new width
-        need_y = out_h != h or y0 != 0 or y1 != out_h
         premultiplied = mode in ("LA", "RGBA")
         work = _premultiply(image) if premultiplied else image
-        passes = [(1, rule_x, out_w)] * need_x + [(0, rule_y, out_h)] * need_y
-        if need_x and need_y and out_h < h and h - out_h > 2 * (w - out_w):
-            passes.reverse()  # Pillow 13 shrinks the height first when it loses twice the pixels
-        for axis, rule, n_out in passes:
-            work = _pass(work, axis, rule, n_out, mode)
+        if reducing_gap is not None:
+            whole = (0, 0, w, h) if box is None else tuple(float(v) for v in box)  # (doubles, as Pillow's)
+            work, (x0, y0, x1, y1) = _reduce_first(work, mode, (out_w, out_h), name, whole, reducing_gap)
+        work = _convolve(work, (out_w, out_h), (x0, y0, x1, y1), name, mode)
         out = _unpremultiply(work) if premultiplied else work
     return out if x.ndim == 3 else out[:, :, 0]
+
+
+def _box_rules(name, box):
+    x0, y0, x1, y1 = box
+    rule_x = replace(RULES[name], origin=float(x0), extent=float(np.float32(x1) - np.float32(x0)))
+    rule_y = replace(RULES[name], origin=float(y0), extent=float(np.float32(y1) - np.float32(y0)))
+    return rule_x, rule_y
+
+
+def _convolve(work, size, box, name, mode):
+    """ImagingResample: the width pass, then the height (or the other way round), each skipped
+    when its size and box leave the axis as it is."""
+    (out_w, out_h), (h, w) = size, work.shape[:2]
+    x0, y0, x1, y1 = (float(np.float32(v)) for v in box)  # Pillow's box is float32
+    rule_x, rule_y = _box_rules(name, (x0, y0, x1, y1))
+    need_x = out_w != w or x0 != 0 or x1 != out_w  # Pillow compares box[2] with the new width
+    need_y = out_h != h or y0 != 0 or y1 != out_h
+    passes = [(1, rule_x, out_w)] * need_x + [(0, rule_y, out_h)] * need_y
+    if need_x and need_y and out_h < h and h - out_h > 2 * (w - out_w):
+        passes.reverse()  # Pillow 13 shrinks the height first when it loses twice the pixels
+    for axis, rule, n_out in passes:
+        work = _pass(work, axis, rule, n_out, mode)
+    return work
+
+
+def _reduce_first(work, mode, size, name, box, gap):
+    """``Image.resize``'s ``reducing_gap`` step: the reduced image and the box within it."""
+    factor_x = int((box[2] - box[0]) / size[0] / gap) or 1
+    factor_y = int((box[3] - box[1]) / size[1] / gap) or 1
+    if factor_x == 1 and factor_y == 1:
+        return work, box
+    # _get_safe_box: the box widened by the pixels the filter reaches
+    support = _WINDOW[name].support - 0.5
+    reach_x = support * (box[2] - box[0]) / size[0]
+    reach_y = support * (box[3] - box[1]) / size[1]
+    h, w = work.shape[:2]
+    safe = (max(0, int(box[0] - reach_x)), max(0, int(box[1] - reach_y)),
+            min(w, math.ceil(box[2] + reach_x)), min(h, math.ceil(box[3] + reach_y)))
+    reduced = _reduce(work, mode, factor_x, factor_y, safe)
+    moved = ((box[0] - safe[0]) / factor_x, (box[1] - safe[1]) / factor_y,
+             (box[2] - safe[0]) / factor_x, (box[3] - safe[1]) / factor_y)
+    return reduced, moved
+
+
+@device_aware
+def pil_reduce(array, factor, box=None) -> np.ndarray:
+    """``Image.fromarray(array).reduce(factor, box)`` as an array, without Pillow.
+
+    Each output pixel is the mean of a ``factor_x`` x ``factor_y`` block of the region
+    ``box=(x0, y0, x1, y1)`` (integers; default the whole image); the blocks of the last row and
+    column hold what is left. ``factor``: an integer or ``(factor_x, factor_y)``. 8-bit images
+    (L, LA, RGB, RGBA, alpha premultiplied) compute ``((sum + n // 2) * m) >> 24`` with
+    ``m = (uint32)(2**32 / (256 n))`` in float32, ``n`` the block's pixels; ``I`` and ``F`` sum
+    in double and multiply by ``1 / n`` (``I`` rounded half away from zero). Pillow cannot
+    reduce ``I;16`` (ValueError). A factor of 1 is ``Image.crop(box)``.
+    """
+    x = _native(array)
+    mode = _image_mode(x)
+    pair = factor if isinstance(factor, (list, tuple)) else (factor, factor)
+    if pair == (1, 1):  # (a tuple, as Pillow compares it)
+        return _crop(x, box)
+    if len(pair) != 2 or not all(_is_int(f) for f in pair):
+        raise TypeError(f"pil_reduce: factor must be an integer or two integers, got {factor!r}")
+    fx, fy = int(pair[0]), int(pair[1])
+    h, w = x.shape[:2]
+    region = _int_box(box, w, h)
+    if fx < 1 or fy < 1:
+        raise ValueError("pil_reduce: scale must be > 0")
+    check_output_memory((-(-(region[3] - region[1]) // fy), -(-(region[2] - region[0]) // fx)) + x.shape[2:],
+                        x.dtype, "pil_reduce")
+    image = x if x.ndim == 3 else x[:, :, None]
+    if fx == 1 and fy == 1:
+        out = image[region[1]:region[3], region[0]:region[2]].copy()
+    elif mode in ("LA", "RGBA"):
+        out = _unpremultiply(_reduce(_premultiply(image), mode, fx, fy, region))
+    else:
+        out = _reduce(image, mode, fx, fy, region)
+    return out if x.ndim == 3 else out[:, :, 0]
+
+
+_BLOCK = Rule("block", precision=np.float64)
+
+
+def _reduce(image, mode, fx, fy, box):
+    """ImagingReduce of ``image[y0:y1, x0:x1]`` (``box`` in integers) by ``fx`` x ``fy``."""
+    if mode == "I;16":
+        raise ValueError("pil_reduce: image has wrong mode (Pillow cannot reduce I;16)")
+    x0, y0, x1, y1 = box
+    region = image[y0:y1, x0:x1]
+    out_h, out_w = -(-(y1 - y0) // fy), -(-(x1 - x0) // fx)
+    sums = resample(region.astype(np.float64), 1, _BLOCK, out_w, 1 / fx, precision=np.float64)
+    sums = resample(sums, 0, _BLOCK, out_h, 1 / fy, precision=np.float64)
+    count_y = np.minimum(fy, (y1 - y0) - np.arange(out_h) * fy)
+    count_x = np.minimum(fx, (x1 - x0) - np.arange(out_w) * fx)
+    count = (count_y[:, None] * count_x[None, :])[:, :, None].astype(np.uint64)
+    if image.dtype == np.uint8:
+        multiplier = (np.float32(2.0**32) / (256 * count).astype(np.float32)).astype(np.uint64)
+        return (((sums.astype(np.uint64) + count // 2) * multiplier) >> np.uint64(24)).astype(np.uint8)
+    if mode == "F":
+        full_y, full_x = (y1 - y0) // fy, (x1 - x0) // fx
+        sums[:full_y, :full_x] = _float32_block_sums(region[:full_y * fy, :full_x * fx], fx, fy)
+    mean = sums * (1.0 / count.astype(np.float64))
+    if mode == "I":  # ROUND_UP: half away from zero
+        return np.trunc(np.where(mean >= 0, mean + 0.5, mean - 0.5)).astype(np.int32)
+    return mean.astype(np.float32)
+
+
+def _float32_block_sums(region, fx, fy):
+    """The sums of whole ``fx`` x ``fy`` blocks as ImagingReduceNxN_32bpc adds them: 2 x 2
+    squares (then pairs, then single pixels at odd edges) summed in float32, into a double."""
+    blocks = region.reshape(region.shape[0] // fy, fy, region.shape[1] // fx, fx, region.shape[2])
+    ss = np.zeros(blocks.shape[::2], np.float64)
+    rows = [(yy, yy + 1) for yy in range(0, fy - 1, 2)] + ([(fy - 1,)] if fy % 2 else [])
+    cols = [(xi, xi + 1) for xi in range(0, fx - 1, 2)] + ([(fx - 1,)] if fx % 2 else [])
+    for ys in rows:
+        for xs in cols:
+            group = None
+            for yy in ys:  # line0[xx] + line0[xx + 1] + line1[xx] + line1[xx + 1], in float32
+                for xi in xs:
+                    value = blocks[:, yy, :, xi]
+                    group = value if group is None else (group + value).astype(np.float32)
+            ss += group
+    return ss
+
+
+def _crop(x, box):
+    """``Image.crop(box)``: the box rounded to integers, outside the image black."""
+    if box is None:
+        return x.copy()
+    if len(box) != 4:
+        raise TypeError(f"pil_reduce: box must be a sequence of length 4 (x0, y0, x1, y1), not {len(box)}")
+    if box[2] < box[0]:
+        raise ValueError("pil_reduce: Coordinate 'right' is less than 'left'")
+    if box[3] < box[1]:
+        raise ValueError("pil_reduce: Coordinate 'lower' is less than 'upper'")
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h, w = x.shape[:2]
+    out = np.zeros((y1 - y0, x1 - x0) + x.shape[2:], x.dtype)
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = x[sy0:sy1, sx0:sx1]
+    return out
+
+
+def _int_box(box, w, h):
+    """``Image.reduce``'s box: four integers within the image, not empty."""
+    if box is None:
+        return 0, 0, w, h
+    if not hasattr(box, "__len__") or len(box) != 4 or not all(_is_int(v) for v in box):
+        raise TypeError(f"pil_reduce: box must be four integers (x0, y0, x1, y1), got {box!r}")
+    x0, y0, x1, y1 = (int(v) for v in box)
+    if x0 < 0 or y0 < 0:
+        raise ValueError("pil_reduce: box offset can't be negative")
+    if x1 > w or y1 > h:
+        raise ValueError("pil_reduce: box can't exceed original image size")
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError("pil_reduce: box can't be empty")
+    return x0, y0, x1, y1
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _native(array):
+    x = np.asarray(array)
+    if not x.dtype.isnative:  # Pillow's fromarray reads >u2 as I;16 and >f4 as F: the same values
+        x = x.astype(x.dtype.newbyteorder("="))
+    return x
 
 
 def resample_nearest(image, rule_x, rule_y, out_w, out_h, mode):

@@ -1,4 +1,4 @@
-"""``tf.image.resize`` (TensorFlow 2) and Keras 3's ``UpSampling2D``/``UpSampling3D`` as taps rules.
+"""``tf.image.resize`` (TensorFlow 2) and Keras 3's ``UpSampling1D/2D/3D`` as taps rules.
 
 TensorFlow computes in float32 with half-pixel centres; its kernels, per method:
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+from dataclasses import replace
 
 import numpy as np
 
@@ -52,6 +53,13 @@ ANTIALIASED = {
     "lanczos5": (Rule("span", filters.TF_LANCZOS5), "hw"),
     "gaussian": (Rule("span", filters.TF_GAUSSIAN), "hw"),
     "mitchellcubic": (Rule("span", filters.TF_MITCHELL), "hw"),
+}
+
+# ScaleAndTranslate's kernel_type -> kernel (sampling_kernels.h)
+KERNEL_TYPES = {
+    "lanczos1": filters.TF_LANCZOS1, "lanczos3": filters.TF_LANCZOS3, "lanczos5": filters.TF_LANCZOS5,
+    "gaussian": filters.TF_GAUSSIAN, "box": filters.TF_BOX, "triangle": filters.TF_TRIANGLE,
+    "keyscubic": filters.TF_KEYS_CUBIC, "mitchellcubic": filters.TF_MITCHELL,
 }
 
 KERAS_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
@@ -96,6 +104,72 @@ def tf_resize(images, size, method="bilinear", preserve_aspect_ratio=False, anti
     return work
 
 
+@device_aware
+def tf_resize_with_pad(image, target_height, target_width, method="bilinear", antialias=False) -> np.ndarray:
+    """``tf.image.resize_with_pad(image, target_height, target_width, method, antialias)``.
+
+    The image is resized (:func:`tf_resize`) by the one ratio that fits it in the target, its
+    size ``floor(side / ratio)`` in float32, and centred in zeros: ``floor((target - side /
+    ratio) / 2)`` rows and columns before it. The dtype is :func:`tf_resize`'s.
+    """
+    x = np.asarray(image)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"tf_resize_with_pad: 'image' (shape {x.shape}) must have either 3 or 4 dimensions.")
+    for name, value in (("target_width", target_width), ("target_height", target_height)):
+        if value <= 0:
+            raise ValueError(f"tf_resize_with_pad: {name} must be > 0.")
+    h, w = _F32(x.shape[-3]), _F32(x.shape[-2])
+    th, tw = _F32(target_height), _F32(target_width)
+    ratio = max(w / tw, h / th)
+    new_h, new_w = h / ratio, w / ratio
+    pad_h, pad_w = (max(0, int(np.floor((t - n) / _F32(2)))) for t, n in ((th, new_h), (tw, new_w)))
+    resized = tf_resize(x, (int(np.floor(new_h)), int(np.floor(new_w))), method, antialias=antialias)
+    out = np.zeros(x.shape[:-3] + (int(target_height), int(target_width), x.shape[-1]), resized.dtype)
+    out[..., pad_h:pad_h + resized.shape[-3], pad_w:pad_w + resized.shape[-2], :] = resized
+    return out
+
+
+@device_aware
+def tf_scale_and_translate(images, size, scale, translation, kernel_type="lanczos3", antialias=True) -> np.ndarray:
+    """``tf.raw_ops.ScaleAndTranslate(images, size, scale, translation, kernel_type, antialias)``.
+
+    ``images`` ``[B, H, W, C]``; ``size=(height, width)`` of the output; ``scale`` and
+    ``translation`` ``(y, x)`` in float32 map an input coordinate to ``in * scale +
+    translation`` (pixel edges, half-pixel centres). Each output samples the kernel (widened by
+    ``max(1 / scale, 1)`` when ``antialias``) at its centre mapped back, over the input pixels
+    it reaches, weights scaled to sum 1; an output whose centre maps outside the image is 0.
+    ``kernel_type``: ``lanczos1, lanczos3, lanczos5, gaussian, box, triangle, keyscubic,
+    mitchellcubic``. Height first, then width; the result is float32.
+    """
+    x = np.asarray(images)
+    if not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder("="))
+    if x.ndim != 4:
+        raise ValueError(f"tf_scale_and_translate: input must be 4-dimensional, got shape {x.shape}")
+    if kernel_type not in KERNEL_TYPES:
+        raise ValueError(f"tf_scale_and_translate: Unrecognized kernel type: {kernel_type!r}; "
+                         f"expected one of: {', '.join(KERNEL_TYPES)}")
+    out_h, out_w = _tf_size(size)
+    if out_h <= 0 or out_w <= 0:
+        raise ValueError("tf_scale_and_translate: output dimensions must be positive")
+    if x.shape[3] == 0 or x.shape[1] == 0 or x.shape[2] == 0:
+        raise ValueError(f"tf_scale_and_translate: the image must be of non-zero size, with a channel: {x.shape}")
+    (scale_y, scale_x), (move_y, move_x) = _float_pair(scale, "scale"), _float_pair(translation, "translation")
+    if not (scale_y > 0 and scale_x > 0):
+        raise ValueError("tf_scale_and_translate: Scale must be greater than zero.")
+    check_output_memory((x.shape[0], out_h, out_w, x.shape[3]), _F32, "tf_scale_and_translate")
+    rule = Rule("span", KERNEL_TYPES[kernel_type], widen=bool(antialias))
+    work = resample(x.astype(_F32), 1, replace(rule, translate=move_y), out_h, scale_y)
+    return resample(work, 2, replace(rule, translate=move_x), out_w, scale_x)
+
+
+def _float_pair(values, name):
+    pair = np.asarray(values, np.float32)
+    if pair.shape != (2,):
+        raise ValueError(f"tf_scale_and_translate: {name} must have two elements, got {values!r}")
+    return float(pair[0]), float(pair[1])
+
+
 def _nearest(x, out_h, out_w):
     rule = RULES["nearest"][0]
     out = resample(x, x.ndim - 3, rule, out_h)
@@ -128,6 +202,20 @@ def keras_upsampling2d(x, size=(2, 2), data_format=None, interpolation="nearest"
         resized = tf_resize(nhwc, (nhwc.shape[1] * fh, nhwc.shape[2] * fw), method=mode)
         out = round_clamp(resized, nhwc.dtype, "half-even")
     return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
+
+
+@device_aware
+def keras_upsampling1d(x, size=2) -> np.ndarray:
+    """Keras 3 ``UpSampling1D(size)(x)``: each step repeated ``size`` times.
+
+    ``x`` is 3-D, ``(batch, steps, features)``; ``size`` a positive ``int`` (a TypeError
+    otherwise, as Keras). Floats come out float32.
+    """
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"Expected an integer value for `size`, got {type(size)}.")
+    if size <= 0:
+        raise ValueError(f"Argument `size` should be a positive integer. Received: size={size}")
+    return _repeat(_keras_input(x, 3, "UpSampling1D"), [(1, size)])
 
 
 @device_aware
