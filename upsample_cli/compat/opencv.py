@@ -44,10 +44,70 @@ from dataclasses import replace
 import numpy as np
 
 from .. import filters
+from ..filters import LINEAR_TAPS, TapFilter
 from ..image import check_output_memory
 from ..taps import FixedPoint, Rule, taps
 from ..rounding import round_clamp
 from ._passes import device_aware, resample
+
+
+# --- OpenCV's own formulas ---------------------------------------------------------------
+#
+# The kernels of filters.py written as OpenCV evaluates them, in its precision: where a result is
+# rounded to an integer (fixed-point weights, 8-bit outputs), the last bit of a weight decides
+# the answer, so the formula matters as much as the function.
+
+_F = np.float32
+
+
+def _linear_taps_double(t):
+    # (1 - t, t) in double: OpenCV's INTER_LINEAR_EXACT (its fixed point keeps 1 - t exact).
+    t = t.astype(np.float64)
+    return np.stack([1.0 - t, t], axis=-1)
+
+
+def _opencv_cubic_taps(t):
+    # OpenCV's interpolateCubic, A = -0.75, in float32; the last weight is 1 minus the others.
+    x = t.astype(_F)
+    a = _F(-0.75)
+    x1 = x + _F(1)
+    y = _F(1) - x
+    c0 = ((a * x1 - _F(5) * a) * x1 + _F(8) * a) * x1 - _F(4) * a
+    c1 = ((a + _F(2)) * x - (a + _F(3))) * x * x + _F(1)
+    c2 = ((a + _F(2)) * y - (a + _F(3))) * y * y + _F(1)
+    c3 = _F(1) - c0 - c1 - c2
+    return np.stack([c0, c1, c2, c3], axis=-1).astype(_F)
+
+
+_S45 = 0.70710678118654752440084436210485
+_LANCZOS4_CS = np.array([(1, 0), (-_S45, -_S45), (0, 1), (_S45, -_S45), (-1, 0), (_S45, _S45), (0, -1), (-_S45, _S45)])
+
+
+def _opencv_lanczos4_taps(t):
+    # OpenCV's interpolateLanczos4: sines in double from one angle, weights rounded to float32
+    # and normalised to sum 1 in float32; a tap at distance below 1e-6 takes 1e30 (then 1).
+    x = t.astype(_F)
+    y0 = -(x + _F(3)).astype(np.float64) * np.pi * 0.25
+    s0, c0 = np.sin(y0), np.cos(y0)
+    coeffs = np.empty(x.shape + (8,), _F)
+    total = np.zeros(x.shape, _F)
+    for i in range(8):
+        d = (x + _F(3)) - _F(i)
+        y = -d.astype(np.float64) * np.pi * 0.25
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = ((_LANCZOS4_CS[i, 0] * s0 + _LANCZOS4_CS[i, 1] * c0) / (y * y)).astype(_F)
+        w = np.where(np.abs(d) >= _F(1e-6), w, _F(1e30))
+        coeffs[..., i] = w
+        total = (total + w).astype(_F)
+    inv = (_F(1) / total).astype(_F)
+    return (coeffs * inv[..., None]).astype(_F)
+
+
+OPENCV_LINEAR = LINEAR_TAPS
+OPENCV_LINEAR_EXACT = TapFilter("triangle", 1, _linear_taps_double)
+OPENCV_CUBIC = TapFilter("cubic(a=-0.75)", 2, _opencv_cubic_taps)
+OPENCV_LANCZOS4 = TapFilter("lanczos4", 4, _opencv_lanczos4_taps)
+
 
 # cv2's interpolation flags, accepted as well as the names.
 FLAGS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos4", 5: "linear-exact", 6: "nearest-exact"}
@@ -70,22 +130,22 @@ RULES = {
     "nearest": (Rule("point", nearest="scaled"),) * 2,
     "nearest-exact": (Rule("point", nearest="accumulate"),) * 2,
     "linear": (
-        Rule("interp", filters.OPENCV_LINEAR, clamp_negative=True, clamp_high=True, **_COORD),
-        Rule("interp", filters.OPENCV_LINEAR, **_COORD),
+        Rule("interp", OPENCV_LINEAR, clamp_negative=True, clamp_high=True, **_COORD),
+        Rule("interp", OPENCV_LINEAR, **_COORD),
     ),
-    "cubic": (Rule("interp", filters.OPENCV_CUBIC, **_COORD),) * 2,
-    "lanczos4": (Rule("interp", filters.OPENCV_LANCZOS4, **_COORD),) * 2,
+    "cubic": (Rule("interp", OPENCV_CUBIC, **_COORD),) * 2,
+    "lanczos4": (Rule("interp", OPENCV_LANCZOS4, **_COORD),) * 2,
     # INTER_LINEAR_EXACT: coordinates in double, clamped to the image on both axes (its fixed
     # point is set per depth: _EXACT_BITS).
-    "linear-exact": (Rule("interp", filters.OPENCV_LINEAR_EXACT, clamp_negative=True, clamp_high=True,
+    "linear-exact": (Rule("interp", OPENCV_LINEAR_EXACT, clamp_negative=True, clamp_high=True,
                           coordinate="opencv-exact"),) * 2,
     # INTER_AREA: decimation table, integer blocks, and the enlarging variant of linear.
     "area-shrink": (Rule("cells"),) * 2,
     "area-blocks": (Rule("block"),) * 2,
     "area-enlarge": (
-        Rule("interp", filters.OPENCV_LINEAR, clamp_negative=True, clamp_high=True,
+        Rule("interp", OPENCV_LINEAR, clamp_negative=True, clamp_high=True,
              coordinate="opencv-area", precision=_F32),
-        Rule("interp", filters.OPENCV_LINEAR, coordinate="opencv-area", precision=_F32),
+        Rule("interp", OPENCV_LINEAR, coordinate="opencv-area", precision=_F32),
     ),
     # IPP's cubic and linear: the kernel at double coordinates, rounded to float32 weights.
     "ipp-cubic": (Rule("interp", filters.CUBIC_075),) * 2,

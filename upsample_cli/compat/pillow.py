@@ -28,10 +28,63 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import filters
+from ..filters import Filter
 from ..image import check_output_memory
 from ..taps import FixedPoint, Rule
 from ._passes import device_aware, resample
+
+
+# --- Pillow's own formulas ---------------------------------------------------------------
+#
+# The kernels of filters.py written as Pillow evaluates them, in its precision: where a result is
+# rounded to an integer (fixed-point weights, 8-bit outputs), the last bit of a weight decides
+# the answer, so the formula matters as much as the function.
+
+def _box(x):
+    # Pillow's box: 1 on (-0.5, 0.5].
+    return ((x > -0.5) & (x <= 0.5)).astype(x.dtype)
+
+
+def _pillow_bicubic(x):
+    # Pillow's bicubic_filter, a = -0.5; the outer piece is (((x - 5) x + 8) x - 4) a.
+    a = -0.5
+    x = np.abs(x)
+    near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * a
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+
+def _pillow_sinc(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = x * np.pi
+        return np.where(x == 0.0, 1.0, np.sin(px) / px)
+
+
+def _pillow_lanczos(x):
+    # Pillow's lanczos_filter: sinc(x) sinc(x / 3) on [-3, 3).
+    return np.where((-3.0 <= x) & (x < 3.0), _pillow_sinc(x) * _pillow_sinc(x / 3), 0.0)
+
+
+def _pillow_hamming(x):
+    # Pillow's hamming_filter; its window constants are the float literals 0.54f and 0.46f.
+    x = np.abs(x)
+    px = x * np.pi
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.sin(px) / px * (float(np.float32(0.54)) + float(np.float32(0.46)) * np.cos(px))
+    return np.where(x == 0.0, 1.0, np.where(x >= 1.0, 0.0, w))
+
+
+def _pillow_bilinear(x):
+    x = np.abs(x)
+    return np.where(x < 1.0, 1.0 - x, 0.0)
+
+
+PILLOW_BOX = Filter("box", 0.5, _box)
+PILLOW_BILINEAR = Filter("triangle", 1.0, _pillow_bilinear)
+PILLOW_HAMMING = Filter("hamming", 1.0, _pillow_hamming)
+PILLOW_BICUBIC = Filter("cubic(a=-0.5)", 2.0, _pillow_bicubic)
+PILLOW_LANCZOS = Filter("lanczos3", 3.0, _pillow_lanczos)
+
 
 # Pillow's Resampling enum values, accepted as well as the names.
 RESAMPLING = {0: "nearest", 4: "box", 2: "bilinear", 5: "hamming", 3: "bicubic", 1: "lanczos"}
@@ -46,11 +99,11 @@ MODES = {
 }
 
 _WINDOW = {
-    "box": filters.PILLOW_BOX,
-    "bilinear": filters.PILLOW_BILINEAR,
-    "hamming": filters.PILLOW_HAMMING,
-    "bicubic": filters.PILLOW_BICUBIC,
-    "lanczos": filters.PILLOW_LANCZOS,
+    "box": PILLOW_BOX,
+    "bilinear": PILLOW_BILINEAR,
+    "hamming": PILLOW_HAMMING,
+    "bicubic": PILLOW_BICUBIC,
+    "lanczos": PILLOW_LANCZOS,
 }
 
 # resample name -> rule for both axes (the box's origin and extent are set per call)

@@ -27,10 +27,100 @@ from dataclasses import replace
 import numpy as np
 
 from .. import filters
+from ..filters import Filter, TapFilter
 from ..image import check_output_memory
 from ..taps import Rule
 from ..rounding import round_clamp
 from ._passes import device_aware, resample
+
+
+# --- TensorFlow's own formulas ---------------------------------------------------------------
+#
+# The kernels of filters.py written as TensorFlow evaluates them, in its precision: where a result is
+# rounded to an integer (fixed-point weights, 8-bit outputs), the last bit of a weight decides
+# the answer, so the formula matters as much as the function.
+
+# Its sampling kernels (sampling_kernels.h), evaluated in float32.
+_F = np.float32
+
+
+def _tf_lanczos(radius):
+    def fn(x):
+        x = np.abs(x.astype(_F))
+        pi = _F(3.14159265359)
+        r = _F(radius)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = r * np.sin(pi * x) * np.sin(pi * x / r) / (pi * pi * x * x)
+        return np.where(x > r, _F(0), np.where(x <= _F(1e-3), _F(1), w)).astype(_F)
+
+    return fn
+
+
+def _tf_gaussian(x):
+    x = np.abs(x.astype(_F))
+    sigma = _F(1.5) / _F(3.0)
+    w = np.exp((-x * x).astype(np.float64) / (2.0 * float(sigma) * float(sigma))).astype(_F)
+    return np.where(x >= _F(1.5), _F(0), w).astype(_F)
+
+
+def _tf_triangle(x):
+    x = np.abs(x.astype(_F))
+    return np.where(x < _F(1), _F(1) - x, _F(0)).astype(_F)
+
+
+def _tf_keys_cubic(x):
+    x = np.abs(x.astype(_F))
+    far = ((_F(-0.5) * x + _F(2.5)) * x - _F(4.0)) * x + _F(2.0)
+    near = ((_F(1.5) * x - _F(2.5)) * x) * x + _F(1.0)
+    return np.where(x >= _F(2), _F(0), np.where(x >= _F(1), far, near)).astype(_F)
+
+
+def _tf_mitchell(x):
+    x = np.abs(x.astype(_F))
+    far = (((_F(-7.0 / 18.0)) * x + _F(2.0)) * x - _F(10.0 / 3.0)) * x + _F(16.0 / 9.0)
+    near = (((_F(7.0 / 6.0)) * x - _F(2.0)) * x) * x + _F(8.0 / 9.0)
+    return np.where(x >= _F(2), _F(0), np.where(x >= _F(1), far, near)).astype(_F)
+
+
+def _tf_box(x):
+    # TensorFlow's BoxKernelFunc: 1 inside, 0.5 at the edge |x| = 0.5 (radius 1).
+    x = np.abs(x.astype(_F))
+    return np.where(x < _F(0.5), _F(1), np.where(x == _F(0.5), _F(0.5), _F(0))).astype(_F)
+
+
+TF_TRIANGLE = Filter("triangle", 1.0, _tf_triangle)
+TF_KEYS_CUBIC = Filter("cubic(a=-0.5)", 2.0, _tf_keys_cubic)
+TF_MITCHELL = Filter("mitchell", 2.0, _tf_mitchell)
+TF_LANCZOS1 = Filter("lanczos1", 1.0, _tf_lanczos(1))
+TF_LANCZOS3 = Filter("lanczos3", 3.0, _tf_lanczos(3))
+TF_LANCZOS5 = Filter("lanczos5", 5.0, _tf_lanczos(5))
+TF_GAUSSIAN = Filter("gaussian", 1.5, _tf_gaussian)
+TF_BOX = Filter("box", 1.0, _tf_box)
+
+
+
+def _tf_cubic_table(a):
+    i = np.arange(1025)
+    x = (i / 1024).astype(_F).astype(np.float64)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    x1 = (x.astype(_F) + _F(1)).astype(np.float64)
+    far = ((a * x1 - 5 * a) * x1 + 8 * a) * x1 - 4 * a
+    return near.astype(_F), far.astype(_F)
+
+
+_TF_CUBIC_NEAR, _TF_CUBIC_FAR = _tf_cubic_table(-0.5)
+
+
+def _tf_bicubic_taps(t):
+    # TensorFlow's ResizeBicubic reads Keys' cubic (a = -0.5) from a table of 1025 entries: the
+    # fraction is rounded (half to even) to a multiple of 1/1024.
+    offset = np.rint(t.astype(_F) * _F(1024)).astype(np.intp)
+    back = 1024 - offset
+    return np.stack([_TF_CUBIC_FAR[offset], _TF_CUBIC_NEAR[offset], _TF_CUBIC_NEAR[back], _TF_CUBIC_FAR[back]], axis=-1)
+
+
+TF_BICUBIC_TABLE = TapFilter("cubic(a=-0.5), 1/1024 table", 2, _tf_bicubic_taps)
+
 
 _F32 = np.float32
 
@@ -38,28 +128,28 @@ _F32 = np.float32
 RULES = {
     "nearest": (Rule("point", nearest="half-scaled", precision=_F32), "wh"),
     "bilinear": (Rule("interp", filters.LINEAR_TAPS, coordinate="tf", precision=_F32), "wh"),
-    "bicubic": (Rule("interp", filters.TF_BICUBIC_TABLE, coordinate="tf", edge="drop", precision=_F32), "hw"),
+    "bicubic": (Rule("interp", TF_BICUBIC_TABLE, coordinate="tf", edge="drop", precision=_F32), "hw"),
     "area": (Rule("coverage"), "wh"),
-    "lanczos3": (Rule("span", filters.TF_LANCZOS3, widen=False), "hw"),
-    "lanczos5": (Rule("span", filters.TF_LANCZOS5, widen=False), "hw"),
-    "gaussian": (Rule("span", filters.TF_GAUSSIAN, widen=False), "hw"),
-    "mitchellcubic": (Rule("span", filters.TF_MITCHELL, widen=False), "hw"),
+    "lanczos3": (Rule("span", TF_LANCZOS3, widen=False), "hw"),
+    "lanczos5": (Rule("span", TF_LANCZOS5, widen=False), "hw"),
+    "gaussian": (Rule("span", TF_GAUSSIAN, widen=False), "hw"),
+    "mitchellcubic": (Rule("span", TF_MITCHELL, widen=False), "hw"),
 }
 # with antialias=True (nearest and area ignore it)
 ANTIALIASED = {
-    "bilinear": (Rule("span", filters.TF_TRIANGLE), "hw"),
-    "bicubic": (Rule("span", filters.TF_KEYS_CUBIC), "hw"),
-    "lanczos3": (Rule("span", filters.TF_LANCZOS3), "hw"),
-    "lanczos5": (Rule("span", filters.TF_LANCZOS5), "hw"),
-    "gaussian": (Rule("span", filters.TF_GAUSSIAN), "hw"),
-    "mitchellcubic": (Rule("span", filters.TF_MITCHELL), "hw"),
+    "bilinear": (Rule("span", TF_TRIANGLE), "hw"),
+    "bicubic": (Rule("span", TF_KEYS_CUBIC), "hw"),
+    "lanczos3": (Rule("span", TF_LANCZOS3), "hw"),
+    "lanczos5": (Rule("span", TF_LANCZOS5), "hw"),
+    "gaussian": (Rule("span", TF_GAUSSIAN), "hw"),
+    "mitchellcubic": (Rule("span", TF_MITCHELL), "hw"),
 }
 
 # ScaleAndTranslate's kernel_type -> kernel (sampling_kernels.h)
 KERNEL_TYPES = {
-    "lanczos1": filters.TF_LANCZOS1, "lanczos3": filters.TF_LANCZOS3, "lanczos5": filters.TF_LANCZOS5,
-    "gaussian": filters.TF_GAUSSIAN, "box": filters.TF_BOX, "triangle": filters.TF_TRIANGLE,
-    "keyscubic": filters.TF_KEYS_CUBIC, "mitchellcubic": filters.TF_MITCHELL,
+    "lanczos1": TF_LANCZOS1, "lanczos3": TF_LANCZOS3, "lanczos5": TF_LANCZOS5,
+    "gaussian": TF_GAUSSIAN, "box": TF_BOX, "triangle": TF_TRIANGLE,
+    "keyscubic": TF_KEYS_CUBIC, "mitchellcubic": TF_MITCHELL,
 }
 
 KERAS_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
