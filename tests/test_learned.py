@@ -218,3 +218,36 @@ def test_depthwise_bilinear_kernel_equals_bilinear_interpolation_inside():
     np.testing.assert_allclose(got[..., 1:-1, 1:-1], want[..., 1:-1, 1:-1], rtol=1e-12, atol=1e-12)
     assert not np.allclose(got[..., 0, :], want[..., 0, :])  # the border differs: zeros beyond the image
 
+
+# --- module-like objects ---------------------------------------------------------------
+
+
+def test_module_objects_run_their_functions():
+    from upsample_cli import ConvTranspose2d, ConvTranspose3d, Upsample, interpolate
+    from upsample_cli.compat import UpSampling2D, UpSampling3D, keras_upsampling2d, keras_upsampling3d
+
+    i = next(i for i, c in enumerate(CASES) if c["op"] == "conv_transpose2d" and f"{i}/b" in GOLDEN
+             and "output_size" not in c["kwargs"])
+    kwargs = CASES[i]["kwargs"]
+    layer = ConvTranspose2d(GOLDEN[f"{i}/w"], GOLDEN[f"{i}/b"], **kwargs)
+    assert layer.out_channels == GOLDEN[f"{i}/y"].shape[1]
+    np.testing.assert_allclose(layer(GOLDEN[f"{i}/x"]), GOLDEN[f"{i}/y"], rtol=2e-5, atol=2e-5)
+    j = next(j for j, c in enumerate(CASES) if c["op"] == "conv_transpose3d" and "output_size" in c["kwargs"])
+    kwargs = dict(CASES[j]["kwargs"])
+    size = kwargs.pop("output_size")
+    layer = ConvTranspose3d(GOLDEN[f"{j}/w"], GOLDEN[f"{j}/b"], **kwargs)
+    np.testing.assert_allclose(layer(GOLDEN[f"{j}/x"], output_size=size), GOLDEN[f"{j}/y"], rtol=2e-5, atol=2e-5)
+    with pytest.raises(ValueError, match="weight of 4 dimensions"):
+        ConvTranspose2d(np.zeros((2, 2, 3)))
+
+    x = RNG.standard_normal((1, 2, 5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(Upsample(scale_factor=2, mode="bilinear")(x),
+                                  interpolate(x, scale_factor=2, mode="bilinear"))
+    np.testing.assert_array_equal(Upsample(size=(7, 9), mode="bicubic", align_corners=True)(x),
+                                  interpolate(x, size=(7, 9), mode="bicubic", align_corners=True))
+    nhwc = x.transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(UpSampling2D((2, 3), interpolation="bilinear")(nhwc),
+                                  keras_upsampling2d(nhwc, (2, 3), interpolation="bilinear"))
+    v = x[:, :, None]
+    np.testing.assert_array_equal(UpSampling3D((1, 2, 2), "channels_first")(v),
+                                  keras_upsampling3d(v, (1, 2, 2), "channels_first"))

@@ -5,12 +5,13 @@ Each function is a twin of its library's call; each convention is a set of taps 
 ``interpolate``.
 """
 
+from .layers import UpSampling2D, UpSampling3D
 from .learned import depth_to_space, keras_conv_transpose2d, keras_conv_transpose3d, space_to_depth
 from .opencv import cv2_resize
 from .pillow import pil_resize
 from .tensorflow import keras_upsampling2d, keras_upsampling3d, tf_resize
 
 __all__ = [
-    "cv2_resize", "depth_to_space", "keras_conv_transpose2d", "keras_conv_transpose3d", "keras_upsampling2d",
+    "UpSampling2D", "UpSampling3D", "cv2_resize", "depth_to_space", "keras_conv_transpose2d", "keras_conv_transpose3d", "keras_upsampling2d",
     "keras_upsampling3d", "pil_resize", "space_to_depth", "tf_resize",
 ]
