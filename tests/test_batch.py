@@ -395,3 +395,18 @@ def test_interrupted_run_then_resumed(tmp_path, how):
     assert f"skipped     {len(written)}" in resumed.stderr
     assert f"done        {count - len(written)}" in resumed.stderr
     assert len(os.listdir(dst)) == count
+
+
+def test_report_in_a_missing_folder_is_refused_before_any_file(tree, tmp_path):
+    dst = tmp_path / "dst"
+    result = run("batch", tree, dst, "--scale", "2", "--report", tmp_path / "missing" / "report.json")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: --report {tmp_path / 'missing' / 'report.json'}: folder " \
+        f"{tmp_path / 'missing'} does not exist\n"
+    assert files_under(dst) == []
+
+
+def test_format_options_for_another_format_are_warned_about(tree, tmp_path):
+    result = run("batch", tree, tmp_path / "dst", "--scale", "2", "--format", "tif", "--quality", "80", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == "warning: --quality applies to JPEG and WEBP output only; ignored for TIFF\n"

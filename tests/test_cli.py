@@ -577,13 +577,14 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "out.tif"
     out.write_bytes(b"previous")
     result = run("resize", STACK, out, "--scale", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 130
     assert result.stderr == f"error: {out}: interrupted; nothing was written\n"
     assert out.read_bytes() == b"previous"
     assert sorted(os.listdir(tmp_path)) == ["out.tif"]
 
 
-def test_sigterm_during_a_write_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_write_exits_130_and_leaves_nothing(tmp_path, signal_name):
     out = tmp_path / "out.tif"
     code = (
         "import os, signal, sys\n"
@@ -592,13 +593,13 @@ def test_sigterm_during_a_write_leaves_nothing(tmp_path):
         "from upsample_cli.cli import main\n"
         "def slow(tmp, image, compression='deflate'):\n"
         "    Path(tmp).write_bytes(b'half a file')\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        f"    os.kill(os.getpid(), signal.{signal_name})\n"
         "    Path(tmp).write_bytes(b'the whole file')\n"
         "tiff.write = slow\n"
         f"main(['resize', {str(STACK)!r}, {str(out)!r}, '--scale', '2'])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 130, proc.stderr
     assert proc.stderr == f"error: {out}: interrupted; nothing was written\n"
     assert os.listdir(tmp_path) == []
 
@@ -782,3 +783,181 @@ def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):
     assert lines[1] == "pass 1: band by band of rows, two passes:"
     assert lines[2].startswith("    resample W 256 -> 512, 4 taps") and lines[3].startswith("    resample H")
     assert not CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2"]).stderr
+
+
+# --- usage found before any work ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["area", "bilinear", "nearest"])
+def test_an_empty_output_is_bad_usage_in_every_mode(tmp_path, mode):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "0.001", "--mode", mode)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "error: " in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_area_to_an_empty_output_names_the_size(tmp_path):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "0.001", "--mode", "area")
+    assert result.stderr == f"error: {PHOTO}: --scale 0.001: the output would be 0x0, an empty image; " \
+        "give a larger scale\n"
+
+
+@pytest.mark.parametrize("shape, hint", [((3, 4, 5, 6), "e.g. CZYX or TZYX"), ((2, 3, 4, 5, 6), "e.g. TCZYX"),
+                                         ((2, 2, 3, 4, 5, 6), "e.g. QTCZYX")])
+def test_an_array_of_unknown_axes_is_bad_usage_with_a_hint_of_its_rank(tmp_path, shape, hint):
+    src = tmp_path / "v.npy"
+    np.save(src, np.zeros(shape, np.float32))
+    result = run("resize", src, tmp_path / "out.npy", "--scale", "2")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {src}: cannot tell the axes of a {len(shape)}-D array {shape}; name them "
+                             f"with --axes, one letter per axis ({hint})\n")
+    assert len(hint.split()[-1]) == len(shape)
+    assert run("resize", src, tmp_path / "out.npy", "--scale", "2", "--axes", hint.split()[-1]).exit_code == 0
+
+
+def test_output_in_a_missing_folder_is_refused_before_reading(tmp_path, monkeypatch):
+    from upsample_cli import io
+
+    def read(*args, **kwargs):
+        raise AssertionError("read before the output was checked")
+
+    monkeypatch.setattr(io, "read", read)
+    out = tmp_path / "missing" / "out.png"
+    result = run("resize", PHOTO, out, "--scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: folder {out.parent} does not exist\n"
+
+
+@pytest.mark.parametrize("out, given, warned", [
+    ("out.png", ["--quality", "80"], ["--quality applies to JPEG and WEBP output only; ignored for PNG"]),
+    ("out.jpg", ["--png-level", "9", "--compression", "lzma"],
+     ["--compression applies to TIFF output only; ignored for JPEG",
+      "--png-level applies to PNG output only; ignored for JPEG"]),
+    ("out.webp", ["--quality", "80"], []),
+    ("out.tif", ["--compression", "none"], []),
+])
+def test_format_options_that_do_not_apply_are_warned_about(tmp_path, out, given, warned):
+    result = run("resize", PHOTO, tmp_path / out, "--scale", "0.5", *given)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [f"warning: {w}" for w in warned]
+
+
+# --- standard input and output -----------------------------------------------------------
+
+
+def run_piped(*args, stdin=b""):
+    return subprocess.run([sys.executable, "-m", "upsample_cli", *map(str, args)], input=stdin, capture_output=True)
+
+
+def test_standard_input_to_standard_output():
+    proc = run_piped("resize", "-", "-", "--scale", "2", "--format", "npy", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    import io as bytes_io
+
+    got = np.load(bytes_io.BytesIO(proc.stdout))
+    src = pixels(PHOTO)
+    assert got.shape == (2 * src.shape[0], 2 * src.shape[1], src.shape[2]) and got.dtype == src.dtype
+
+
+def test_standard_input_is_sniffed_and_limited_from_the_header(tmp_path):
+    out = tmp_path / "out.tif"
+    proc = run_piped("resize", "-", out, "--scale", "2", stdin=STACK.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    assert tifffile.imread(out).shape[-1] == 2 * tifffile.imread(STACK).shape[-1]
+    proc = run_piped("resize", "-", out, "--scale", "2", "--max-input-pixels", "10", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith("error: -: ") and "more than the limit of 10" in proc.stderr.decode()
+    assert proc.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("stdin, message", [(b"", "file is empty"), (b"not an image at all", "not a recognised image")])
+def test_bad_standard_input_is_one_line_naming_it(tmp_path, stdin, message):
+    proc = run_piped("resize", "-", tmp_path / "out.png", "--scale", "2", stdin=stdin)
+    assert proc.returncode == 1 and proc.stderr.decode().startswith(f"error: -: {message}")
+    assert proc.stderr.count(b"\n") == 1 and os.listdir(tmp_path) == []
+
+
+def test_standard_output_needs_a_format():
+    proc = run_piped("resize", PHOTO, "-", "--scale", "2")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.decode().startswith("error: OUT '-' writes standard output; give its format with --format")
+
+
+def test_standard_output_is_written_as_its_format_says():
+    proc = run_piped("resize", PHOTO, "-", "--scale", "0.5", "--format", "jpg")
+    assert proc.returncode == 0 and proc.stdout[:3] == b"\xff\xd8\xff"
+
+
+def test_format_with_a_file_output_must_be_its_extension(tmp_path):
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2", "--format", "jpg")
+    assert result.exit_code == 2 and "--format is for OUT '-'" in result.stderr
+
+
+def test_info_reads_standard_input():
+    proc = run_piped("info", "-", stdin=PHOTO.read_bytes())
+    assert proc.returncode == 0 and proc.stdout.decode().splitlines()[:2] == ["file:    -", "format:  PNG"]
+
+
+# --- info: the metadata a resize keeps ---------------------------------------------------
+
+
+@pytest.fixture
+def tagged(tmp_path):
+    """The same picture as PNG, JPEG and WebP with an ICC profile, EXIF, DPI and text."""
+    from PIL import PngImagePlugin
+
+    im = Image.fromarray(pixels(PHOTO)[:40, :30])
+    icc, exif = b"\0" * 200, Image.Exif()
+    exif[0x010E] = "described"
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Title", "plain")
+    text.add_text("Packed", "zipped", zip=True)
+    text.add_itxt("Intl", "ünï")
+    im.save(tmp_path / "t.png", pnginfo=text, icc_profile=icc, dpi=(300, 300), exif=exif)
+    im.save(tmp_path / "t.jpg", icc_profile=icc, dpi=(300, 300), exif=exif, comment=b"a comment")
+    im.save(tmp_path / "t.webp", icc_profile=icc, exif=exif, lossless=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("t.png", ["ICC profile: 200 bytes", "text 'Title': plain", "text 'Packed': zipped", "text 'Intl': ünï"]),
+    ("t.jpg", ["resolution: 300 x 300 pixels per inch (scaled with the resize)", "ICC profile: 200 bytes",
+               "text 'comment': a comment"]),
+    ("t.webp", ["ICC profile: 200 bytes"]),
+])
+def test_info_lists_the_metadata_resize_keeps(tagged, name, expected):
+    from upsample_cli import io
+
+    result = run("info", tagged / name)
+    assert result.exit_code == 0, result.stderr
+    kept = result.stdout.split("metadata kept:")[1].splitlines()
+    assert kept[0] == "" and [line for line in kept if "EXIF" in line]
+    assert all(f"  {line}" in kept for line in expected), kept
+    header, image = io.probe(tagged / name), io.read(tagged / name)
+    assert header.metadata.describe() == image.metadata.describe()
+
+
+def test_overwrite_input_through_a_link_replaces_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.png"
+    shutil.copy(PHOTO, target)
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    result = run("resize", link, link, "--scale", "2", "--overwrite-input")
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert Image.open(target).size == tuple(2 * n for n in Image.open(PHOTO).size)
+    assert sorted(os.listdir(tmp_path)) == ["link.png", "real.png"]
+
+
+def test_an_output_that_is_a_link_is_written_through(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out.png").symlink_to(elsewhere / "out.png")
+    result = run("resize", PHOTO, tmp_path / "out.png", "--scale", "2")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.png").is_symlink() and Image.open(elsewhere / "out.png").size[0] == 2 * Image.open(PHOTO).size[0]
+
+
+def test_help_names_installable_cuda_and_the_link_rule():
+    text = " ".join(run("resize", "--help").stdout.split()).replace("- ", "-")  # (Click wraps after hyphens)
+    assert "pip install numba-cuda" in text and "through a symbolic link, its target is replaced and the link kept" in text

@@ -161,7 +161,7 @@ def test_npy_default_axes(tmp_path, shape, axes):
 
 def test_npy_axes_must_be_given_when_ambiguous(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros((2, 3, 6, 5), np.float32))
-    with pytest.raises(io.UpsampleError, match="--axes"):
+    with pytest.raises(SettingsError, match="--axes, one letter per axis \\(e.g. CZYX or TZYX\\)"):
         io.read(tmp_path / "a.npy")
     im = io.read(tmp_path / "a.npy", axes="tcyx")
     assert im.axes == "TCYX"

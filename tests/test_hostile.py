@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner
 from PIL import Image
 
@@ -483,3 +484,32 @@ def test_a_webp_is_read_without_copies_of_its_decoded_buffer(tmp_path, mode):
     assert run("resize", src, out, "--scale", "2").exit_code == 0
     with Image.open(out) as im:
         assert im.mode == mode and im.size == (106, 74)
+
+
+def test_a_tiff_page_chain_is_walked_once_and_capped(tmp_path, monkeypatch):
+    from upsample_cli.formats import tiff
+
+    src = tmp_path / "pages.tif"
+    with tifffile.TiffWriter(src) as writer:
+        for size in (4, 5, 6):
+            writer.write(np.zeros((size, size), np.uint8), metadata=None)
+    monkeypatch.setattr(tiff, "MAX_PAGES", 2)
+    with pytest.raises(UpsampleError, match=r"TIFF has more than 2 pages; a damaged page chain\?"):
+        io.probe(src)
+    monkeypatch.setattr(tiff, "MAX_PAGES", 3)
+    with pytest.raises(UpsampleError, match="TIFF holds 3 images"):
+        io.probe(src)
+
+
+@pytest.mark.parametrize("ext", ["png", "gif", "webp"])
+def test_animations_are_all_refused_alike(tmp_path, ext):
+    src = tmp_path / f"anim.{ext}"
+    frames = [Image.new("RGB", (8, 6), colour) for colour in ("red", "green", "blue")]
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    name = {"png": "PNG", "gif": "GIF", "webp": "WEBP"}[ext]
+    message = f"animated or multi-frame {name} (3 frames) is not supported; only still images are resized"
+    for command in (["info", src], ["resize", src, tmp_path / "out.png", "--scale", "2"]):
+        result = run(*command)
+        assert result.exit_code == 1
+        assert result.stderr == f"error: {src}: {message}\n"
+    assert not (tmp_path / "out.png").exists()

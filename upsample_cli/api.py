@@ -645,7 +645,7 @@ def choose_backend(device: str, input, size: int) -> str:
             return "cpu"
         raise RuntimeError(
             "device='cuda' needs an NVIDIA GPU with its driver and the numba-cuda package "
-            "(pip install 'upsample[cuda]'); no GPU was found"
+            "(pip install numba-cuda); no GPU was found"
         )
     return "cuda"
 

@@ -116,11 +116,11 @@ def find_jobs(selection: Selection) -> Iterator[Union[Job, Outcome]]:
     real_src = os.path.realpath(src)
     src_in_dst = _within(real_src, os.path.realpath(dst))
     exclude = {_identity(dst)} - {None}
-    for folder, names, error in _walk(src, selection.recursive, exclude):
+    for folder, names, error in walk(src, selection.recursive, exclude):
         if error is not None:
             yield Outcome(_join(src, folder), None, FAILED, f"cannot list this folder: {error}")
             continue
-        names = [n for n in names if _selected(folder, n, selection.pattern)]
+        names = [n for n in names if selected(folder, n, selection.pattern)]
         out_folder = _join(dst, folder)
         outputs = {n: _output_name(n, selection.output_extension) for n in names}
         claims = {}
@@ -233,7 +233,7 @@ def run(
 # --- finding files ---------------------------------------------------------------------------
 
 
-def _walk(root: str, recursive: bool, exclude: set):
+def walk(root: str, recursive: bool, exclude: set):
     """``(folder relative to root, sorted file names, None)`` per folder; ``(folder, [], reason)``
     for a folder that cannot be listed. Links to folders are followed, each folder walked once."""
     seen = set(exclude)
@@ -268,7 +268,7 @@ def _walk(root: str, recursive: bool, exclude: set):
             stack.extend(_join(folder, name) if folder else name for name in reversed(folders))
 
 
-def _selected(folder: str, name: str, pattern: Optional[str]) -> bool:
+def selected(folder: str, name: str, pattern: Optional[str]) -> bool:
     if pattern is None:
         return os.path.splitext(name)[1].lower() in INPUT_EXTENSIONS
     if "/" in pattern:

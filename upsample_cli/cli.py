@@ -2,7 +2,7 @@
 
 Exit status: 0 on success, 2 for bad usage (options, paths, settings that do not fit the
 file, an output over the size limit), 1 when a file could not be read or written (missing,
-malformed, over the input limit, unwritable, interrupted). Every error is one line on stderr:
+malformed, over the input limit, unwritable), 130 when interrupted (Ctrl-C, SIGTERM). Every error is one line on stderr:
 ``error: <path>: <message>`` or ``error: <message>``; ``--debug`` adds the traceback.
 
 Nothing heavy is imported at start-up: numpy, Pillow, tifffile and the resize engine (Numba)
@@ -21,7 +21,7 @@ import click
 from . import __version__, options
 from .compare_options import compare_options
 from .errors import reason
-from .options import FileFailure, UsageFailure
+from .options import FileFailure, InterruptedFailure, UsageFailure
 
 
 @contextmanager
@@ -64,7 +64,8 @@ IN: PNG, JPEG, BMP, WebP, GIF, TIFF (2-D, multi-page, ImageJ hyperstack, OME-TIF
 recognised from its content. OUT's format follows its extension: .png, .jpg/.jpeg, .bmp,
 .webp, .tif/.tiff, .npy (stacks: .tif or .npy). The pixel type, the axes and the metadata
 (ICC profile, EXIF, DPI and physical pixel sizes, scaled) are kept. OUT is written
-atomically; an input is never overwritten unless --overwrite-input is given.
+atomically; an input is never overwritten unless --overwrite-input is given. IN '-' reads
+standard input; OUT '-' writes standard output, in the format --format names.
 
 Sizes and scales are width first: W,H for images, W,H,D for stacks. A stack whose depth is
 kept is resized slice by slice (linear and trilinear act as bilinear); one whose depth
@@ -76,6 +77,7 @@ Examples:
   upsample resize photo.jpg thumb.jpg --size 320x --antialias --quality 90
   upsample resize stack.tif big.tif --scale 2,2,4 --mode trilinear
   upsample resize cells.ome.tif half.ome.tif --size 50% --mode area
+  cat photo.png | upsample resize - - --scale 2 --format webp > big.webp
 """
 
 
@@ -83,13 +85,20 @@ Examples:
 @click.argument("src", metavar="IN", type=click.Path(dir_okay=False))
 @click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False), callback=options.check_output)
 @options.resize_options
-@click.option("--overwrite-input", is_flag=True, help="Allow OUT to be IN (replaced only by a complete file).")
+@options.stdout_format
+@click.option("--overwrite-input", is_flag=True,
+              help="Allow OUT to be IN (replaced only by a complete file; through a symbolic link, its target is "
+              "replaced and the link kept).")
 @click.option("--explain", is_flag=True, help="Also print on stderr the plan of each resize run: its passes and loops.")
 @options.debug
-def resize(src, dst, overwrite_input, explain, debug, **resize_options):
+def resize(src, dst, output_format, overwrite_input, explain, debug, **resize_options):
+    from dataclasses import replace
+
     from . import api, io
 
-    convert = options.file_resize(**resize_options)
+    extension = options.output_extension(dst, output_format)
+    convert = replace(options.file_resize(**resize_options), output_extension=extension)
+    options.warn_unused_format_options(io.FORMATS[extension])
     if io.is_same_file(src, dst) and not overwrite_input:
         raise UsageFailure(
             f"{dst}: OUT is the input file; choose another path, or give --overwrite-input to replace it"
@@ -160,6 +169,10 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
     from .report import Report
 
     convert = options.file_resize(**resize_options)
+    if output_format is not None:
+        from .io import FORMATS
+
+        options.warn_unused_format_options(FORMATS[output_format])
     if jobs is None and resize_options["device"] == "cuda":
         jobs = 2  # one CUDA context per worker: a pair keeps the GPU busy while the other file is coded
     selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
@@ -169,6 +182,13 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
         raise UsageFailure(str(e)) from None
     except OSError as e:
         raise FileFailure(f"{dst}: cannot create DST: {e.strerror or e}") from None
+    if report_path is not None:
+        from .io import UpsampleError, check_output_path
+
+        try:
+            check_output_path(report_path)
+        except UpsampleError as e:
+            raise FileFailure(f"--report {e}") from None
     report = Report(keep_all=report_path is not None)
     batch.run(selection, convert, jobs=jobs, fail_fast=fail_fast, report=report, progress=Progress(not quiet),
               debug=debug)
@@ -349,7 +369,7 @@ def _reported(src: str, dst, debug: bool):
     except (KeyboardInterrupt, _Interrupted):
         _traceback(debug)
         what = f"{dst}: interrupted; nothing was written" if dst else f"{src}: interrupted"
-        raise FileFailure(what) from None
+        raise InterruptedFailure(what) from None
     except Exception as e:  # out of memory, or a bug; still one line, naming the file
         _traceback(debug)
         raise FileFailure(f"{src}: {reason(e, src)}") from None

@@ -308,16 +308,16 @@ def files_of(inputs: Sequence[str], recursive: bool = False) -> List[str]:
     the images, stacks and arrays of each folder (as ``upsample batch`` takes them)."""
     import os
 
-    from .batch import _selected, _walk
+    from .batch import selected, walk
 
     files = []
     for path in inputs:
         if not os.path.isdir(path):
             files.append(path)
             continue
-        for folder, names, _ in _walk(path, recursive, set()):
+        for folder, names, _ in walk(path, recursive, set()):
             files.extend(os.path.join(path, folder, n) if folder else os.path.join(path, n)
-                         for n in names if _selected(folder, n, None))
+                         for n in names if selected(folder, n, None))
     return files
 
 

@@ -18,7 +18,7 @@ from typing import Optional, Tuple
 import click
 
 from . import registry
-from .options import _callback
+from .options import callback_of
 
 DEFAULT_MODES = ("nearest", "bilinear", "bicubic", "lanczos", "area")
 DEFAULT_CONVENTIONS = ("torch",)
@@ -110,18 +110,18 @@ COMPARE_OPTIONS = (
     click.option("--scale", type=click.IntRange(min=2), default=4, show_default=True, metavar="N",
                  help="The whole factor IN is shrunk by and enlarged back by (every resized axis)."),
     click.option("--modes", default=",".join(DEFAULT_MODES), show_default=True, metavar="M[,M...]",
-                 callback=_callback(parse_names),
+                 callback=callback_of(parse_names),
                  help="Modes to compare: common names (nearest, bilinear, bicubic, lanczos, area), which each "
                  "convention maps to its own, or a convention's own names ('upsample modes' lists them)."),
     click.option("--conventions", default=",".join(DEFAULT_CONVENTIONS), show_default=True, metavar="C[,C...]",
-                 callback=_callback(parse_conventions),
+                 callback=callback_of(parse_conventions),
                  help=f"Libraries whose numbers to use, among {', '.join(registry.NAMES)}; with two or more, "
                  "their results are also compared with each other, mode by mode."),
     click.option("--degrade", type=click.Choice(tuple(DEGRADATIONS)), default=DEFAULT_DEGRADE, show_default=True,
                  help="How the low-resolution image is made from IN (torch's modes; bicubic-aa is antialiased "
                  "bicubic, as super-resolution benchmarks make it). none: IN is the low-resolution image, "
                  "which is only enlarged (no reference, so no PSNR or SSIM)."),
-    click.option("--crop", metavar="X,Y,W,H", callback=_callback(parse_crop),
+    click.option("--crop", metavar="X,Y,W,H", callback=callback_of(parse_crop),
                  help="The detail shown on the sheet, in IN's pixels (default: the square of IN with the most "
                  "detail)."),
     click.option("-o", "--output", "sheet", metavar="SHEET.png", type=click.Path(dir_okay=False),

@@ -29,7 +29,7 @@ from typing import Optional
 
 from . import defaults
 from .formats import npy, png16, tiff
-from .image import Image, UpsampleError, pixel_count
+from .image import Image, SettingsError, UpsampleError, pixel_count
 
 # Output extension -> format written.
 FORMATS = {
@@ -57,9 +57,13 @@ def read(
 
     ``axes`` renames the axes of a TIFF or ``.npy`` file. Files whose header states more than
     ``max_pixels`` pixels (None: no limit) are refused before their pixels are decoded;
-    ``check(header)``, when given, runs then too (its exceptions propagate).
+    ``check(header)``, when given, runs then too (its exceptions propagate). ``-`` is standard
+    input (see :func:`standard_input`).
     """
     path = os.fspath(path)
+    if path == STDIO:
+        with standard_input(max_pixels) as local:
+            return read(local, axes=axes, max_pixels=max_pixels, check=check)
     reader = _reader(path)
 
     def before_load(header: Image) -> None:
@@ -78,15 +82,83 @@ def read(
 def probe(path, *, axes: Optional[str] = None) -> Image:
     """What :func:`read` would give, without the pixels (``array`` is None)."""
     path = os.fspath(path)
+    if path == STDIO:
+        with standard_input(DEFAULT_MAX_PIXELS) as local:
+            return probe(local, axes=axes)
     return _reader(path)(path, axes=axes, before_load=None, load=False)
+
+
+# The path that names standard input (as IN) and standard output (as OUT).
+STDIO = "-"
+# Bytes of standard input taken per pixel of the input limit (channels, up to 8 bytes each, and
+# headers), so that an endless stream stops instead of filling the disk.
+_STDIN_BYTES_PER_PIXEL = 64
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def standard_input(max_pixels: Optional[int]):
+    """A temporary file holding standard input, read to its end, for the readers of files; errors
+    inside name ``-``, not the temporary file. More than ``max_pixels`` x 64 bytes (None: no
+    bound) is refused before the rest is read."""
+    import sys
+
+    bound = None if max_pixels is None else max_pixels * _STDIN_BYTES_PER_PIXEL + _CHUNK
+    with tempfile.TemporaryDirectory(prefix="upsample-stdin.") as folder:
+        local = os.path.join(folder, "stdin")
+        try:
+            with open(local, "wb") as f:
+                source, total = sys.stdin.buffer, 0
+                while chunk := source.read(_CHUNK):
+                    total += len(chunk)
+                    if bound is not None and total > bound:
+                        raise UpsampleError(
+                            STDIO, f"standard input holds more than {bound:,} bytes, too much for the limit of "
+                            f"{max_pixels:,} pixels; raise --max-input-pixels if it is trusted")
+                    f.write(chunk)
+        except OSError as e:
+            raise UpsampleError(STDIO, f"cannot read standard input: {_os_message(e)}") from None
+        with _named(local, STDIO):
+            yield local
+
+
+@contextlib.contextmanager
+def standard_output(fmt: str):
+    """A temporary path with the extension of ``fmt`` (``".png"``) to write, whose file is copied
+    to standard output once complete; errors inside name ``-``, not the temporary file."""
+    import shutil
+    import sys
+
+    with tempfile.TemporaryDirectory(prefix="upsample-stdout.") as folder:
+        local = os.path.join(folder, "stdout" + fmt)
+        with _named(local, STDIO):
+            yield local
+        try:
+            with open(local, "rb") as f:
+                sys.stdout.flush()
+                shutil.copyfileobj(f, sys.stdout.buffer, _CHUNK)
+                sys.stdout.buffer.flush()
+        except OSError as e:
+            raise UpsampleError(STDIO, f"cannot write standard output: {_os_message(e)}") from None
+
+
+@contextlib.contextmanager
+def _named(local: str, name: str):
+    """Errors raised inside that name the file ``local`` name ``name`` instead."""
+    try:
+        yield
+    except UpsampleError as e:
+        if e.path != local and local not in e.message:
+            raise
+        raise UpsampleError(name, e.message.replace(local, name)) from None
+    except SettingsError as e:
+        raise SettingsError(str(e).replace(local, name)) from None
 
 
 def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
     """Write ``image`` to ``path`` in the format of its extension, atomically."""
     path = os.fspath(path)
     fmt = output_format(path)
-    if os.path.isdir(path):
-        raise UpsampleError(path, "is a folder, not a file")
     if image.mode == "CMYK" and image.array is not None:
         from .formats import pillow
 
@@ -140,7 +212,10 @@ def output_format(path) -> str:
 
 
 def is_same_file(a, b) -> bool:
-    """Whether paths ``a`` and ``b`` name the same file (also through links)."""
+    """Whether paths ``a`` and ``b`` name the same file (also through links); ``-`` (standard
+    input or output) is no file."""
+    if STDIO in (a, b):
+        return False
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -250,11 +325,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def atomic_write(path: str, writer) -> None:
-    """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``."""
+def check_output_path(path) -> None:
+    """UpsampleError unless a file can be written at ``path``: not a folder, in a folder that
+    exists and that this user may write in. Checked before any work, so that a run does not end
+    by finding it cannot keep its result."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UpsampleError(path, "is a folder, not a file")
     if not os.path.isdir(folder):
         raise UpsampleError(path, f"folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UpsampleError(path, f"cannot write in {folder}: permission denied")
+
+
+def atomic_write(path: str, writer) -> None:
+    """Run ``writer(tmp)`` on a temporary file next to ``path``, then move it onto ``path``.
+
+    A symbolic link at ``path`` is written through: its target is replaced and the link kept,
+    as writing to a link does."""
+    check_output_path(path)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+        check_output_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
     if folder not in _swept_folders:
         _swept_folders.add(folder)
         remove_stale_temporaries(folder)
@@ -357,5 +451,6 @@ def _reason(e: BaseException) -> str:
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "FORMATS", "Image", "UpsampleError", "WriteOptions",
-    "check_writable", "is_same_file", "output_format", "pixel_count", "probe", "read", "write",
+    "check_output_path", "check_writable", "is_same_file", "output_format", "pixel_count", "probe", "read", "standard_input",
+    "standard_output", "write",
 ]

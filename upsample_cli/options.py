@@ -9,12 +9,14 @@ Nothing heavy is imported here: ``upsample --help`` loads no NumPy.
 
 from __future__ import annotations
 
+import os
 import re
 
 import click
 
 from . import defaults, registry, sizes
 from .errors import one_line
+from .report import EXIT_INTERRUPTED
 
 
 class _ShownOnOneLine:
@@ -32,10 +34,16 @@ class FileFailure(_ShownOnOneLine, click.ClickException):
     exit_code = 1
 
 
+class InterruptedFailure(FileFailure):
+    """A command stopped by Ctrl-C or SIGTERM (exit 130, as ``upsample batch``)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 # --- parsing ---------------------------------------------------------------------------
 
 
-def _callback(parse):
+def callback_of(parse):
     """A Click callback around ``parse``: an absent option stays None, a ValueError is bad usage."""
 
     def callback(ctx, param, value):
@@ -57,9 +65,9 @@ def _axes(value):
     return check_axes(value)
 
 
-parse_scale = _callback(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
-parse_size = _callback(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
-parse_axes = _callback(_axes)
+parse_scale = callback_of(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
+parse_size = callback_of(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
+parse_axes = callback_of(_axes)
 
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
@@ -83,6 +91,8 @@ def parse_pixels(ctx, param, value):
 def check_output(ctx, param, value):
     from . import io
 
+    if value == io.STDIO:
+        return value
     try:
         io.output_format(value)
     except io.UpsampleError as e:
@@ -102,6 +112,22 @@ def parse_format(ctx, param, value):
     return ext
 
 
+def output_extension(dst: str, output_format) -> str:
+    """The extension (``".png"``) of the format OUT is written in: ``--format``'s for ``-``
+    (standard output), where it is required, else OUT's own; UsageFailure otherwise."""
+    from .io import STDIO
+
+    ctx = click.get_current_context()
+    if dst == STDIO:
+        if output_format is None:
+            raise UsageFailure(
+                f"OUT '-' writes standard output; give its format with --format (see '{ctx.command_path} --help')")
+        return output_format
+    extension = os.path.splitext(dst)[1].lower()
+    if output_format is not None and output_format != extension:
+        raise UsageFailure(f"{dst}: --format is for OUT '-' (standard output); a file's format follows its extension")
+    return extension
+
 
 # --- options ---------------------------------------------------------------------------
 
@@ -112,6 +138,10 @@ axes = click.option(
     help="Name the axes of a TIFF or .npy input, one letter each, e.g. ZYX, YXC, TZCYX: X, Y and Z are "
     "resized; C/S (channels), T (time) and other letters are not. Overrides what a TIFF says; a .npy "
     "defaults to YX (2-D), YXC (3-D, last axis 1 to 4), ZYX (other 3-D) or ZYXC (4-D, last axis 1 to 4).",
+)
+stdout_format = click.option(
+    "--format", "output_format", metavar="EXT", callback=parse_format,
+    help="The format written when OUT is '-' (standard output): png, jpg, jpeg, bmp, webp, tif, tiff or npy.",
 )
 debug = click.option("--debug", is_flag=True, help="Show the traceback of an error (for bug reports).")
 
@@ -156,7 +186,8 @@ device = click.option(
     type=click.Choice(["cpu", "cuda", "auto"]),
     default="cpu",
     show_default=True,
-    help="Where to resize: cpu, cuda (an NVIDIA GPU, with the 'cuda' extra installed), or auto (the GPU "
+    help="Where to resize: cpu, cuda (an NVIDIA GPU with its driver, and numba-cuda: pip install numba-cuda), or "
+    "auto (the GPU "
     "when there is one and the image is large, else the CPU).",
 )
 
@@ -227,6 +258,26 @@ def resize_options(f):
     for option in reversed(RESIZE_OPTIONS):
         f = option(f)
     return f
+
+
+# Options that apply to some output formats only: parameter name -> (option, formats it applies to).
+FORMAT_OPTIONS = {
+    "quality": ("--quality", ("JPEG", "WEBP")),
+    "compression": ("--compression", ("TIFF",)),
+    "png_level": ("--png-level", ("PNG",)),
+}
+
+
+def warn_unused_format_options(fmt: str) -> None:
+    """One warning line on stderr for each format option given that an output in ``fmt`` ignores."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    for name, (flag, formats) in FORMAT_OPTIONS.items():
+        if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT) \
+                and fmt not in formats:
+            click.echo(f"warning: {flag} applies to {' and '.join(formats)} output only; ignored for {fmt}",
+                       err=True)
 
 
 # --- settings --------------------------------------------------------------------------

@@ -75,13 +75,18 @@ def resizer(settings: Settings):
 def plan(image, settings: Settings):
     """``(image, settings, plan)``: the image as the resizer takes it (a palette expanded if the mode
     needs it), the settings checked (the default mode filled in) and the :class:`Plan`; ValueError
-    when the settings do not fit or the output is over the limit."""
+    when the settings do not fit, the output would be empty (``area`` allows that in the API, a
+    file cannot hold it) or the output is over the limit."""
     from .image import check_output_pixels
 
     settings = settings.checked()
     if image.palette is not None and not settings.spec.copies_pixels:
         image = image.expanded()
     p = resizer(settings).plan(image, settings)
+    empty = [a for a in "XYZ" if a in image.axes and p.shape[image.axes.index(a)] < 1]
+    if empty:
+        wanted = "x".join(str(p.shape[image.axes.index(a)]) for a in "XYZ" if a in image.axes)
+        raise ValueError(f"{settings.target}: the output would be {wanted}, an empty image; give a larger scale")
     check_output_pixels(p.shape, image.axes, settings.max_output_pixels, settings.target)
     return image, settings, p
 
@@ -108,6 +113,9 @@ class FileResize:
     """``FileResize(settings, ...)(src, dst)``: read, resize and write one file; picklable, so it
     is what ``upsample batch`` hands its workers. Returns the input's and the output's shapes.
 
+    ``src`` ``-`` is standard input; ``dst`` ``-`` is standard output, written in the format of
+    ``output_extension`` (``".png"``).
+
     Raises UpsampleError (the file) or SettingsError (settings that do not fit the file).
     """
 
@@ -115,10 +123,17 @@ class FileResize:
     axes: Optional[str] = None
     max_input_pixels: Optional[int] = defaults.MAX_PIXELS
     write_options: Any = None
+    output_extension: Optional[str] = None
 
     def __call__(self, src: str, dst: str):
         from . import io
         from .image import SettingsError
+
+        if dst == io.STDIO:
+            if self.output_extension is None:
+                raise SettingsError("-: OUT '-' is standard output; give its format with --format (png, jpg, ...)")
+            with io.standard_output(self.output_extension) as local:
+                return self(src, local)
 
         def check(header):
             """Before decoding: the settings fit the file, and OUT's format can hold the result."""
@@ -128,6 +143,7 @@ class FileResize:
                 raise SettingsError(f"{src}: {e}") from None
             io.check_writable(dst, out)
 
+        io.check_output_path(dst)
         image = io.read(src, axes=self.axes, max_pixels=self.max_input_pixels, check=check)
         try:
             result = resize_image(image, self.settings)

@@ -39,6 +39,13 @@ def default_axes(shape) -> Optional[str]:
     return None
 
 
+def _axes_example(ndim: int) -> str:
+    """Examples of ``--axes`` for an ``ndim``-D array: ``"e.g. CZYX or TZYX"``."""
+    if ndim == 4:
+        return "e.g. CZYX or TZYX"
+    return "e.g. " + "QRUVW"[: max(ndim - 5, 0)] + "TCZYX"
+
+
 def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
     """Read ``path``; ``before_load(header)`` runs before the data is read."""
     try:
@@ -98,8 +105,9 @@ def _header(path: str, shape, dtype: np.dtype, axes: Optional[str]) -> Image:
     if axes is None:
         axes = default_axes(shape)
         if axes is None:
-            raise UpsampleError(
-                path, f"cannot tell the axes of a {len(shape)}-D array {shape}; name them with --axes (e.g. TCZYX)"
+            raise SettingsError(
+                f"{path}: cannot tell the axes of a {len(shape)}-D array {shape}; name them with --axes, one letter "
+                f"per axis ({_axes_example(len(shape))})"
             )
     else:
         try:

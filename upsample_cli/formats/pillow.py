@@ -58,7 +58,7 @@ _SWAPS_AXES = (5, 6, 7, 8)
 
 
 @contextlib.contextmanager
-def _own_pixel_limit():
+def own_pixel_limit():
     """Pillow's decompression-bomb check off: the caller checks its own limit before decoding."""
     from PIL import Image as PILImage
 
@@ -79,7 +79,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     png = _png_chunks(path, verify=load)
     try:
-        with _own_pixel_limit(), PILImage.open(path) as im:
+        with own_pixel_limit(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
@@ -87,17 +87,19 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             if before_load is not None:
                 before_load(header)  # (first: counting a GIF's frames reads through the file)
             frames = getattr(im, "n_frames", 1)
-            if frames > 1 and fmt in ("GIF", "WEBP", "TIFF"):
-                raise UpsampleError(path, f"animated or multi-frame {fmt} ({frames} frames) is not supported")
-            if not load:
-                return header
+            if frames > 1:  # (an APNG too, which Pillow would read as its first frame)
+                raise UpsampleError(
+                    path, f"animated or multi-frame {fmt} ({frames} frames) is not supported; only still images "
+                    "are resized")
+            if not load:  # (what a resize would keep, from what was read before the pixels)
+                return replace(header, metadata=_metadata(im, fmt, png, loaded=False))
             array = _webp_pixels(im, header) if fmt == "WEBP" else None
             if array is None:
                 im.load()
                 from PIL import ImageOps
 
                 ImageOps.exif_transpose(im, in_place=True)
-                array = _pixels(im)
+                array = pixels_of(im)
             metadata = _metadata(im, fmt)
     except UnidentifiedImageError:
         size = _png_header_size(path)
@@ -240,7 +242,8 @@ def _palette_colours(im) -> np.ndarray:
     return np.frombuffer(data[: len(data) // width * width], np.uint8).reshape(-1, width)[:, :3]
 
 
-def _pixels(im) -> np.ndarray:
+def pixels_of(im) -> np.ndarray:
+    """The pixels of a Pillow image (a colour key as alpha, palettes kept as indices) as an array."""
     mode = _CONVERT.get(im.mode, im.mode)
     if mode in ("L", "RGB") and "transparency" in im.info:
         mode += "A"  # a colour key becomes an alpha channel
@@ -254,7 +257,10 @@ def _pixels(im) -> np.ndarray:
     return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
 
 
-def _metadata(im, fmt: str) -> Metadata:
+def _metadata(im, fmt: str, png=None, loaded: bool = True) -> Metadata:
+    """What a resize keeps of ``im``. Before the pixels are ``loaded``, a PNG's text comes from
+    its chunk list (``png``), which holds the chunks after the pixels too (Pillow's ``text``
+    would decode the image to reach them)."""
     info = im.info
     resolution = None
     dpi = info.get("dpi")
@@ -262,7 +268,7 @@ def _metadata(im, fmt: str) -> Metadata:
         resolution = (float(dpi[0]), float(dpi[1]))
     text = {}
     if fmt == "PNG":
-        text = {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
+        text = dict(png.text) if not loaded else {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
     elif fmt == "JPEG" and info.get("comment"):
         comment = info["comment"]
         text = {"comment": comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)}

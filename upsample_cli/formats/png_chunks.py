@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Dict, Optional
 
 from ..image import UpsampleError
 
@@ -24,11 +24,13 @@ _MAX_EXIF = 1 << 20  # larger eXIf chunks are not read (no camera writes one)
 
 @dataclass(frozen=True)
 class Chunks:
-    """What :func:`scan` found: the IHDR size and the raw eXIf body, if any."""
+    """What :func:`scan` found: the IHDR size, the raw eXIf body, if any, and the text chunks
+    (keyword -> text), wherever they lie, as Pillow reads them after decoding."""
 
     width: int
     height: int
     exif: Optional[bytes]
+    text: Dict[str, str] = field(default_factory=dict)
 
 
 def is_png(head: bytes) -> bool:
@@ -43,6 +45,7 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
             raise UpsampleError(path, "not a PNG file")
         size = None
         exif = None
+        text = {}
         while True:
             head = f.read(8)
             if len(head) < 8:
@@ -54,7 +57,7 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
             if size is None and kind != b"IHDR":
                 raise UpsampleError(path, "not a valid PNG (no header)")
             critical = kind[0] < 97
-            keep = kind == b"IHDR" or (kind == b"eXIf" and length <= _MAX_EXIF)
+            keep = kind == b"IHDR" or (kind in _KEPT and length <= _MAX_EXIF)
             if not (verify and critical) and not keep:
                 f.seek(length + 4, 1)
                 continue
@@ -81,8 +84,32 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
                 size = struct.unpack(">II", body[:8])
             elif kind == b"eXIf" and not bad:
                 exif = body
+            elif kind in _TEXT and not bad:
+                text.update(_text(kind, body))
             elif kind == b"IEND":
                 break
     if size is None:
         raise UpsampleError(path, "not a valid PNG (no header)")
-    return Chunks(size[0], size[1], exif)
+    return Chunks(size[0], size[1], exif, text)
+
+
+_TEXT = (b"tEXt", b"zTXt", b"iTXt")
+_KEPT = (b"eXIf",) + _TEXT
+
+
+def _text(kind: bytes, body: bytes) -> Dict[str, str]:
+    """``{keyword: text}`` of a tEXt, zTXt or iTXt chunk (PNG spec 11.3.4); {} when malformed."""
+    keyword, _, rest = body.partition(b"\0")
+    if kind == b"iTXt":
+        compressed, rest = rest[:1] == b"\1", rest[2:]
+        _, _, rest = rest.partition(b"\0")  # language tag
+        _, _, rest = rest.partition(b"\0")  # translated keyword
+        encoding = "utf-8"
+    else:
+        compressed, rest, encoding = kind == b"zTXt", rest[1:] if kind == b"zTXt" else rest, "latin-1"
+    try:
+        if compressed:
+            rest = zlib.decompressobj().decompress(rest, _MAX_EXIF)
+        return {keyword.decode("latin-1"): rest.decode(encoding, "replace")}
+    except zlib.error:
+        return {}

@@ -29,6 +29,8 @@ _IMAGEJ_KEPT = ("unit", "finterval", "fps", "loop", "mode", "min", "max", "Range
 _IMAGEJ_DTYPES = ("uint8", "uint16", "float32")
 _RESOLUTION_UNITS = {1: "none", 2: "inch", 3: "cm"}
 _EXTRA_ALPHA = {1: True, 2: False}  # EXTRASAMPLE: associated (premultiplied), unassociated
+# Pages read from one file: a stack of 2^20 slices is far beyond the pixel limit's 512^2 x 1024.
+MAX_PAGES = 1 << 20
 _PIXEL_TYPES = "bool, uint8-64, int8-64, float16-64"
 
 
@@ -81,6 +83,11 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
 
 
 def _header(path: str, tif, axes_override: Optional[str]):
+    # The page chain is walked first, once: tifffile's walk (linear, bounded by the file's size)
+    # stops at a page seen before, while a series built over a chain not yet walked can go round
+    # a damaged one for minutes.
+    if len(tif.pages) > MAX_PAGES:
+        raise UpsampleError(path, f"TIFF has more than {MAX_PAGES:,} pages; a damaged page chain?")
     if not tif.series:
         raise UpsampleError(path, "TIFF holds no image")
     if len(tif.series) > 1:
@@ -161,12 +168,12 @@ def _read_with_pillow(path: str, header: Image) -> np.ndarray:
     from PIL import Image as PILImage
     from PIL import ImageSequence
 
-    from .pillow import _own_pixel_limit, _pixels
+    from .pillow import own_pixel_limit, pixels_of
 
     pages = []
-    with _own_pixel_limit(), PILImage.open(path) as im:
+    with own_pixel_limit(), PILImage.open(path) as im:
         for frame in ImageSequence.Iterator(im):
-            pages.append(_pixels(frame))
+            pages.append(pixels_of(frame))
     data = np.stack(pages) if len(pages) > 1 else pages[0]
     if data.dtype != header.dtype or data.size != int(np.prod(header.shape)):
         raise UpsampleError(
