@@ -238,13 +238,7 @@ def _backend(device):
 def pixel_shuffle(input, upscale_factor):
     """``torch.nn.functional.pixel_shuffle``: ``(*, C * r * r, H, W)`` -> ``(*, C, H * r, W * r)``,
     ``out[..., c, h * r + i, w * r + j] = input[..., c * r * r + i * r + j, h, w]``."""
-    x = _array(input, "input")
-    r = _int(upscale_factor, "upscale_factor")
-    if x.ndim < 3:
-        raise ValueError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
-                         f"{x.ndim} dimension(s)")
-    if r <= 0:
-        raise ValueError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    x, r = _shuffle_args(input, upscale_factor, "pixel_shuffle", "upscale_factor")
     *lead, c, h, w = x.shape
     if c % (r * r):
         raise ValueError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
@@ -255,13 +249,7 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """``torch.nn.functional.pixel_unshuffle``: ``(*, C, H * r, W * r)`` -> ``(*, C * r * r, H, W)``,
     the inverse of :func:`pixel_shuffle`."""
-    x = _array(input, "input")
-    r = _int(downscale_factor, "downscale_factor")
-    if x.ndim < 3:
-        raise ValueError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
-                         f"{x.ndim} dimension(s)")
-    if r <= 0:
-        raise ValueError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    x, r = _shuffle_args(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     *lead, c, h, w = x.shape
     if h % r or w % r:
         raise ValueError(f"pixel_unshuffle expects height ({h}) and width ({w}) to be divisible by "
@@ -270,6 +258,16 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     order = list(range(n)) + [n, n + 2, n + 4, n + 1, n + 3]
     return np.ascontiguousarray(blocks.transpose(order)).reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _shuffle_args(input, factor, name, what):
+    x, r = _array(input, "input"), _int(factor, what)
+    if x.ndim < 3:
+        raise ValueError(f"{name} expects input to have at least 3 dimensions, but got input with {x.ndim} "
+                         f"dimension(s)")
+    if r <= 0:
+        raise ValueError(f"{name} expects a positive {what}, but got {r}")
+    return x, r
 
 
 def shuffle(blocks, r_h, r_w):

@@ -8,16 +8,8 @@ them); the result is copied back. Runs under Numba's simulator when ``NUMBA_ENAB
 import numpy as np
 from numba import cuda
 
+from .conv_loops import _tap_row as _source  # (a Numba function: compiled for the device too)
 from .cuda import _launch
-
-
-@cuda.jit(device=True)
-def _source(o, pad, k, dilation, stride, n_in):
-    t = o + pad - k * dilation
-    if t < 0 or t % stride != 0:
-        return -1
-    i = t // stride
-    return i if i < n_in else -1
 
 
 @cuda.jit
