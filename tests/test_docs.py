@@ -62,6 +62,10 @@ def workspace(tmp_path, monkeypatch):
         photo.save(tmp_path / folder / "a.png")
     (tmp_path / "stacks").mkdir()
     tifffile.imwrite(tmp_path / "stacks" / "s.tif", stack)
+    # A trained-looking x2 decoder layer for RGB: depthwise, bilinear kernel, in torch's layout.
+    taps = np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25])
+    np.savez(tmp_path / "up.npz", **{"decoder.up1.weight": np.tile(taps, (3, 1, 1, 1)).astype(np.float32),
+                                     "decoder.up1.bias": np.zeros(3, np.float32)})
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

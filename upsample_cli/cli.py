@@ -140,6 +140,10 @@ Examples:
 @click.argument("src", metavar="SRC", type=click.Path())
 @click.argument("dst", metavar="DST", type=click.Path())
 @options.resize_options
+@click.option("--deconv-weights", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Run the transposed convolution of these weights (as 'upsample deconv') instead of a resize; "
+              "--weight-key, --stride, --padding, --output-padding, --groups, --dilation and --layout apply.")
+@options.batch_deconv_options
 @click.option("-r", "--recursive", is_flag=True, help="Take the files of SRC's subfolders too.")
 @click.option(
     "--glob", "pattern", metavar="PATTERN",
@@ -163,12 +167,12 @@ Examples:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; failed files are still listed.")
 @options.debug
 def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_format, fail_fast, report_path, quiet,
-                  debug, **resize_options):
+                  debug, deconv_weights, **resize_options):
     from . import batch
     from .progress import Progress
     from .report import Report
 
-    convert = options.file_resize(**resize_options)
+    convert = options.batch_convert(deconv_weights, resize_options)
     if output_format is not None:
         from .io import FORMATS
 
@@ -210,6 +214,40 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
             click.echo(f"error: {e}", err=True)
             sys.exit(report.return_code or 1)
     sys.exit(report.return_code)
+
+
+DECONV_HELP = """Upsample IN with a trained transposed convolution (torch's ConvTranspose2d/3d) and write OUT.
+
+The weights come from FILE: .npy, .npz or .safetensors (pip install 'upsample[safetensors]'),
+in torch's layout (in, out/groups, *kernel) or Keras' (--layout keras). An image is convolved
+over its rows and columns, a stack over Z, Y and X; the channels are the weight's input channels.
+Output size per axis: (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
+8- and 16-bit images are computed in float32, then rounded and clamped. Every file format, limit
+and safety rule of 'upsample resize' applies (OUT is written atomically).
+
+\b
+Examples:
+  upsample deconv photo.png big.png --weights up.npz --stride 2 --padding 1
+  upsample deconv stack.tif big.tif --weights model.npz --weight-key decoder.up1.weight --stride 2
+"""
+
+
+@main.command("deconv", help=DECONV_HELP, no_args_is_help=True,
+              short_help="Upsample with a trained transposed convolution (weights from a file).")
+@click.argument("src", metavar="IN", type=click.Path(dir_okay=False))
+@click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False), callback=options.check_output)
+@click.option("--weights", metavar="FILE", required=True, type=click.Path(dir_okay=False),
+              help="The weights (and bias): .npy, .npz or .safetensors.")
+@options.deconv_options
+@options.debug
+def deconv_command(src, dst, weights, debug, **deconv_options):
+    from . import io
+
+    convert = options.file_deconv(weights, **deconv_options)
+    if io.is_same_file(src, dst):
+        raise UsageFailure(f"{dst}: OUT is the input file; choose another path")
+    with _reported(src, dst, debug):
+        convert(src, dst)
 
 
 @main.command(short_help="List the modes of every convention, one line each.")

@@ -260,6 +260,97 @@ def resize_options(f):
     return f
 
 
+def _ints(text):
+    """``"2"`` -> ``(2,)``; ``"2,1"`` -> ``(2, 1)`` (width first), non-negative integers."""
+    try:
+        values = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer or a comma-separated list of integers (2 or 2,1)") from None
+    if min(values) < 0:
+        raise ValueError(f"{text!r}: negative values are not allowed")
+    return values
+
+
+parse_ints = callback_of(_ints)
+
+
+def _int_option(name, default, help):
+    return click.option(name, metavar="N[,N[,N]]", default=default, show_default=True, callback=parse_ints, help=help)
+
+
+# The options of a transposed convolution (``upsample deconv``, ``upsample batch --deconv-weights``).
+DECONV_OPTIONS = (
+    click.option("--weight-key", metavar="KEY",
+                 help="The weight's name in a .npz or .safetensors file (decoder.up1.weight); its bias is the "
+                 "tensor named like it with 'bias' for 'weight' (or 'kernel'). Default: the file's only weight."),
+    _int_option("--stride", "1", "Stride: one for every axis, or one per axis, width first."),
+    _int_option("--padding", "0", "Padding (torch's): removed from both ends of each axis."),
+    _int_option("--output-padding", "0", "Added to the end of each axis (smaller than stride or dilation)."),
+    click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+                 help="Channel groups (the channel count for a depthwise convolution)."),
+    _int_option("--dilation", "1", "Spacing between kernel taps."),
+    click.option("--layout", type=click.Choice(["torch", "keras"]), default="torch", show_default=True,
+                 help="The weight's layout: torch (in, out/groups, *kernel) or keras (*kernel, out, in)."),
+)
+DECONV_FILE_OPTIONS = (axes, quality, compression, png_level, max_input_pixels, max_output_pixels)
+
+
+def deconv_options(f):
+    """Give the command the options of a transposed convolution and of its files."""
+    for option in reversed(DECONV_OPTIONS + DECONV_FILE_OPTIONS):
+        f = option(f)
+    return f
+
+
+def batch_deconv_options(f):
+    """Give ``upsample batch`` the options of a transposed convolution (its file options are resize's)."""
+    for option in reversed(DECONV_OPTIONS):
+        f = option(f)
+    return f
+
+
+_DECONV_NAMES = ("weight_key", "stride", "padding", "output_padding", "groups", "dilation", "layout")
+_FILE_NAMES = ("axes", "quality", "compression", "png_level", "max_input_pixels", "max_output_pixels")
+
+
+def batch_convert(deconv_weights, values):
+    """What ``upsample batch`` runs on each file: a transposed convolution with ``--deconv-weights``,
+    else a resize (``values``: every option of both, by parameter name)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    deconv = {name: values.pop(name) for name in _DECONV_NAMES}
+    if deconv_weights is None:
+        given = [name for name in _DECONV_NAMES if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if given:
+            raise UsageFailure(f"--{given[0].replace('_', '-')} is an option of --deconv-weights")
+        return file_resize(**values)
+    resize_only = [name for name, value in values.items() if name not in _FILE_NAMES
+                   and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    if resize_only:
+        raise UsageFailure(f"--{resize_only[0].replace('_', '-')} is a resize option; --deconv-weights sets the "
+                           f"output size")
+    return file_deconv(deconv_weights, **deconv, **{name: values[name] for name in _FILE_NAMES})
+
+
+def file_deconv(weights, weight_key, stride, padding, output_padding, groups, dilation, layout, axes, quality,
+                compression, png_level, max_input_pixels, max_output_pixels):
+    """The :class:`~upsample_cli.pipeline.FileResize` running the transposed convolution these options
+    describe; UsageFailure when the weights cannot be read."""
+    from . import io
+    from .deconv import DeconvSettings
+    from .pipeline import FileResize
+
+    settings = DeconvSettings(weights, weight_key, layout, stride, padding, output_padding, groups, dilation,
+                              max_output_pixels)
+    try:
+        settings.checked()
+    except ValueError as e:
+        raise UsageFailure(str(e)) from None
+    return FileResize(settings, axes, max_input_pixels,
+                      io.WriteOptions(quality=quality, compression=compression, png_level=png_level))
+
+
 # Options that apply to some output formats only: parameter name -> (option, formats it applies to).
 FORMAT_OPTIONS = {
     "quality": ("--quality", ("JPEG", "WEBP")),

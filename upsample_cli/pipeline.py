@@ -46,6 +46,13 @@ class Settings:
     def spec(self) -> registry.ModeSpec:
         return registry.convention(self.convention).mode(self.mode)
 
+    @property
+    def copies_pixels(self) -> bool:
+        return self.spec.copies_pixels
+
+    def resizer(self):
+        return registry.load(registry.convention(self.convention).resizer)
+
     def checked(self) -> "Settings":
         """These settings with the default mode filled in; ValueError for options that do not go together."""
         c = registry.convention(self.convention)
@@ -68,8 +75,9 @@ class Plan:
     work: Any = field(default=None, compare=False)
 
 
-def resizer(settings: Settings):
-    return registry.load(registry.convention(settings.convention).resizer)
+def resizer(settings):
+    """The file-level resizer of ``settings`` (a convention's, or ``deconv.DeconvSettings``')."""
+    return settings.resizer()
 
 
 def plan(image, settings: Settings):
@@ -80,7 +88,7 @@ def plan(image, settings: Settings):
     from .image import check_output_pixels
 
     settings = settings.checked()
-    if image.palette is not None and not settings.spec.copies_pixels:
+    if image.palette is not None and not settings.copies_pixels:
         image = image.expanded()
     p = resizer(settings).plan(image, settings)
     empty = [a for a in "XYZ" if a in image.axes and p.shape[image.axes.index(a)] < 1]

@@ -177,6 +177,12 @@ def _frozen(a):
     return a
 
 
+def share(loop, args, units, samples):
+    """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads when the
+    pass reads and writes at least ``PARALLEL_SAMPLES`` (for loops kept outside ``loops.py``)."""
+    _run(loop, args, units, samples)
+
+
 def _launch(loop, args, units, samples, dtypes):
     """``loop(*args, first, stop)`` over ``units`` work units, shared out over threads."""
     _recorded(loop, dtypes, lambda: _run(loop, args, units, samples))
