@@ -1,6 +1,7 @@
 """Animated PNG (APNG), GIF and WebP: every frame resized, timing and loop kept (docs/formats.md)."""
 
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -257,3 +258,19 @@ def test_an_animated_sixteen_bit_colour_png_is_refused_not_cut_to_one_frame(tmp_
         assert result.exit_code == 1
         assert result.stderr == (
             f"error: {src}: animated 16-bit colour PNG (2 frames) is not supported; only its still form is read\n")
+
+
+def test_an_apng_whose_frame_count_is_zero_is_its_still_image_quietly(tmp_path):
+    src = animation(tmp_path / "a.png", "png", 0)
+    data = bytearray(src.read_bytes())
+    at = data.index(b"acTL")
+    data[at + 4 : at + 8] = struct.pack(">I", 0)  # (Pillow: invalid, the default image is read)
+    data[at + 12 : at + 16] = struct.pack(">I", zlib.crc32(bytes(data[at : at + 12])))
+    src.write_bytes(bytes(data))
+    out = tmp_path / "o.png"
+    with warnings.catch_warnings(record=True) as shown_warnings:
+        warnings.simplefilter("always")
+        result = run("resize", src, out, "--scale", "2")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert [str(w.message) for w in shown_warnings] == []
+    assert io.read(out).shape == (18, 24, 4)

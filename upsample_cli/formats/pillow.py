@@ -71,6 +71,17 @@ def own_pixel_limit():
         PILImage.MAX_IMAGE_PIXELS = saved
 
 
+@contextlib.contextmanager
+def _quiet_pillow():
+    """Pillow's warnings about what it repairs (an invalid APNG read as its still image) off: this
+    module reports problems itself, on one line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+        yield
+
+
 def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
     """Read ``path`` with Pillow; ``before_load(header)`` runs before any pixel is decoded."""
     from PIL import Image as PILImage
@@ -80,7 +91,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     png = _png_chunks(path, verify=load)
     try:
-        with own_pixel_limit(), PILImage.open(path) as im:
+        with own_pixel_limit(), _quiet_pillow(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
