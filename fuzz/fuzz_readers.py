@@ -15,10 +15,12 @@ peak memory, and saves each finding under ``fuzz/findings/``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import io as bytes_io
 import os
 import random
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -38,6 +40,7 @@ from upsample_cli.sizes import parse_scale, parse_size, resolve  # noqa: E402
 READERS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "webp": ".webp", "gif": ".gif", "bmp": ".bmp", "npy": ".npy"}
 PIXEL_LIMIT = 1 << 22
 _WORK = Path(tempfile.mkdtemp(prefix="upsample-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, True)
 
 
 def seeds(target: str) -> list:
@@ -77,7 +80,30 @@ def seeds(target: str) -> list:
                 buf = bytes_io.BytesIO()
                 pil.save(buf, format=fmt, **options)
                 out.append(buf.getvalue())
+            if fmt in ANIMATED:
+                out.append(_animation(pil, fmt))
     return out
+
+
+# Formats with animations: their seeds include a small one (frames, partial frames, timing, loop).
+ANIMATED = ("PNG", "GIF", "WEBP")
+
+
+def _animation(pil, fmt: str) -> bytes:
+    """Three small frames of ``pil``, the later ones changed in a corner (partial frames), as ``fmt``."""
+    from PIL import Image
+
+    first = pil.convert("RGBA").resize((24, 16))
+    frames = [first]
+    for shade in (60, 200):
+        frame = first.copy()
+        frame.paste(Image.new("RGBA", (6, 5), (shade, 255 - shade, 90, 255)), (3 + shade // 40, 2))
+        frames.append(frame)
+    buf = bytes_io.BytesIO()
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    frames[0].save(buf, format=fmt, save_all=True, append_images=frames[1:], duration=[40, 80, 120], loop=2,
+                   **options)
+    return buf.getvalue()
 
 
 def one_input(target: str, data: bytes) -> None:
@@ -131,8 +157,9 @@ class _Hang(Exception):
     pass
 
 
-def plain(target: str, seconds: float, hang: float, seed: int) -> int:
-    """Random mutations of the seeds for ``seconds``; prints executions and findings."""
+def plain(target: str, seconds: float, hang: float, seed: int, rss_limit_mb: int = 3000) -> int:
+    """Random mutations of the seeds for ``seconds``; prints executions and findings, and returns 1
+    when there is any (an input whose run took the peak memory over ``rss_limit_mb`` is one)."""
     rng = random.Random(seed)
     pool = seeds(target)
     findings_dir = ROOT / "fuzz" / "findings"
@@ -157,15 +184,22 @@ def plain(target: str, seconds: float, hang: float, seed: int) -> int:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         runs += 1
+        if key is None and _peak_mb() > rss_limit_mb:
+            key = f"memory over {rss_limit_mb} MB"
         if key is not None and key not in found:
             found[key] = data
             findings_dir.mkdir(exist_ok=True)
             name = findings_dir / f"{target}-{len(found)}{READERS.get(target, '.txt')}"
             name.write_bytes(data)
             print(f"finding: {key} (saved as {name})", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"{target}: {runs} executions in {seconds:.0f} s, {len(found)} findings, peak memory {peak} MB")
+        if key is not None and key.startswith("memory over"):
+            break  # (the peak only grows: later inputs would all be blamed)
+    print(f"{target}: {runs} executions in {seconds:.0f} s, {len(found)} findings, peak memory {_peak_mb()} MB")
     return 1 if found else 0
+
+
+def _peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def main() -> int:
@@ -175,13 +209,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--hang", type=float, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rss-limit-mb", type=int, default=3000, help="plain loop: peak memory that is a finding")
     args, rest = parser.parse_known_args()
     try:
         import atheris
     except ImportError:
         atheris = None
     if args.plain or atheris is None:
-        return plain(args.target, args.seconds, args.hang, args.seed)
+        return plain(args.target, args.seconds, args.hang, args.seed, args.rss_limit_mb)
     corpus = _WORK / "corpus"
     corpus.mkdir()
     for i, data in enumerate(seeds(args.target)):

@@ -499,17 +499,3 @@ def test_a_tiff_page_chain_is_walked_once_and_capped(tmp_path, monkeypatch):
     monkeypatch.setattr(tiff, "MAX_PAGES", 3)
     with pytest.raises(UpsampleError, match="TIFF holds 3 images"):
         io.probe(src)
-
-
-@pytest.mark.parametrize("ext", ["png", "gif", "webp"])
-def test_animations_are_all_refused_alike(tmp_path, ext):
-    src = tmp_path / f"anim.{ext}"
-    frames = [Image.new("RGB", (8, 6), colour) for colour in ("red", "green", "blue")]
-    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
-    name = {"png": "PNG", "gif": "GIF", "webp": "WEBP"}[ext]
-    message = f"animated or multi-frame {name} (3 frames) is not supported; only still images are resized"
-    for command in (["info", src], ["resize", src, tmp_path / "out.png", "--scale", "2"]):
-        result = run(*command)
-        assert result.exit_code == 1
-        assert result.stderr == f"error: {src}: {message}\n"
-    assert not (tmp_path / "out.png").exists()

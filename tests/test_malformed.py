@@ -223,15 +223,6 @@ def one_d_npy(tmp):
     return "line.npy", buf.getvalue()
 
 
-def animated_gif(tmp):
-    import io
-
-    buf = io.BytesIO()
-    frames = [Image.fromarray(np.full((8, 8), v, np.uint8)) for v in (0, 128, 255)]
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
-    return "anim.gif", buf.getvalue()
-
-
 # (maker, text in the message, whether the header alone shows it: then `info` fails too)
 MATRIX = [
     (truncated_png, "cannot read image data", False),
@@ -263,7 +254,6 @@ MATRIX = [
     (truncated_npy, "truncated", False),
     (bad_npy_header, "not a readable .npy", True),
     (one_d_npy, "not an image", True),
-    (animated_gif, "frames", True),
 ]
 
 

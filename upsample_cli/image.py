@@ -57,13 +57,32 @@ class SettingsError(Refused):
 
 
 @dataclass(frozen=True)
+class Animation:
+    """The timing of an animation (APNG, GIF, animated WebP) whose frames are the ``T`` axis.
+
+    ``durations`` holds each frame's display time in milliseconds; ``loop`` the loop count as the
+    file states it (Pillow's ``loop``: 0 plays forever), None when the file gives none (a GIF
+    without a NETSCAPE block plays once)."""
+
+    durations: Tuple[float, ...]
+    loop: Optional[int] = None
+
+    def describe(self) -> str:
+        times = ", ".join(_num(d) for d in self.durations[:8]) + (", ..." if len(self.durations) > 8 else "")
+        loop = "no loop count (plays once)" if self.loop is None else "loops forever" if self.loop == 0 else \
+            f"loop count {self.loop}"
+        return f"animation: {len(self.durations)} frames, durations {times} ms, {loop}"
+
+
+@dataclass(frozen=True)
 class Metadata:
     """What is carried from the input to the output.
 
     ``resolution`` is pixels per ``resolution_unit`` along X and Y (DPI for the Pillow formats,
     the TIFF resolution tags, ImageJ's pixels per ``unit``); ``resolution_unit`` is ``"inch"``,
     ``"cm"``, a length unit ImageJ wrote (``"micron"``) or ``"none"``. ``spacing`` maps an axis to
-    ``(pixel size, unit)``: ImageJ's Z spacing, OME's physical sizes. A resize multiplies
+    ``(pixel size, unit)``: ImageJ's Z spacing, OME's physical sizes. ``animation`` is the timing
+    of an animation's frames (:class:`Animation`). A resize multiplies
     resolutions and divides spacings by the scale of their axis (:meth:`scaled`); everything
     else is copied as is.
     """
@@ -77,6 +96,7 @@ class Metadata:
     png_chunks: Dict[str, object] = field(default_factory=dict)
     imagej: Dict[str, object] = field(default_factory=dict)
     ome: Dict[str, object] = field(default_factory=dict)
+    animation: Optional[Animation] = None
 
     def scaled(self, factors: Dict[str, float]) -> "Metadata":
         """The metadata of the image resized by ``factors`` (axis -> output pixels per input pixel)."""
@@ -96,6 +116,8 @@ class Metadata:
     def describe(self) -> list:
         """One line per item kept, for ``upsample info``."""
         lines = []
+        if self.animation is not None:
+            lines.append(self.animation.describe())
         if self.resolution is not None:
             x, y = self.resolution
             unit = self.resolution_unit or "none"
@@ -209,6 +231,8 @@ class Image:
         """A short description such as ``"256x192 RGB uint8 image"`` (sizes width first)."""
         sizes = "x".join(str(self.size(a)) for a in "XYZ" if a in self.axes)
         kind = "stack" if self.is_stack else "image"
+        if not self.is_stack and "T" in self.axes and self.size("T") > 1:
+            kind = f"animation of {self.size('T')} frames"
         what = self.mode or f"{self.channels}-channel"
         return f"{sizes} {what} {self.dtype} {kind}"
 

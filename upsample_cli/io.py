@@ -182,7 +182,7 @@ def _png_pixels(path: str, image: Image):
     (palettes, 16-bit gray, bilevel)."""
     from .formats import pillow
 
-    if image.palette is not None:
+    if image.palette is not None or pillow.frame_count(image) > 1:
         return None
     pixels, mode, _ = pillow.arrange(path, image, "PNG")
     if not (png16.needed(image) or png16.writes(pixels, mode)):
@@ -204,6 +204,8 @@ def output_format(path) -> str:
     """The format written for ``path``, from its extension."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
+    if ext == ".gif":
+        raise UpsampleError(path, "GIF (.gif) is not written; write .png (an APNG for an animation) or .webp instead")
     if ext not in FORMATS:
         accepted = ", ".join(FORMATS)
         got = f"{ext!r}" if ext else "no extension"

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..defaults import JPEG_QUALITY, PNG_LEVEL
 from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
+from . import animation
 
 # Pillow's format names -> ours.
 READ_FORMATS = {
@@ -70,6 +71,17 @@ def own_pixel_limit():
         PILImage.MAX_IMAGE_PIXELS = saved
 
 
+@contextlib.contextmanager
+def _quiet_pillow():
+    """Pillow's warnings about what it repairs (an invalid APNG read as its still image) off: this
+    module reports problems itself, on one line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+        yield
+
+
 def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool = True) -> Image:
     """Read ``path`` with Pillow; ``before_load(header)`` runs before any pixel is decoded."""
     from PIL import Image as PILImage
@@ -79,20 +91,25 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     png = _png_chunks(path, verify=load)
     try:
-        with own_pixel_limit(), PILImage.open(path) as im:
+        with own_pixel_limit(), _quiet_pillow(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
                 raise UpsampleError(path, f"{im.format} images are not supported; expected {READABLE}")
             header = _header(path, im, fmt, png)
+            frames = animation.scan(path, fmt, png)
+            if frames is not None:
+                header = _frames_header(path, im, header, frames)
             if before_load is not None:
-                before_load(header)  # (first: counting a GIF's frames reads through the file)
-            frames = getattr(im, "n_frames", 1)
-            if frames > 1:  # (an APNG too, which Pillow would read as its first frame)
-                raise UpsampleError(
-                    path, f"animated or multi-frame {fmt} ({frames} frames) is not supported; only still images "
-                    "are resized")
-            if not load:  # (what a resize would keep, from what was read before the pixels)
-                return replace(header, metadata=_metadata(im, fmt, png, loaded=False))
+                before_load(header)
+            if frames is None and getattr(im, "n_frames", 1) > 1:
+                raise UpsampleError(path, f"multi-frame {fmt} ({im.n_frames} frames) is not supported")
+            if not load or frames is not None:  # (what a resize keeps, from what was read before the pixels)
+                metadata = _metadata(im, fmt, png, loaded=False)
+                if frames is not None:
+                    metadata = replace(metadata, animation=frames.animation)
+                if not load:
+                    return replace(header, metadata=metadata)
+                return header.with_array(_frame_pixels(path, im, header, frames, png), metadata=metadata)
             array = _webp_pixels(im, header) if fmt == "WEBP" else None
             if array is None:
                 im.load()
@@ -116,6 +133,53 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
     if array.shape[0] * array.shape[1] != header.shape[0] * header.shape[1]:  # an orientation may swap them
         raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
     return header.with_array(array, metadata=metadata)
+
+
+# EXIF orientation -> the Pillow transpose that shows the image upright (as ImageOps.exif_transpose).
+_UPRIGHT = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+            7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
+def _frames_header(path: str, im, header: Image, frames) -> Image:
+    """The header of an animation: the still header with the frames as a leading ``T`` axis.
+
+    Pillow composes a GIF's frames after the first in RGB or RGBA (each may have its own
+    palette), so an animated GIF is read as RGBA throughout."""
+    animation.check_regions(path, frames, im.size)
+    if header.format == "GIF":
+        header = replace(header, shape=header.shape[:2] + (4,), axes="YXS", mode="RGBA", alpha=3, palette=None)
+    return replace(header, shape=(frames.count,) + header.shape, axes="T" + header.axes)
+
+
+def _frame_pixels(path: str, im, header: Image, frames, png) -> np.ndarray:
+    """Every frame of an animation as a full canvas (Pillow composes partial frames with their
+    disposal and blending when seeking), in the header's mode, stacked along ``T``."""
+    from PIL import Image as PILImage
+    from PIL import ImageSequence
+
+    out = np.empty(header.shape, header.dtype)
+    upright = _UPRIGHT.get(_orientation(im, png))
+    canvas, done = im.size, 0
+    for i, frame in enumerate(ImageSequence.Iterator(im)):
+        if i == 0 and frames.skip_first:
+            continue  # (an APNG's default image)
+        if done == frames.count:
+            break
+        if frame.size != canvas:
+            raise UpsampleError(path, f"frame {done + 1} is {frame.size[0]}x{frame.size[1]}, not the canvas's "
+                                f"{canvas[0]}x{canvas[1]}")
+        if header.mode in _EIGHT_BIT and frame.mode != header.mode:
+            frame = frame.convert(header.mode)
+        if upright is not None:
+            frame = frame.transpose(getattr(PILImage.Transpose, upright))
+        a = pixels_of(frame)
+        if a.shape != out.shape[1:]:
+            raise UpsampleError(path, f"frame {done + 1} decodes as {frame.mode} {a.shape}, unlike the first frame")
+        out[done] = a
+        done += 1
+    if done != frames.count:
+        raise UpsampleError(path, f"cannot read image data (decoded {done} of the {frames.count} frames)")
+    return out
 
 
 def _png_header_size(path: str):
@@ -292,6 +356,14 @@ def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, pn
     Raises UpsampleError (naming ``path``) when ``fmt`` cannot hold the image, before anything
     is written.
     """
+    count = frame_count(image)
+    if count > 1:  # an animation: APNG or animated WebP, every frame a full canvas
+        _layout(path, image, fmt)
+        first = to_pillow(path, _frame(image, 0), fmt)
+        options = _save_options(image, first, fmt, quality, png_level)
+        options.update(_animation_options(image, fmt, count))
+        options["append_images"] = [to_pillow(path, _frame(image, i), fmt) for i in range(1, count)]
+        return first, options
     pil = to_pillow(path, image, fmt)
     return pil, _save_options(image, pil, fmt, quality, png_level)
 
@@ -299,6 +371,43 @@ def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, pn
 def check(path: str, image: Image, fmt: str) -> None:
     """Raise UpsampleError when ``fmt`` cannot hold ``image``; needs only the header."""
     _layout(path, image, fmt)
+
+
+# Formats written as an animation when the image has more than one frame (a ``T`` axis).
+ANIMATED = ("PNG", "WEBP")
+# A frame's duration when the input gives none (a TIFF's time axis), in milliseconds.
+DEFAULT_DURATION = 100
+
+
+def frame_count(image: Image) -> int:
+    """The frames of ``image``: the length of its ``T`` axis (1 without one)."""
+    return image.size("T") if "T" in image.axes else 1
+
+
+def _frame(image: Image, i: int) -> Image:
+    """Frame ``i`` of an animation (a view of its pixels), as a still image."""
+    t = image.axes.index("T")
+    array = None if image.array is None else image.array[(slice(None),) * t + (i,)]
+    return replace(image, array=array, shape=image.shape[:t] + image.shape[t + 1 :], axes=image.axes.replace("T", ""))
+
+
+def _animation_options(image: Image, fmt: str, count: int) -> dict:
+    """Pillow's ``save_all`` options: each frame's duration and the loop count as read.
+
+    The frames are full canvases (composed when read), so each replaces the one before: APNG
+    frames are written with disposal "none" and blending "source", whatever the input's were
+    (its own operations, applied again to composed frames, would show other pixels); Pillow
+    and libwebp store only the region that changed. A file that gave no loop count (a GIF
+    without a NETSCAPE block) plays once."""
+    from PIL import PngImagePlugin
+
+    timing = image.metadata.animation
+    durations = list(timing.durations) if timing is not None and len(timing.durations) == count else None
+    loop = 0 if timing is None else 1 if timing.loop is None else timing.loop
+    options = {"save_all": True, "duration": durations or [DEFAULT_DURATION] * count, "loop": loop}
+    if fmt == "PNG":
+        options.update(disposal=PngImagePlugin.Disposal.OP_NONE, blend=PngImagePlugin.Blend.OP_SOURCE)
+    return options
 
 
 def cmyk_as_rgb(path: str, image: Image) -> Image:
@@ -369,6 +478,13 @@ def arrange(path: str, image: Image, fmt: str):
 
 def _layout(path: str, image: Image, fmt: str):
     """The axes kept, in (Y, X[, channels]) order, the Pillow mode, and whether the palette is used."""
+    count = frame_count(image)
+    if count > 1:
+        if fmt not in ANIMATED:
+            raise UpsampleError(
+                path, f"{fmt} holds one image and this is an animation of {count} frames; write .png (APNG) or "
+                ".webp to keep every frame, or .tif (one page per frame)")
+        return _layout(path, _frame(image, 0), fmt)
     axes, shape = image.axes, image.shape
     kept = [i for i, letter in enumerate(axes) if letter in "YX" or i == image.channel_axis or shape[i] != 1]
     letters = [axes[i] for i in kept]

@@ -50,6 +50,10 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
             raise UpsampleError(path, "not a valid PNG header")
         if width < 1 or height < 1:
             raise UpsampleError(path, f"image has no pixels ({width}x{height})")
+        control = _chunk(chunks, b"acTL")
+        if control is not None and len(control) >= 8 and 1 < struct.unpack(">I", control[:4])[0] <= 1 << 31:
+            raise UpsampleError(path, f"animated 16-bit colour PNG ({struct.unpack('>I', control[:4])[0]} frames) "
+                                "is not supported; only its still form is read")
         channels = _CHANNELS[colour]
         key = _chunk(chunks, b"tRNS")
         if key is not None and colour == 2:

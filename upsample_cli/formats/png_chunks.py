@@ -5,7 +5,8 @@ image data (IDAT) itself, so a flipped byte inside it can decode into wrong pixe
 error. :func:`scan` walks every chunk, reading the file in blocks, and refuses a critical chunk
 (upper-case first letter: IHDR, PLTE, IDAT, IEND) whose CRC does not match, as libpng does by
 default. It also returns the EXIF chunk wherever it lies, so the orientation is known from the
-chunks alone, without decoding the image.
+chunks alone, without decoding the image, and the animation chunks of an APNG (``acTL`` and
+``fcTL``), so its frames and their timing are known before any is decoded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from ..image import UpsampleError
 
@@ -25,12 +26,18 @@ _MAX_EXIF = 1 << 20  # larger eXIf chunks are not read (no camera writes one)
 @dataclass(frozen=True)
 class Chunks:
     """What :func:`scan` found: the IHDR size, the raw eXIf body, if any, and the text chunks
-    (keyword -> text), wherever they lie, as Pillow reads them after decoding."""
+    (keyword -> text), wherever they lie, as Pillow reads them after decoding. For an APNG:
+    ``animation_control``, the ``(frames, plays)`` of an ``acTL`` before the image data; the
+    bodies of the ``fcTL`` chunks; whether image data comes before the first ``fcTL`` (a
+    ``default_image`` that is not a frame)."""
 
     width: int
     height: int
     exif: Optional[bytes]
     text: Dict[str, str] = field(default_factory=dict)
+    animation_control: Optional[Tuple[int, int]] = None
+    frame_controls: Tuple[bytes, ...] = ()
+    default_image: bool = False
 
 
 def is_png(head: bytes) -> bool:
@@ -46,6 +53,7 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
         size = None
         exif = None
         text = {}
+        control, frame_controls, data_seen, default_image = None, [], False, False
         while True:
             head = f.read(8)
             if len(head) < 8:
@@ -57,6 +65,8 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
             if size is None and kind != b"IHDR":
                 raise UpsampleError(path, "not a valid PNG (no header)")
             critical = kind[0] < 97
+            if kind == b"IDAT" and not data_seen:
+                data_seen, default_image = True, control is not None and not frame_controls
             keep = kind == b"IHDR" or (kind in _KEPT and length <= _MAX_EXIF)
             if not (verify and critical) and not keep:
                 f.seek(length + 4, 1)
@@ -86,15 +96,19 @@ def scan(path: str, *, verify: bool = True) -> Chunks:
                 exif = body
             elif kind in _TEXT and not bad:
                 text.update(_text(kind, body))
+            elif kind == b"acTL" and not bad and not data_seen and control is None and len(body) >= 8:
+                control = struct.unpack(">II", body[:8])
+            elif kind == b"fcTL" and not bad:
+                frame_controls.append(body)
             elif kind == b"IEND":
                 break
     if size is None:
         raise UpsampleError(path, "not a valid PNG (no header)")
-    return Chunks(size[0], size[1], exif, text)
+    return Chunks(size[0], size[1], exif, text, control, tuple(frame_controls), default_image)
 
 
 _TEXT = (b"tEXt", b"zTXt", b"iTXt")
-_KEPT = (b"eXIf",) + _TEXT
+_KEPT = (b"eXIf", b"acTL", b"fcTL") + _TEXT
 
 
 def _text(kind: bytes, body: bytes) -> Dict[str, str]:
