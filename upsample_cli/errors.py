@@ -10,6 +10,11 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def text_of(e: BaseException) -> str:
+    """``e``'s message on one line, or its type's name when it has none."""
+    return one_line(e) or type(e).__name__
+
+
 def reason(e: BaseException, path: Optional[str] = None) -> str:
     """Why ``e`` happened, on one line, without ``path`` in front (the caller puts it there).
 
@@ -31,4 +36,4 @@ def reason(e: BaseException, path: Optional[str] = None) -> str:
     return f"unexpected {type(e).__name__}: {text}" if text else f"unexpected {type(e).__name__}"
 
 
-__all__ = ["one_line", "reason"]
+__all__ = ["one_line", "reason", "text_of"]

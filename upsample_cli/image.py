@@ -31,8 +31,8 @@ LENGTH_IN_INCHES = {
     "millimeter": 1 / 25.4,
     "micron": 1 / 25400,
     "um": 1 / 25400,
-    "µm": 1 / 25400,
-    "\u00b5m": 1 / 25400,
+    "\u00b5m": 1 / 25400,  # (the micro sign)
+    "\u03bcm": 1 / 25400,  # (the Greek letter mu)
     "nm": 1 / 25.4e6,
     "m": 1 / 0.0254,
 }

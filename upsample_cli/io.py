@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import defaults
+from .errors import text_of
 from .formats import npy, png16, tiff
 from .image import Image, SettingsError, UpsampleError, pixel_count
 
@@ -381,7 +382,7 @@ def atomic_write(path: str, writer) -> None:
         if isinstance(e, OSError) and e.strerror:
             raise UpsampleError(path, f"cannot write: {_os_message(e)}") from None
         if isinstance(e, Exception):
-            raise UpsampleError(path, f"cannot write ({_reason(e)})") from None
+            raise UpsampleError(path, f"cannot write ({text_of(e)})") from None
         raise
 
 
@@ -444,11 +445,6 @@ def _os_message(e: OSError) -> str:
     if isinstance(e, PermissionError):
         return "permission denied"
     return e.strerror or str(e)
-
-
-def _reason(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return text or type(e).__name__
 
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .compare import (
-    CROP_SIDE, Comparison, check_crop, choose_crop, detail_plane, nearest_index, spatial_axes, winners, summarize,
+    CROP_SIDE, Comparison, check_crop, choose_crop, detail_plane, nearest_index, winners, summarize,
 )
 from .compare_options import Crop, Method
 

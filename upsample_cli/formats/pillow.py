@@ -31,6 +31,7 @@ from typing import Optional
 import numpy as np
 
 from ..defaults import JPEG_QUALITY, PNG_LEVEL
+from ..errors import text_of
 from ..image import Image, Metadata, Refused, SettingsError, UpsampleError
 from . import animation
 
@@ -129,7 +130,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise UpsampleError(path, "not enough memory to decode this image") from None
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, OverflowError, IndexError, KeyError) as e:
         # Pillow reports truncated or corrupt data with these.
-        raise UpsampleError(path, f"cannot read image data ({_reason(e)})") from None
+        raise UpsampleError(path, f"cannot read image data ({text_of(e)})") from None
     if array.shape[0] * array.shape[1] != header.shape[0] * header.shape[1]:  # an orientation may swap them
         raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
     return header.with_array(array, metadata=metadata)
@@ -612,6 +613,3 @@ def synced_exif(raw: bytes, size, dpi) -> bytes:
     return exif.tobytes()
 
 
-def _reason(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return text or type(e).__name__

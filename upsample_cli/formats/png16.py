@@ -344,13 +344,13 @@ def _compressed(pixels: np.ndarray, level: int):
     threads = max(1, min(os.cpu_count() or 1, 8))
     starts = range(0, height, band)
     window = 2 * threads  # bands in flight: memory stays a few bands
-    adler = 1
+    adler, tail = 1, b""
     yield _zlib_header(level)
     with ThreadPoolExecutor(threads) as pool:
         for w in range(0, len(starts), window):
             bands = [_filtered(pixels, y, min(y + band, height)) for y in starts[w : w + window]]
             last = w + len(bands) == len(starts)
-            primes = [b"" if w == 0 else tail] + [b[-32768:] for b in bands[:-1]]
+            primes = [tail] + [b[-32768:] for b in bands[:-1]]
             tail = bands[-1][-32768:]
             finishes = [last and i == len(bands) - 1 for i in range(len(bands))]
             for data in bands:

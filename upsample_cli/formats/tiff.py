@@ -21,6 +21,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..errors import text_of
 from ..image import Image, LENGTH_IN_INCHES, Metadata, Refused, SettingsError, UpsampleError, check_axes
 
 MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -69,7 +70,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
     except MemoryError:
         raise UpsampleError(path, "not enough memory to decode this TIFF") from None
     except Exception as e:  # tifffile reports malformed files with many exception types
-        raise UpsampleError(path, f"not a readable TIFF ({_reason(e)})") from None
+        raise UpsampleError(path, f"not a readable TIFF ({text_of(e)})") from None
     if data.size != int(np.prod(header.shape, dtype=np.int64)):
         raise UpsampleError(
             path, f"decoded {data.size:,} values where the header says {'x'.join(map(str, header.shape))}: corrupt TIFF"
@@ -373,6 +374,3 @@ def _ome_options(meta: Metadata, axes: str) -> dict:
     return {"metadata": metadata, **_resolution(meta)}
 
 
-def _reason(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return text or type(e).__name__
