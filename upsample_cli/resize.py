@@ -141,11 +141,11 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
     wide = a.dtype == np.float64 or (a.dtype.kind in "iu" and a.dtype.itemsize >= 4)
     work_type = np.float64 if wide else np.float32
     opaque = float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0
-    work = np.moveaxis(a.astype(work_type), axis, -1)  # a view; channels last
-    weight = work[..., alpha] / work_type(opaque)
+    pixels = np.moveaxis(a, axis, -1)  # a view; channels last
+    weight = pixels[..., alpha] / work_type(opaque)
+    work = np.multiply(pixels, weight[..., None], dtype=work_type)  # (in one pass; alpha restored next)
+    work[..., alpha] = pixels[..., alpha]
     colour = [i for i in range(work.shape[-1]) if i != alpha]
-    for i in colour:  # one channel at a time: no full-size temporaries
-        work[..., i] *= weight
     out = np.moveaxis(_resize_axes(np.moveaxis(work, -1, axis), image.axes, call, settings), axis, -1)
     weight = out[..., alpha] / work_type(opaque)
     covered = weight > 0

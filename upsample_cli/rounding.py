@@ -35,7 +35,8 @@ def round_clamp(x: np.ndarray, dtype, rounding: str = "half-up", *, in_place: bo
         out = x if in_place else None
         if rounding == "half-up":
             x = np.add(x, 0.5, out=out)
-            np.floor(x, out=x)
+            if info.min < 0:  # (unsigned: clamped to [0, max] next, the cast truncates to the floor)
+                np.floor(x, out=x)
         else:
             x = np.rint(x, out=out)
         np.clip(x, float(info.min), high, out=x)
