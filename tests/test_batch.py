@@ -329,7 +329,8 @@ def test_bad_usage_exits_2(tmp_path, monkeypatch, args, message):
 def test_batch_shares_the_resize_options():
     from upsample_cli.cli import batch_command, resize
 
-    shared = {p.name for p in resize.params} - {"src", "dst", "overwrite_input", "explain"}
+    # (--memory resizes one volume block by block: resize's own)
+    shared = {p.name for p in resize.params} - {"src", "dst", "overwrite_input", "explain", "memory"}
     assert shared <= {p.name for p in batch_command.params}
     help_text = run("batch", "--help").output
     for option in ("--scale", "--size", "--mode", "--convention", "--antialias", "--quality", "--recursive",

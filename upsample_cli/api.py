@@ -534,9 +534,16 @@ def explain(input, size=None, scale_factor=None, mode: str = "nearest", align_co
             recompute_scale_factor: Optional[bool] = None, antialias: bool = False) -> str:
     """The plan ``interpolate`` runs for these arguments, as text: each pass, its kernel and loop."""
     x = input if isinstance(input, np.ndarray) else np.asarray(input)
-    rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
-                                                  recompute_scale_factor, antialias)
-    return plan(x.shape, x.strides, x.dtype, rules, out_size, scales, pipeline).describe()
+    return plan_of(x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias).describe()
+
+
+def plan_of(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: Optional[bool] = None,
+            recompute_scale_factor: Optional[bool] = None, antialias: bool = False) -> Plan:
+    """The :class:`Plan` ``interpolate`` runs for these arguments; ``input`` needs only ``shape``,
+    ``strides`` and ``dtype`` (a header: :mod:`upsample_cli.blocks` runs the plan block by block)."""
+    rules, out_size, scales, pipeline = _settings(input.shape, np.dtype(input.dtype), size, scale_factor, mode,
+                                                  align_corners, recompute_scale_factor, antialias)
+    return plan(input.shape, input.strides, input.dtype, rules, out_size, scales, pipeline)
 
 
 def _frozen(a):
@@ -705,4 +712,4 @@ def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-__all__ = ["interpolate", "explain", "plan", "MODES", "Pipeline", "Plan", "Pass", "Taps", "resize_axes", "output_size"]
+__all__ = ["interpolate", "explain", "plan", "plan_of", "MODES", "Pipeline", "Plan", "Pass", "Taps", "resize_axes", "output_size"]

@@ -82,20 +82,24 @@ Examples:
 
 
 @main.command(help=RESIZE_HELP, no_args_is_help=True)
-@click.argument("src", metavar="IN", type=click.Path(dir_okay=False))
-@click.argument("dst", metavar="OUT", type=click.Path(dir_okay=False), callback=options.check_output)
+@click.argument("src", metavar="IN", type=click.Path(), callback=options.check_input)
+@click.argument("dst", metavar="OUT", type=click.Path(), callback=options.check_output)
 @options.resize_options
+@options.memory
 @options.stdout_format
 @click.option("--overwrite-input", is_flag=True,
               help="Allow OUT to be IN (replaced only by a complete file; through a symbolic link, its target is "
               "replaced and the link kept).")
 @click.option("--explain", is_flag=True, help="Also print on stderr the plan of each resize run: its passes and loops.")
 @options.debug
-def resize(src, dst, output_format, overwrite_input, explain, debug, **resize_options):
+def resize(src, dst, output_format, overwrite_input, explain, debug, memory, **resize_options):
     from dataclasses import replace
 
     from . import api, io
 
+    if memory is not None or _is_zarr(src) or _is_zarr(dst):
+        _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options)
+        return
     extension = options.output_extension(dst, output_format)
     convert = replace(options.file_resize(**resize_options), output_extension=extension)
     options.warn_unused_format_options(io.FORMATS[extension])
@@ -109,6 +113,86 @@ def resize(src, dst, output_format, overwrite_input, explain, debug, **resize_op
     if explain:
         for plan, backend in plans:
             click.echo(f"on {backend}: {plan.describe()}", err=True)
+
+
+def _is_zarr(path: str) -> bool:
+    from .volumes import is_zarr
+
+    return path != "-" and is_zarr(path)
+
+
+def _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options):
+    """``upsample resize`` of a Zarr or TIFF volume block by block (:mod:`upsample_cli.chunked`)."""
+    from . import io
+
+    convert = options.file_resize(**resize_options)
+    if "-" in (src, dst):
+        raise UsageFailure("--memory and Zarr read and write files, not standard input or output")
+    if _is_zarr(src) or _is_zarr(dst):
+        _zarr_needed()
+    if io.is_same_file(src, dst) and not overwrite_input:
+        raise UsageFailure(f"{dst}: OUT is the input file; choose another path")
+    from .chunked import ChunkedResize
+
+    with _reported(src, dst, debug):
+        ChunkedResize(convert.settings, memory, convert.axes, convert.write_options.compression)(src, dst)
+
+
+def _zarr_needed() -> None:
+    from .volumes import zarr_module
+
+    try:
+        zarr_module()
+    except ImportError as e:
+        raise FileFailure(str(e)) from None
+
+
+PYRAMID_HELP = """Write IN as an OME-Zarr multiscale pyramid OUT (a folder ending .ome.zarr).
+
+Level 0 is IN; each next level is the one before resized by 1/--factor along X, Y and, on a
+stack, Z, with --mode (default area), block by block within --memory. Axes, physical spacing and
+units, channel metadata and the method are recorded in OUT's 'multiscales' (OME-NGFF 0.4, Zarr
+format 2; --ngff 0.5: Zarr format 3). OUT is built aside and renamed when complete.
+
+\b
+Examples:
+  upsample pyramid stack.ome.tif stack.ome.zarr --levels 4
+  upsample pyramid cells.zarr cells.ome.zarr --levels 3 --factor 2 --mode nearest --ngff 0.5
+"""
+
+
+@main.command("pyramid", help=PYRAMID_HELP, no_args_is_help=True,
+              short_help="Write an OME-Zarr multiscale pyramid of an image or volume.")
+@click.argument("src", metavar="IN", type=click.Path(), callback=options.check_input)
+@click.argument("dst", metavar="OUT", type=click.Path())
+@click.option("--levels", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Levels, full resolution included.")
+@click.option("--factor", type=click.FloatRange(min=1, min_open=True), default=2.0, show_default=True,
+              help="Each level is this many times smaller than the one before, along each spatial axis.")
+@click.option("--mode", default="area", show_default=True, metavar="MODE",
+              help="torch mode of the downsampling: area, nearest, nearest-exact, trilinear, bicubic, lanczos, ...")
+@click.option("--antialias", is_flag=True, help="Antialias the interpolating modes (as torch's antialias=True).")
+@options.axes
+@options.memory
+@click.option("--ngff", type=click.Choice(["0.4", "0.5"]), default=None,
+              help="OME-NGFF version written (default: the input's, else 0.4).")
+@options.debug
+def pyramid_command(src, dst, levels, factor, mode, antialias, axes, memory, ngff, debug):
+    from .pipeline import Settings
+    from .sizes import Scale
+
+    if not dst.rstrip("/").lower().endswith(".zarr"):
+        raise UsageFailure(f"{dst}: OUT of a pyramid is an OME-Zarr folder; end its name with .ome.zarr")
+    _zarr_needed()
+    try:
+        settings = Settings(Scale((0.5,)), mode, antialias=antialias).checked()
+    except ValueError as e:
+        raise UsageFailure(f"--mode: {e}") from None
+    from .chunked import pyramid
+
+    with _reported(src, dst, debug):
+        shapes = pyramid(src, dst, levels, factor, settings, memory=memory, axes=axes, ngff=ngff)
+    click.echo(f"{dst}: {len(shapes)} levels, " + ", ".join("x".join(map(str, s)) for s in shapes))
 
 
 BATCH_HELP = """Resize every image, stack or array in the folder SRC into the folder DST.

@@ -88,10 +88,40 @@ def parse_pixels(ctx, param, value):
     return int(float(match.group(1)) * _SUFFIXES[match.group(2)])
 
 
+_BYTE_SUFFIXES = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_bytes(ctx, param, value):
+    """``"2GB"``, ``"512M"``, ``"1.5g"``, ``"100000000"`` -> bytes (binary units)."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?", str(value).strip().lower())
+    if not match or float(match.group(1)) <= 0:
+        raise click.BadParameter(f"{value!r} is not an amount of memory; give one such as 2GB, 512MB or 1.5G")
+    return int(float(match.group(1)) * _BYTE_SUFFIXES[match.group(2)])
+
+
+memory = click.option(
+    "--memory", metavar="SIZE", callback=parse_bytes,
+    help="Resize block by block within about SIZE of memory (2GB, 512MB): Zarr and TIFF volumes larger than "
+    "memory, with the same numbers. Zarr input or output always goes block by block (default: a quarter of "
+    "this machine's memory).",
+)
+
+
+def check_input(ctx, param, value):
+    """IN: a file, or a Zarr store (a folder); any other folder is bad usage."""
+    from .volumes import is_zarr
+
+    if value != "-" and os.path.isdir(value) and not is_zarr(value):
+        raise click.BadParameter(f"{value!r} is a directory, not a file or a Zarr store")
+    return value
+
+
 def check_output(ctx, param, value):
     from . import io
 
-    if value == io.STDIO:
+    if value == io.STDIO or value.rstrip("/").lower().endswith(".zarr"):
         return value
     try:
         io.output_format(value)

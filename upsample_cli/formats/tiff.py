@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import xml.etree.ElementTree as ElementTree
 from typing import Optional
 
@@ -255,16 +256,26 @@ def _ome_metadata(xml: Optional[str]):
 # --- writing ---------------------------------------------------------------------------
 
 
-def write(tmp: str, image: Image, compression: str = "deflate") -> None:
-    """Write ``image`` to the file ``tmp``; ImageJ and OME files are written back as such."""
+def write(tmp: str, image: Image, compression: str = "deflate", pages=None) -> None:
+    """Write ``image`` to the file ``tmp``; ImageJ and OME files are written back as such.
+
+    ``pages``: an iterator of the pages' arrays in file order, written as they come, instead of
+    ``image.array`` (BigTIFF when the data pass 2 GiB)."""
     import tifffile
 
     if image.palette is not None and image.palette.shape[1] == 4 and (image.palette[:, 3] < 255).any():
         image = image.expanded()  # a TIFF palette has no transparency
     data, axes = image.array, image.axes
-    if image.mode == "1" and data.dtype == np.uint8 and _black_and_white(data):
-        data = data != 0  # 1-bit, as read (a resize that made grays keeps them in 8 bits)
     kwargs = _layout(image)
+    if pages is not None:
+        if "transpose" in kwargs:
+            raise ValueError(f"axes {axes} are written to TIFF transposed; write this image at once")
+        data = pages
+        kwargs.update(shape=image.shape, dtype=image.dtype)
+        if math.prod(image.shape) * image.dtype.itemsize > 2**31 - 2**25:
+            kwargs["bigtiff"] = True
+    elif image.mode == "1" and data.dtype == np.uint8 and _black_and_white(data):
+        data = data != 0  # 1-bit, as read (a resize that made grays keeps them in 8 bits)
     if "transpose" in kwargs:
         order = kwargs.pop("transpose")
         data, axes = data.transpose(order), "".join(axes[i] for i in order)
@@ -273,7 +284,7 @@ def write(tmp: str, image: Image, compression: str = "deflate") -> None:
     if meta.icc_profile:
         kwargs["iccprofile"] = meta.icc_profile
     with _quiet_tifffile():
-        if image.flavour == "imagej" and _imagej_compatible(data, axes, kwargs):
+        if image.flavour == "imagej" and _imagej_compatible(image.dtype, axes, kwargs):
             with contextlib.suppress(ValueError):
                 tifffile.imwrite(tmp, data, imagej=True, **_imagej_options(meta, axes), **kwargs)
                 return
@@ -340,8 +351,8 @@ def _resolution(meta: Metadata) -> dict:
     return {"resolution": (x, y), "resolutionunit": "NONE"}
 
 
-def _imagej_compatible(data, axes: str, kwargs: dict) -> bool:
-    if data.dtype.name not in _IMAGEJ_DTYPES or kwargs.get("photometric") == "palette":
+def _imagej_compatible(dtype, axes: str, kwargs: dict) -> bool:
+    if np.dtype(dtype).name not in _IMAGEJ_DTYPES or kwargs.get("photometric") == "palette":
         return False
     order = "TZCYXS"
     return all(a in order for a in axes) and list(axes) == sorted(axes, key=order.index)

@@ -1,0 +1,159 @@
+"""Volumes resized block by block (Zarr and TIFF, ``upsample_cli.chunked``) equal the in-memory resize."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+zarr = pytest.importorskip("zarr")
+
+from upsample_cli import chunked, volumes  # noqa: E402
+from upsample_cli.image import Image  # noqa: E402
+from upsample_cli.pipeline import Settings, resize_image  # noqa: E402
+from upsample_cli.sizes import parse_scale  # noqa: E402
+
+FORMAT_2 = {"zarr_format": 2} if int(zarr.__version__.split(".")[0]) >= 3 else {}
+VOLUME = (np.random.default_rng(7).random((18, 22, 26)) * 60000).astype(np.uint16)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("volumes")
+    z = zarr.open_array(str(d / "in.zarr"), mode="w", shape=VOLUME.shape, chunks=(5, 8, 8), dtype=VOLUME.dtype)
+    z[:] = VOLUME
+    tifffile.imwrite(d / "plain.tif", VOLUME, imagej=True, metadata={"axes": "ZYX", "spacing": 2.0, "unit": "um"},
+                     resolution=(4.0, 4.0))
+    tifffile.imwrite(d / "deflate.tif", VOLUME, compression="zlib")
+    return d
+
+
+def in_memory(settings):
+    return resize_image(Image.of(VOLUME, "ZYX", "TIFF"), settings).array
+
+
+def read_back(path):
+    return zarr.open_array(str(path), mode="r")[:] if str(path).endswith(".zarr") else tifffile.imread(path)
+
+
+@pytest.mark.parametrize("mode, scale, antialias", [
+    ("trilinear", "2", False), ("area", "0.5", False), ("nearest", "1.5", False), ("nearest-exact", "0.6", False),
+    ("bicubic", "0.7", False), ("trilinear", "0.45", True), ("bilinear", "1.3,1.6,1", False),
+    ("lanczos", "0.6", True),
+])
+@pytest.mark.parametrize("src", ["in.zarr", "plain.tif", "deflate.tif"])
+def test_chunked_equals_in_memory(inputs, tmp_path, mode, scale, antialias, src):
+    settings = Settings(parse_scale(scale), mode=mode, antialias=antialias)
+    expected = in_memory(settings)
+    for dst in ("out.zarr", "out.tif"):
+        chunked.ChunkedResize(settings, memory=150_000, progress=False)(str(inputs / src), str(tmp_path / dst))
+        got = read_back(tmp_path / dst)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert np.array_equal(got, expected), (src, dst)
+
+
+@pytest.mark.parametrize("convention, mode", [("pillow", "bicubic"), ("opencv", "area"), ("tf", "lanczos3")])
+def test_slice_conventions_go_slab_by_slab(inputs, tmp_path, convention, mode):
+    settings = Settings(parse_scale("0.6,0.7,1"), mode=mode, convention=convention)
+    expected = in_memory(settings)
+    chunked.ChunkedResize(settings, memory=100_000, progress=False)(str(inputs / "in.zarr"), str(tmp_path / "o.zarr"))
+    assert np.array_equal(read_back(tmp_path / "o.zarr"), expected)
+
+
+def test_blocks_stay_within_the_memory_bound(inputs, tmp_path):
+    """Every region read is far smaller than the volume, and the blocks' working set fits the bound."""
+    memory = 40_000  # the output alone is 164 kB, the input 21 kB
+    source = volumes.open_source(str(inputs / "in.zarr"))
+    reads = []
+    original = source.read
+    source.read = lambda slices: reads.append(original(slices)) or reads[-1]
+    volume = chunked.Volume(source, Settings(parse_scale("2"), mode="trilinear"))
+    chunked.write_zarr(volume, str(tmp_path / "o.zarr"), memory, progress=False)
+    assert len(reads) > 8
+    assert max(r.nbytes for r in reads) < VOLUME.nbytes / 4
+    assert volume.working_set(volume.block_shape(memory, outer_first=False)) <= memory
+    assert np.array_equal(read_back(tmp_path / "o.zarr"), in_memory(Settings(parse_scale("2"), mode="trilinear")))
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "upsample_cli", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_cli_resize_zarr_and_memory_errors(inputs, tmp_path):
+    r = run_cli("resize", inputs / "plain.tif", tmp_path / "o.zarr", "--scale", "0.5", "--mode", "area")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(read_back(tmp_path / "o.zarr"), in_memory(Settings(parse_scale("0.5"), mode="area")))
+    r = run_cli("resize", inputs / "plain.tif", tmp_path / "o.tif", "--scale", "2", "--memory", "1KB")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--memory" in r.stderr
+    assert not (tmp_path / "o.tif").exists()
+    r = run_cli("resize", inputs / "plain.tif", tmp_path / "o.tif", "--scale", "2", "--memory", "lots")
+    assert r.returncode == 2 and "amount of memory" in r.stderr
+
+
+def test_missing_zarr_names_the_extra(inputs, tmp_path):
+    code = ("import sys; sys.modules['zarr'] = None; from upsample_cli.cli import main; "
+            f"main(['resize', {str(inputs / 'plain.tif')!r}, {str(tmp_path / 'o.zarr')!r}, '--scale', '2'])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "upsample[zarr]" in r.stderr
+    assert not (tmp_path / "o.zarr").exists()
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_pyramid_round_trip(inputs, tmp_path, version):
+    out = tmp_path / "p.ome.zarr"
+    r = run_cli("pyramid", inputs / "plain.tif", out, "--levels", "3", "--ngff", version)
+    assert r.returncode == 0, r.stderr
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+    source = volumes.open_source(str(out))
+    assert source.header.axes == "ZYX" and source.ngff["version"] == version
+    spacing = source.header.metadata.spacing
+    assert spacing["Z"] == (2.0, "micrometer") and spacing["Y"][0] == spacing["X"][0] == pytest.approx(0.25)
+    group = zarr.open_group(str(out), mode="r")
+    attrs = dict(group.attrs)
+    multiscale = (attrs["ome"] if version == "0.5" else attrs)["multiscales"][0]
+    assert multiscale["type"] == "area" and multiscale["metadata"]["kwargs"]["scale_factor"] == 0.5
+    scales = [d["coordinateTransformations"][0]["scale"] for d in multiscale["datasets"]]
+    assert scales[1] == [4.0, 0.5, 0.5]
+    level = VOLUME
+    for n in range(3):
+        assert np.array_equal(group[str(n)][:], level)
+        level = resize_image(Image.of(level, "ZYX", "TIFF"), Settings(parse_scale("0.5"), mode="area")).array
+
+
+def test_ome_zarr_resize_keeps_channels_and_scales_spacing(tmp_path):
+    data = (np.arange(2 * 6 * 10 * 12) % 251).astype(np.uint8).reshape(2, 6, 10, 12)
+    src = tmp_path / "in.ome.zarr"
+    group = zarr.open_group(str(src), mode="w", **FORMAT_2)
+    group.attrs.update({"multiscales": [{"version": "0.4", "name": "cells", "axes": [
+        {"name": "c", "type": "channel"}, {"name": "z", "type": "space", "unit": "micrometer"},
+        {"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space", "unit": "micrometer"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 3.0, 0.5, 0.5]}]}]}],
+        "omero": {"channels": [{"label": "dapi"}, {"label": "gfp"}]}})
+    zarr.open_array(str(src / "0"), mode="w", shape=data.shape, chunks=(1, 3, 5, 6), dtype=data.dtype,
+                    **FORMAT_2)[:] = data
+    dst = tmp_path / "out.ome.zarr"
+    r = run_cli("resize", src, dst, "--scale", "2", "--mode", "nearest")
+    assert r.returncode == 0, r.stderr
+    attrs = json.loads((dst / ".zattrs").read_text())
+    assert attrs["omero"] == {"channels": [{"label": "dapi"}, {"label": "gfp"}]}
+    multiscale = attrs["multiscales"][0]
+    assert multiscale["name"] == "cells" and [a["name"] for a in multiscale["axes"]] == ["c", "z", "y", "x"]
+    assert multiscale["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.5, 0.25, 0.25]
+    got = zarr.open_array(str(dst / "0"), mode="r")[:]
+    assert np.array_equal(got, data.repeat(2, 1).repeat(2, 2).repeat(2, 3))
+
+
+def test_ome_zarr_package_reads_our_pyramid(inputs, tmp_path):
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    out = tmp_path / "p.ome.zarr"
+    assert run_cli("pyramid", inputs / "plain.tif", out, "--levels", "2").returncode == 0
+    nodes = list(Reader(parse_url(str(out)))())
+    assert [tuple(a.shape) for a in nodes[0].data] == [(18, 22, 26), (9, 11, 13)]
