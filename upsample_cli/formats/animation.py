@@ -152,6 +152,19 @@ def _webp(path: str) -> Optional[Frames]:
     return Frames(len(durations), Animation(tuple(durations), loop))
 
 
+def check_gif(path: str) -> None:
+    """UpsampleError when a GIF at ``path`` has a frame outside its canvas, found from the file's
+    blocks before Pillow opens it (Pillow grows the canvas for such a frame while opening, into
+    memory no header check has seen)."""
+    with open(path, "rb") as f:
+        head = f.read(13)
+    if len(head) < 13 or head[:3] != b"GIF":
+        return
+    frames = _gif(path)
+    if frames is not None:
+        check_regions(path, frames, struct.unpack("<2H", head[6:10]))
+
+
 def check_regions(path: str, frames: Frames, canvas) -> None:
     """UpsampleError when a GIF frame lies outside the ``(width, height)`` canvas (Pillow would
     grow the canvas to hold it: memory the header does not show)."""

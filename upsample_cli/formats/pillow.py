@@ -92,6 +92,7 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise SettingsError(f"{path}: --axes applies to TIFF and .npy files only")
     png = _png_chunks(path, verify=load)
     try:
+        animation.check_gif(path)
         with own_pixel_limit(), _quiet_pillow(), PILImage.open(path) as im:
             fmt = READ_FORMATS.get(im.format)
             if fmt is None:
