@@ -302,7 +302,7 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
 
 DECONV_HELP = """Upsample IN with a trained transposed convolution (torch's ConvTranspose2d/3d) and write OUT.
 
-The weights come from FILE: .npy, .npz or .safetensors (pip install 'upsample[safetensors]'),
+The weights come from FILE: .npy, .npz or .safetensors (pip install safetensors),
 in torch's layout (in, out/groups, *kernel) or Keras' (--layout keras). An image is convolved
 over its rows and columns, a stack over Z, Y and X; the channels are the weight's input channels.
 Output size per axis: (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.

@@ -52,7 +52,7 @@ SSIM_WINDOW = 7
 TIMED_RUNS = 3
 TIME_BUDGET = 0.5  # seconds of timed runs per method, at most (after the first timed run)
 SPATIAL = "XYZ"  # width first, as the sizes are given
-SSIM_MISSING = ("SSIM needs scikit-image, which is not installed: pip install 'upsample[compare]' "
+SSIM_MISSING = ("SSIM needs scikit-image, which is not installed: pip install scikit-image "
                 "(PSNR, ringing and times are shown without it)")
 
 

@@ -16,7 +16,7 @@ folder next to the output and renamed onto it when every block is written, so an
 leaves nothing that looks finished. TIFF output is written by :func:`write_tiff_pages` from the
 output's planes as they come.
 
-Zarr needs the optional ``zarr`` package (``pip install 'upsample[zarr]'``).
+Zarr needs the optional ``zarr`` package (``pip install zarr``, the ``zarr`` extra).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from .image import Image, Metadata, UpsampleError
 
-ZARR_EXTRA = "reading and writing Zarr needs the zarr package: pip install 'upsample[zarr]'"
+ZARR_EXTRA = "reading and writing Zarr needs the zarr package: pip install zarr"
 
 
 def zarr_module():

@@ -4,7 +4,7 @@ A ``.npy`` holds the weight alone. In a ``.npz`` or ``.safetensors`` the tensor 
 (``decoder.up1.weight``; without a name, the file's only tensor named like a weight, else its only
 tensor), and the bias is the tensor beside it: the same name with ``weight`` (or Keras'
 ``kernel``) replaced by ``bias``, when there is one. ``.safetensors`` needs the ``safetensors``
-package (``pip install 'upsample[safetensors]'``).
+package (``pip install safetensors``).
 
 Layouts: ``torch`` ``(in, out/groups, *kernel)``; ``keras`` ``(*kernel, out, in)``, returned in
 torch's layout. Every error is a ValueError of one line naming the file, the key and the shape
@@ -97,7 +97,7 @@ def _read_tensors(path, suffix):
             from safetensors.numpy import load_file
         except ImportError:
             raise ValueError(f"{path}: reading .safetensors needs the safetensors package "
-                             f"(pip install 'upsample[safetensors]')") from None
+                             f"(pip install safetensors)") from None
     try:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as f:
