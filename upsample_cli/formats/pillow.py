@@ -129,8 +129,9 @@ def read(path: str, *, axes: Optional[str] = None, before_load=None, load: bool 
         raise
     except MemoryError:
         raise UpsampleError(path, "not enough memory to decode this image") from None
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, OverflowError, IndexError, KeyError) as e:
-        # Pillow reports truncated or corrupt data with these.
+    except (OSError, ValueError, TypeError, SyntaxError, EOFError, struct.error, OverflowError, IndexError,
+            KeyError) as e:
+        # Pillow reports truncated or corrupt data with these (a TIFF missing its dimensions: TypeError).
         raise UpsampleError(path, f"cannot read image data ({text_of(e)})") from None
     if array.shape[0] * array.shape[1] != header.shape[0] * header.shape[1]:  # an orientation may swap them
         raise UpsampleError(path, f"decoded {array.shape[:2]} pixels where the header says {header.shape[:2]}")
