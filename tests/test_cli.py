@@ -586,8 +586,11 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
 def test_a_signal_during_a_write_exits_130_and_leaves_nothing(tmp_path, signal_name):
     out = tmp_path / "out.tif"
+    # (Ctrl-C's handler as in a foreground process: one started in the background, as CI may
+    # start the tests, inherits SIGINT ignored and Python then installs none)
     code = (
         "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from pathlib import Path\n"
         "from upsample_cli.formats import tiff\n"
         "from upsample_cli.cli import main\n"
