@@ -37,8 +37,8 @@ AUTO_GPU_SIZE = 1 << 22  # device="auto" moves NumPy inputs of at least this man
 # is estimated to finish sooner, and otherwise tells ``_on_compile`` (a line to show) first.
 _one_shot = False
 _on_compile = None
-# Estimates for that choice (2-core development machine): NumPy's seconds per output sample and
-# tap, and Numba's to load and to compile one loop.
+# Estimates for that choice: NumPy's seconds per output sample and tap, and Numba's to load and
+# to compile one loop (benchmarks/bench_first_use.py and bench_compile.py measure them).
 NUMPY_TAP_SECONDS = 5.5e-9
 NUMBA_LOAD_SECONDS = 0.5
 COMPILE_SECONDS = 0.5
