@@ -94,6 +94,15 @@ def test_cli_resize_zarr_and_memory_errors(inputs, tmp_path):
     assert r.returncode == 2 and "amount of memory" in r.stderr
 
 
+def test_info_reads_a_zarr_store_and_refuses_other_folders(inputs, tmp_path):
+    r = run_cli("info", inputs / "in.zarr")
+    assert r.returncode == 0, r.stderr
+    assert "format:  ZARR" in r.stdout and "shape:   18 x 22 x 26" in r.stdout and "axes:    ZYX" in r.stdout
+    (tmp_path / "photos").mkdir()
+    r = run_cli("info", tmp_path / "photos")
+    assert r.returncode == 2 and r.stderr.strip().endswith("a folder that is not a Zarr store; give a file")
+
+
 def test_missing_zarr_names_the_extra(inputs, tmp_path):
     code = ("import sys; sys.modules['zarr'] = None; from upsample_cli.cli import main; "
             f"main(['resize', {str(inputs / 'plain.tif')!r}, {str(tmp_path / 'o.zarr')!r}, '--scale', '2'])")

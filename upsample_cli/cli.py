@@ -11,6 +11,7 @@ load when a command runs, so ``upsample --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import traceback
@@ -374,15 +375,17 @@ metadata a resize keeps. Only the header is read."""
 @main.command(
     help=INFO_HELP, short_help="Show a file's shape, axes, pixel type and kept metadata.", no_args_is_help=True
 )
-@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path())
 @options.axes
 @options.debug
 def info(path, axes, debug):
-    from . import io
+    from . import io, volumes
     from .info import describe
 
+    if os.path.isdir(path) and not volumes.is_zarr(path):
+        raise UsageFailure(f"{path}: a folder that is not a Zarr store; give a file")
     with _reported(path, None, debug):
-        image = io.probe(path, axes=axes)
+        image = volumes.open_source(path, axes).header if volumes.is_zarr(path) else io.probe(path, axes=axes)
     click.echo("\n".join(describe(path, image)))
 
 
