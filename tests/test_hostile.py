@@ -465,6 +465,13 @@ def test_fuzz_findings_give_one_line_errors(tmp_path, found):
         _assert_one_line_error(result, src, "")
 
 
+def test_samples_count_against_the_input_limit_too():
+    # A 465-byte TIFF of 384 x 128 pixels with 65283 samples each: 3.2 GB for 49,152 pixels.
+    found = Path(__file__).resolve().parent / "fuzz_findings" / "tiff-65283-samples-per-pixel.tif"
+    with pytest.raises(UpsampleError, match="3,208,790,016 samples, more than 4 per pixel of the limit"):
+        io.read(found, max_pixels=1 << 22)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the peak memory from Linux's /proc")
 def test_a_gif_frame_outside_its_canvas_is_refused_before_pillow_grows_the_canvas():
     # A 4 KB GIF whose frame reaches 92702 x 92499 on a 128 x 128 canvas: Pillow, opening it,

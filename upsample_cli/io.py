@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
 import re
 import socket
@@ -38,6 +39,8 @@ FORMATS = {
     ".tif": "TIFF", ".tiff": "TIFF", ".npy": "NPY",
 }
 DEFAULT_MAX_PIXELS = defaults.MAX_PIXELS
+# Samples a file may decode to per pixel of the input limit (RGBA at the limit).
+SAMPLES_PER_PIXEL = 4
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,14 @@ def read(
                 path,
                 f"{header.describe()} has {header.pixels:,} pixels, more than the limit of {max_pixels:,} "
                 "(a decompression bomb?); raise --max-input-pixels if the file is trusted",
+            )
+        samples = math.prod(header.shape)
+        if max_pixels is not None and samples > SAMPLES_PER_PIXEL * max_pixels:
+            # (a pixel of thousands of samples is as much a bomb as thousands of pixels)
+            raise UpsampleError(
+                path,
+                f"{header.describe()} has {samples:,} samples, more than {SAMPLES_PER_PIXEL} per pixel of the limit "
+                f"of {max_pixels:,} pixels (a decompression bomb?); raise --max-input-pixels if the file is trusted",
             )
         if check is not None:
             check(header)
