@@ -223,6 +223,24 @@ def test_alpha_premultiplied_keeps_edge_colour():
     assert straight[0, middle, 0] < 255  # torch's way: red fades towards the black behind
 
 
+def test_alpha_premultiplied_in_bands_over_threads():
+    # Large enough for many bands shared out over threads: the same as one float64 pass.
+    import upsample_cli.kernels.cpu  # noqa: F401 (loaded: the bands are shared out)
+
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (300, 260, 4), dtype=np.uint8)
+    rgba[:40, :, 3] = 0
+    out = resize_image(image(rgba, "YXS", mode="RGBA", alpha=3), Settings(Scale((2.0,)), mode="bilinear")).array
+    a = rgba.astype(np.float64)
+    a[..., :3] *= a[..., 3:] / 255
+    want = interpolate(a.transpose(2, 0, 1)[None], scale_factor=2, mode="bilinear")[0].transpose(1, 2, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want[..., :3] = np.where(want[..., 3:] > 0, want[..., :3] * 255 / want[..., 3:], 0)
+    want = np.clip(np.floor(want + 0.5), 0, 255)
+    assert out.shape == (600, 520, 4) and np.abs(out - want).max() <= 1
+    assert (out[:78, :, :3] == 0).all()  # transparent rows: colour 0
+
+
 def test_alpha_premultiplied_uint16_and_float():
     for dtype, opaque in ((np.uint16, 65535), (np.float32, 1.0)):
         rgba = np.zeros((4, 4, 4), dtype)

@@ -27,6 +27,7 @@ the output limit and the metadata itself are the pipeline's (:mod:`upsample_cli.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -140,20 +141,51 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
     axis, alpha = image.channel_axis, image.alpha
     wide = a.dtype == np.float64 or (a.dtype.kind in "iu" and a.dtype.itemsize >= 4)
     work_type = np.float64 if wide else np.float32
-    opaque = float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0
+    opaque = work_type(float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0)
     pixels = np.moveaxis(a, axis, -1)  # a view; channels last
-    weight = pixels[..., alpha] / work_type(opaque)
-    work = np.multiply(pixels, weight[..., None], dtype=work_type)  # (in one pass; alpha restored next)
-    work[..., alpha] = pixels[..., alpha]
-    colour = [i for i in range(work.shape[-1]) if i != alpha]
+    work = np.empty(pixels.shape, work_type)
+
+    def premultiply(src, dst):
+        np.multiply(src, (src[..., alpha] / opaque)[..., None], out=dst, dtype=work_type)
+        dst[..., alpha] = src[..., alpha]
+
+    _by_bands(premultiply, pixels, work)
     out = np.moveaxis(_resize_axes(np.moveaxis(work, -1, axis), image.axes, call, settings), axis, -1)
-    weight = out[..., alpha] / work_type(opaque)
-    covered = weight > 0
-    np.divide(1, weight, out=weight, where=covered)
-    weight[~covered] = 0  # fully transparent: colour 0
-    for i in colour:
-        out[..., i] *= weight
-    return round_clamp(np.moveaxis(out, -1, axis), a.dtype, in_place=True)
+    del work
+    result = np.empty(out.shape, a.dtype)
+
+    def unpremultiply(src, dst):
+        weight = src[..., alpha] / opaque
+        covered = weight > 0
+        np.divide(1, weight, out=weight, where=covered)
+        weight[~covered] = 0  # fully transparent: colour 0
+        for colour in (np.s_[..., :alpha], np.s_[..., alpha + 1 :]):
+            src[colour] *= weight[..., None]
+        dst[...] = round_clamp(src, a.dtype, in_place=True)
+
+    _by_bands(unpremultiply, out, result)
+    return np.moveaxis(result, -1, axis)
+
+
+# Samples of a band of ``_by_bands`` (its temporaries stay in the processor's cache).
+BAND_SAMPLES = 1 << 16
+
+
+def _by_bands(work, src: np.ndarray, dst: np.ndarray) -> None:
+    """``work(src[band], dst[band])`` over bands of the leading axis, shared out over the CPU
+    backend's threads once it is loaded (NumPy releases the GIL for its arithmetic)."""
+    band = max(1, BAND_SAMPLES // max(1, src[:1].size))
+    bands = -(-src.shape[0] // band)
+
+    def run(first, stop):
+        for row in range(first * band, min(stop * band, src.shape[0]), band):
+            work(src[row : row + band], dst[row : row + band])
+
+    cpu = sys.modules.get("upsample_cli.kernels.cpu")
+    if cpu is None:
+        run(0, bands)
+    else:
+        cpu.share(run, (), bands, src.size + dst.size)
 
 
 __all__ = ["TORCH", "EngineCall", "TorchResizer"]
