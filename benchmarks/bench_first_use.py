@@ -21,6 +21,14 @@ Times are the best of ``--repeat`` runs, each ``first`` run with a new empty cac
 target is ``first`` within 1.5 times ``pillow``, or, where ``pillow`` takes under 2 s, within
 ``pillow`` + 1 s. The files of Python and its libraries are read from the system's file cache
 once the first run has read them, as on a machine where Python has been used before.
+
+Everything runs on the Python that runs this script. To measure what a new user waits, run it
+from a fresh installation, with the package's own dependencies only::
+
+    python -m venv /tmp/fresh && /tmp/fresh/bin/pip install . && /tmp/fresh/bin/python benchmarks/bench_first_use.py
+
+Where SciPy is installed (a development environment), Numba imports it the first time it
+compiles or loads a function, about 0.4 s a process; the header says whether it is.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +164,8 @@ def header(side: int, repeat: int) -> str:
     versions = ", ".join(f"{name} {version(name)}" for name in ("upsample", "numba", "Pillow"))
     return (f"{datetime.date.today()}; {os.cpu_count()} cores, {machine}, {platform.system()}; "
             f"Python {platform.python_version()}, {versions}\n"
-            f"input {side}x{side} uint8 PNG; whole processes, best of {repeat}")
+            f"input {side}x{side} uint8 PNG; whole processes, best of {repeat}; "
+            f"SciPy {'installed (Numba imports it)' if find_spec('scipy') else 'not installed'}")
 
 
 def main() -> None:
