@@ -2,8 +2,9 @@
 
 Dtype policy: float64 images are computed in float64; float32, float16, uint8 and uint16
 images in float32. Intermediate passes stay in that float type; the last pass rounds (half
-up) and clamps integer results once. Nearest modes only copy samples, so they are exact for
-every dtype.
+up) and clamps integer results once. float16 images follow torch's CPU kernels bit for bit
+(``_torch_half``): float16 weights and fused multiply-adds in the order torch sums. Nearest
+modes only copy samples, so they are exact for every dtype.
 
 Layout: the array is resized in its own memory order, so a channels-last view
 (``hwc.transpose(2, 0, 1)[None]``) is neither copied nor transposed, and the result has
@@ -52,11 +53,19 @@ class Pipeline:
     (the innermost axis first, as the 8-bit paths of torch and Pillow run). ``round_between`` stores integer images in
     their own dtype after every pass, as those fixed-point paths do; with it, a pass whose
     size does not change is skipped, as they skip it.
+
+    ``fused`` sums each pass with fused multiply-adds (one rounding per tap), in table order
+    (``"in order"``) or with the table's second tap first, then the first and the rest
+    (``"second first"``: how torch's compiled generic kernel associates ``t0 * w0 + t1 * w1``).
+    ``joint`` resizes all the axes in one pass whose taps are the products of theirs (torch's
+    channels-last kernel). Neither merges nor reorders passes otherwise.
     """
 
     precision: type = np.float32
     order: str = "cheapest"
     round_between: bool = False
+    fused: str = ""
+    joint: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def interpolate(
     backend = backend or choose_backend(device, input, math.prod(getattr(input, "shape", ())))
     x = _as_array(input, backend)
     rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
-                                                  recompute_scale_factor, antialias)
+                                                  recompute_scale_factor, antialias, x.strides)
     if backend != "cuda":  # (an output larger than the machine's memory: refused before allocating)
         check_output_memory(x.shape[:2] + out_size, x.dtype, "interpolate")
     if x.size == 0 or 0 in out_size:
@@ -151,9 +160,11 @@ def interpolate(
 _calls: dict = {}
 
 
-def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
+def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias,
+              strides=None):
     """``interpolate``'s arguments checked, as ``(rules, out_size, scales, pipeline)`` for
-    ``resize_axes``; torch's errors for bad ones."""
+    ``resize_axes``; torch's errors for bad ones. ``strides`` (bytes; None: C order) choose
+    torch's kernel for float16 images."""
     spec = _mode(mode)
     if not spec.interpolating and align_corners is not None:
         raise ValueError(
@@ -199,10 +210,49 @@ def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_s
         coordinates = np.float64
         rule = replace(rule, fixed_point="int16")
         pipeline = Pipeline(np.float32, order="last-first", round_between=True)
+    elif dtype == np.float16 and not antialias and mode in _HALF_KERNELS:
+        rule, pipeline = _torch_half(mode, rule, shape, strides, out_size)
     rule = rule.with_precision(coordinates)
     if any(n == 0 for n in shape[1:]):
         raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {shape}")
     return (rule,) * dim, tuple(out_size), tuple(scales), pipeline
+
+
+# torch's float16 interpolation kernels on CPU (its antialiased ones refuse float16; area pools
+# by other rules): weights rounded to float16 (linear: lambda, then 1 - lambda from it) and fused
+# multiply-adds, as its compiled loops compute.
+_HALF_KERNELS = {"linear": filters.TORCH_LINEAR_HALF, "bilinear": filters.TORCH_LINEAR_HALF,
+                 "trilinear": filters.TORCH_LINEAR_HALF, "bicubic": filters.TORCH_CUBIC_HALF}
+
+
+def _torch_half(mode, rule, shape, strides, out_size):
+    """The taps rule and pipeline of torch's kernel for a float16 image.
+
+    torch's generic kernel (linear, bicubic, and bilinear or trilinear otherwise) weighs with
+    float16 weights and sums in float32, the innermost axis first, the sums of an outer axis
+    taken over those of the inner ones: passes from the last axis to the first, float32 between
+    them, each summed with fused multiply-adds, second tap first. Its channels-last kernel
+    (bilinear when the input is channels-last with more than 3 channels or the output's height
+    and width add up to 128 or less; trilinear when channels-last with more than 3 channels)
+    multiplies the axes' float32 weights (1 - lambda, lambda) and sums the 4 or 8 taps at once
+    with fused multiply-adds, in order. torch also takes that kernel for 3 channels when it runs
+    on one thread; this follows its multi-threaded choice. Both round to float16 once, at the end.
+    """
+    many = strides is not None and _is_dense(shape, strides, [0, *range(2, len(shape)), 1]) and shape[1] > 3
+    if mode == "trilinear" and many or mode == "bilinear" and (many or sum(out_size) <= 128):
+        return replace(rule, filter=filters.LINEAR_TAPS), Pipeline(np.float32, "last-first", fused="in order",
+                                                                   joint=True)
+    return replace(rule, filter=_HALF_KERNELS[mode]), Pipeline(np.float32, "last-first", fused="second first")
+
+
+def _is_dense(shape, strides, order) -> bool:
+    """Whether an array of 2-byte samples lies in ``order`` without gaps (size-1 axes aside)."""
+    expected = 2
+    for a in reversed(order):
+        if shape[a] != 1 and strides[a] != expected:
+            return False
+        expected *= shape[a]
+    return True
 
 
 def output_size(in_size: Sequence[int], size, scale_factor, recompute_scale_factor, *, allow_empty=False):
@@ -341,8 +391,9 @@ class Pass(NamedTuple):
         loop = loop_of(n_in, q)
         if self.kernel == "select_axis":
             return f"select {what} {n_in} -> {n_out} as {self.src} -> {self.out}, {loop} loop"
-        index, weight, shift = self.tables
+        index, weight, shift, fused = self.tables
         sums = f"int32, {shift} fraction bits" if shift else np.dtype(weight.dtype).name
+        sums += ", fused multiply-adds" if fused else ""
         return (f"resample {what} {n_in} -> {n_out}, {index.shape[1]} taps, sums in {sums}, as {self.src} -> "
                 f"{self.out} {np.dtype(self.dtype).name}, {loop} loop")
 
@@ -432,8 +483,8 @@ def _run_pass(p: Pass, kernel, work):
     if p.kernel == "select_axis":
         kernel.select_axis(src, p.tables[0], dst)
     else:
-        index, weight, shift = p.tables
-        kernel.resample_axis(src, index, weight, dst, shift)
+        index, weight, shift, fused = p.tables
+        kernel.resample_axis(src, index, weight, dst, shift, fused)
     return out
 
 
@@ -443,14 +494,22 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
     first = len(shape) - len(rules)
     compute = pipeline.precision
     steps = []
+    every = []
     for i, (rule, n_out, scale) in enumerate(zip(rules, out_size, scales)):
         axis = first + i
         n_in = shape[axis]
         t = taps(n_in, n_out, rule, scale)
+        every.append((axis, t))
         if n_in == n_out and (t.is_identity or pipeline.round_between):
             continue
         steps.append((axis, t))
     order = _memory_order(shape, strides, dtype.itemsize)
+    if pipeline.joint and len(steps) > 1:
+        # One pass over every resized axis flattened (identity taps for the others between them),
+        # which must be neighbours in memory, in order: else the work array is made C order.
+        if [order.index(a) for a, _ in every] != list(range(order.index(first), order.index(first) + len(every))):
+            order = list(range(len(shape)))
+        steps = every
     if pipeline.order == "cheapest":
         steps = min(itertools.permutations(steps), key=lambda p: _work(p, shape, order))
     else:
@@ -477,13 +536,18 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
             passes.append(Pass("astype", dtype=final))
         # Steps: (axes, output sizes of its axes, taps over them flattened).
         steps = [([axis], [t.index.shape[0]], t) for axis, t in steps]
-        if not pipeline.round_between:
+        if pipeline.joint and len(steps) > 1:
+            steps = [_joint(steps, dims, order)]
+        elif not (pipeline.round_between or pipeline.fused):
             steps = _merged(steps, order, list(dims), final.kind in "iu")
         for n, (axes, sizes, t) in enumerate(steps):
-            weight = t.weight if t.shift else t.weight.astype(compute, copy=False)
+            index, weight = t.index.astype(np.intp, copy=False), t.weight if t.shift else t.weight.astype(compute)
+            if pipeline.fused == "second first" and index.shape[1] > 1:
+                swap = [1, 0, *range(2, index.shape[1])]
+                index, weight = index[:, swap], weight[:, swap]
             out_dtype = final if pipeline.round_between or n == len(steps) - 1 else compute
-            add("resample_axis", axes, sizes, out_dtype, (_frozen(t.index.astype(np.intp, copy=False)),
-                                                          _frozen(weight), t.shift))
+            add("resample_axis", axes, sizes, out_dtype, (_frozen(index), _frozen(weight), t.shift,
+                                                          bool(pipeline.fused)))
         if final != dtype:
             passes.append(Pass("astype", dtype=dtype))
     return Plan(tuple(shape), dtype, tuple(order), tuple(_paired(passes, order)))
@@ -542,7 +606,7 @@ def plan_of(input, size=None, scale_factor=None, mode: str = "nearest", align_co
     """The :class:`Plan` ``interpolate`` runs for these arguments; ``input`` needs only ``shape``,
     ``strides`` and ``dtype`` (a header: :mod:`upsample_cli.blocks` runs the plan block by block)."""
     rules, out_size, scales, pipeline = _settings(input.shape, np.dtype(input.dtype), size, scale_factor, mode,
-                                                  align_corners, recompute_scale_factor, antialias)
+                                                  align_corners, recompute_scale_factor, antialias, input.strides)
     return plan(input.shape, input.strides, input.dtype, rules, out_size, scales, pipeline)
 
 
@@ -583,6 +647,17 @@ def _merged(steps, order, dims, exact):
         dims[m] = sizes[0]
         n += 1
     return merged
+
+
+def _joint(steps, dims, order):
+    """The steps of neighbouring axes (in memory order) as one: ``(axes, sizes, product taps)``,
+    the outermost axis's taps outermost, weights multiplied from the outermost axis in."""
+    steps = sorted(steps, key=lambda s: order.index(s[0][0]))
+    axes, sizes, t = steps[0]
+    for more, n_more, u in steps[1:]:
+        t = product(t, u, dims[order.index(more[0])])
+        axes, sizes = axes + more, sizes + n_more
+    return axes, sizes, t
 
 
 def _dyadic(t) -> bool:

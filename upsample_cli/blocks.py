@@ -96,7 +96,7 @@ def run(plan, x: np.ndarray, block: Dict[int, Range], kernel=None) -> np.ndarray
         if p.kernel == "select_axis":
             kernel.select_axis(src, local[:, 0], out)
         else:
-            kernel.resample_axis(src, local, weight.reshape(local.shape), out, p.tables[2])
+            kernel.resample_axis(src, local, weight.reshape(local.shape), out, *p.tables[2:])
         work = out.reshape(dims[:m] + sizes + dims[m + k :])
     return work.transpose(np.argsort(order))
 

@@ -90,3 +90,37 @@ def _linear_taps(t):
 
 
 LINEAR_TAPS = TapFilter("triangle", 1, _linear_taps)
+
+
+# torch's weights for float16 images, which it stores in float16: the linear kernels round lambda
+# to float16 and take 1 - lambda from it in float16; the cubic one computes its four
+# coefficients in float32 (its compiled code fuses all but the last multiply-add of each
+# polynomial) and rounds them to float16.
+_H = np.float16
+
+
+def _torch_linear_half_taps(t):
+    t = t.astype(_H)
+    return np.stack([_H(1) - t, t], axis=-1)
+
+
+def _fma32(a, b, c):
+    # a * b + c rounded once to float32 (the product of two float32 is exact in float64)
+    return (np.float64(a) * np.asarray(b, np.float64) + np.float64(c)).astype(_F)
+
+
+def _torch_cubic_taps(t):
+    t = t.astype(_F)
+
+    def near(x):  # ((a + 2) x - (a + 3)) x x + 1 at a = -0.75
+        return (_fma32(1.25, x, -2.25) * x * x + _F(1)).astype(_F)
+
+    def far(x):  # ((a x - 5 a) x + 8 a) x - 4 a
+        return (_fma32(_fma32(-0.75, x, 3.75), x, -6.0) * x + _F(3)).astype(_F)
+
+    s = _F(1) - t
+    return np.stack([far(t + _F(1)), near(t), near(s), far(s + _F(1))], axis=-1).astype(_H)
+
+
+TORCH_LINEAR_HALF = TapFilter("triangle", 1, _torch_linear_half_taps)
+TORCH_CUBIC_HALF = TapFilter("cubic(a=-0.75)", 2, _torch_cubic_taps)

@@ -1,6 +1,7 @@
 """Write ``tests/golden/torch.npz``: inputs and outputs of ``torch.nn.functional.interpolate``.
 
-Run with the dev virtualenv (torch installed): ``python tests/golden/make_torch_golden.py``.
+Run with the dev virtualenv (torch installed): ``python tests/golden/make_torch_golden.py``; it
+also writes ``tests/golden/torch_half.npz``, the float16 cases compared bit for bit.
 
 The file holds, for case ``k``:
 
@@ -258,11 +259,55 @@ def case_name(case, k):
     return "-".join(parts + [f"case{k:04d}"])
 
 
-def main():
-    torch.set_num_threads(2)
-    torch.manual_seed(SEED)
-    rng = np.random.default_rng(SEED)
-    cases = valid_cases(rng) + error_cases(rng)
+# float16 cases, compared bit for bit (``torch_half.npz``, same layout as ``torch.npz``): the
+# modes whose float16 arithmetic follows torch's (area pools by other rules, and torch has no
+# float16 antialias on CPU), with 1 to 6 channels and some 2-D outputs whose height and width add
+# up to more than 128, so that both of torch's bilinear kernels are met.
+HALF_OUT = Path(__file__).with_name("torch_half.npz")
+HALF_MODES = {
+    "nearest": ((1, 2, 3), [None]),
+    "nearest-exact": ((1, 2, 3), [None]),
+    "linear": ((1,), [None, False, True]),
+    "bilinear": ((2,), [None, False, True]),
+    "bicubic": ((2,), [None, False, True]),
+    "trilinear": ((3,), [None, False, True]),
+}
+HALF_CASES_PER_COMBO = 12
+
+
+def half_cases(rng):
+    cases = []
+    for mode, (ranks, aligns) in HALF_MODES.items():
+        for rank in ranks:
+            for align in aligns:
+                for layout in (["first", "last"] if rank > 1 else ["first"]):
+                    for i in range(HALF_CASES_PER_COMBO):
+                        while True:
+                            n, c = int(rng.integers(1, 3)), int(rng.integers(1, 7))
+                            spatial = [int(rng.integers(1, MAX_SPATIAL[rank] + 1)) for _ in range(rank)]
+                            wide = rank == 2 and i % 4 == 3  # (height + width > 128)
+                            top = 2 * MAX_SPATIAL[rank] + (100 if wide else 0)
+                            kwargs = {"mode": mode}
+                            if i % 2:
+                                kwargs["size"] = [int(rng.integers(1 + (60 if wide else 0), top + 1)) for _ in range(rank)]
+                                out = kwargs["size"]
+                            else:
+                                factors = [SCALES[rng.integers(len(SCALES))] for _ in range(rank)]
+                                kwargs["scale_factor"] = factors
+                                out = [int(s * f) for s, f in zip(spatial, factors)]
+                            if align is not None:
+                                kwargs["align_corners"] = align
+                            elements = n * c * max(math.prod(spatial), math.prod(out))
+                            if 0 not in out and elements <= MAX_ELEMENTS * (4 if wide else 1):
+                                break
+                        x = make_input(rng, (n, c, *spatial), "float16", "random")
+                        cl = layout == "last"
+                        cases.append(dict(x=x, kwargs=kwargs, channels_last=cl,
+                                          out=torch_call(channels_last(x) if cl else x, kwargs)))
+    return cases
+
+
+def write(cases, path):
     arrays, meta = {}, []
     for k, case in enumerate(cases):
         arrays[f"case{k:04d}_in"] = case["x"]
@@ -278,9 +323,22 @@ def main():
             )
         )
     arrays["meta"] = np.array(json.dumps(meta))
-    np.savez_compressed(OUT, **arrays)
+    np.savez_compressed(path, **arrays)
     n_err = sum(1 for m in meta if m["error"])
-    print(f"{len(meta)} cases ({n_err} errors), torch {torch.__version__}, {OUT.stat().st_size / 1e6:.2f} MB")
+    print(f"{len(meta)} cases ({n_err} errors), torch {torch.__version__}, {path.stat().st_size / 1e6:.2f} MB")
+
+
+def main_half():
+    torch.set_num_threads(2)
+    write(half_cases(np.random.default_rng(SEED + 16)), HALF_OUT)
+
+
+def main():
+    main_half()
+    torch.set_num_threads(2)
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    write(valid_cases(rng) + error_cases(rng), OUT)
 
 
 if __name__ == "__main__":

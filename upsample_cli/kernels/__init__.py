@@ -1,6 +1,6 @@
 """Backends that apply a taps table along one axis.
 
-Every backend offers ``resample_axis(src, index, weight, out, shift=0)``: ``src`` is
+Every backend offers ``resample_axis(src, index, weight, out, shift=0, fused=False)``: ``src`` is
 ``(P, n_in, Q)``, ``out`` is ``(P, n_out, Q)``, both C-contiguous, and
 
     out[p, j, q] = sum_k weight[j, k] * src[p, index[j, k], q]
@@ -8,7 +8,8 @@ Every backend offers ``resample_axis(src, index, weight, out, shift=0)``: ``src`
 accumulated in ``weight.dtype``. Float weights: an integer ``out`` receives the sum rounded
 half up and clamped to its range, a float ``out`` the sum as is. Integer (fixed-point)
 weights with ``shift`` fraction bits: ``out`` receives ``(sum + 2**(shift-1)) >> shift``,
-clamped. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p, j, q] =
+clamped. ``fused``: each product added with one rounding (a fused multiply-add), taps in table
+order. ``select_axis(src, index, out)`` is the one-tap, weight-1 case: ``out[p, j, q] =
 src[p, index[j], q]`` in any dtype. Backends know nothing about modes.
 
 ``api.plan`` makes the passes (a plan is data: ``api.explain`` prints it); backends run them.

@@ -28,23 +28,23 @@ PARALLEL_SAMPLES = 1 << 18
 CHUNKS_PER_THREAD = 4
 
 
-def resample_axis(src, index, weight, out, shift=0):
+def resample_axis(src, index, weight, out, shift=0, fused=False):
     """``out[p, j, q] = sum_k weight[j, k] * src[p, index[j, k], q]``, finished to ``out``'s dtype
     (see ``kernels/__init__.py``)."""
-    loop, args, units = _resampling(src, index, weight, out, shift)
+    loop, args, units = _resampling(src, index, weight, out, shift, fused)
     _launch(loop, args, units, src.size + out.size, (src.dtype, args[2].dtype, out.dtype))
 
 
-def _resampling(src, index, weight, out, shift):
+def _resampling(src, index, weight, out, shift, fused=False):
     """``(loop, args, units)``: the loop that runs this pass as ``loop(*args, first, stop)``, over
     ``units`` work units (output rows of the wide loop, rows of pixels of the narrow one)."""
     index = np.ascontiguousarray(index, np.intp)
     weight = np.ascontiguousarray(weight)
     p, n_in, q = src.shape
     if loop_of(n_in, q) == "wide":
-        return loops.wide, (src, index, weight, out, shift), p * index.shape[0]
+        return loops.wide, (src, index, weight, out, shift, bool(fused)), p * index.shape[0]
     index, weight = _per_sample(index, weight, q)
-    return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift), p
+    return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift, bool(fused)), p
 
 
 # Bytes of the intermediate rows one band of a pair of passes holds (``resample_pair``), and the
@@ -54,7 +54,7 @@ MIN_BAND = 16
 
 
 def resample_pair(src, first, second, out):
-    """Two passes, ``first`` then ``second`` (``(index, weight, shift, mid_dtype, nested)``), over
+    """Two passes, ``first`` then ``second`` (``(index, weight, shift, fused, mid_dtype, nested)``), over
     neighbouring groups of axes, run band by band of rows so that the rows between them stay a few
     at a time (in cache, and no full-size intermediate in memory), the same sums as two passes.
 
@@ -62,7 +62,7 @@ def resample_pair(src, first, second, out):
     first: "inner first" (``B``, then ``A``: each band of output rows of ``A`` recomputes the few
     rows of ``B`` its taps read) or "outer first" (``A``, then ``B`` on each band of its rows).
     """
-    (i1, w1, s1, mid_dtype, nested), (i2, w2, s2) = first, second[:3]
+    (i1, w1, s1, f1, mid_dtype, nested), (i2, w2, s2, f2) = first, second[:4]
     p, a, b, q = src.shape
     a_out, b_out = out.shape[1], out.shape[2]
     # Enough bands for every thread a few times over (of at least MIN_BAND rows: a band of an
@@ -77,8 +77,8 @@ def resample_pair(src, first, second, out):
         spans = [(j0, j1, int(i2[j0:j1].min()), int(i2[j0:j1].max()) + 1) for j0, j1 in spans]
 
         def passes(n, j0, j1, lo, hi):
-            return (src[n, lo:hi], (i1, w1, s1), (hi - lo, b_out, q),
-                    (1, hi - lo, row), (i2[j0:j1] - lo, w2[j0:j1], s2), out[n, j0:j1].reshape(1, j1 - j0, row))
+            return (src[n, lo:hi], (i1, w1, s1, f1), (hi - lo, b_out, q),
+                    (1, hi - lo, row), (i2[j0:j1] - lo, w2[j0:j1], s2, f2), out[n, j0:j1].reshape(1, j1 - j0, row))
 
         size = max(hi - lo for _, _, lo, hi in spans) * row
     else:
@@ -88,8 +88,8 @@ def resample_pair(src, first, second, out):
         spans = [(j, min(j + band, a_out)) for j in range(0, a_out, band)]
 
         def passes(n, j0, j1):
-            return (src[n].reshape(1, a, row), (i1[j0:j1], w1[j0:j1], s1), (1, j1 - j0, row),
-                    (j1 - j0, b, q), (i2, w2, s2), out[n, j0:j1])
+            return (src[n].reshape(1, a, row), (i1[j0:j1], w1[j0:j1], s1, f1), (1, j1 - j0, row),
+                    (j1 - j0, b, q), (i2, w2, s2, f2), out[n, j0:j1])
 
         size = band * row
 
@@ -99,15 +99,15 @@ def resample_pair(src, first, second, out):
             n, span = divmod(unit, len(spans))
             first_src, first_taps, mid_shape, mid_as, second_taps, second_out = passes(n, *spans[span])
             mid = buffer[: math.prod(mid_shape)].reshape(mid_shape)
-            _on_this_thread(first_src, *first_taps[:2], mid, first_taps[2])
-            _on_this_thread(mid.reshape(mid_as), *second_taps[:2], second_out, second_taps[2])
+            _on_this_thread(first_src, *first_taps[:2], mid, *first_taps[2:])
+            _on_this_thread(mid.reshape(mid_as), *second_taps[:2], second_out, *second_taps[2:])
 
     _run(run, (), p * len(spans), src.size + out.size)
 
 
-def _on_this_thread(src, index, weight, out, shift):
+def _on_this_thread(src, index, weight, out, shift, fused):
     """``resample_axis`` on the calling thread alone (a band of a pair: the bands are shared out)."""
-    loop, args, units = _resampling(src, index, weight, out, shift)
+    loop, args, units = _resampling(src, index, weight, out, shift, fused)
     _recorded(loop, (src.dtype, args[2].dtype, out.dtype), lambda: loop(*args, 0, units))
 
 

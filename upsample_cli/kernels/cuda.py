@@ -28,7 +28,7 @@ def _launch(kernel, n, *args):
 
 
 @cuda.jit
-def _resample(src, index, weight, out, rounding, half, divisor, lo, hi):
+def _resample(src, index, weight, out, fused, rounding, half, divisor, lo, hi):
     n_outer, n_out, n_inner = out.shape
     i = cuda.grid(1)
     if i >= n_outer * n_out * n_inner:
@@ -38,7 +38,10 @@ def _resample(src, index, weight, out, rounding, half, divisor, lo, hi):
     p = i // (n_inner * n_out)
     acc = weight[j, 0] * src[p, index[j, 0], q]
     for k in range(1, index.shape[1]):
-        acc += weight[j, k] * src[p, index[j, k], q]
+        if fused:
+            acc = cuda.fma(weight[j, k], src[p, index[j, k], q], acc)
+        else:
+            acc += weight[j, k] * src[p, index[j, k], q]
     if rounding:
         # (sum + half) // divisor: floor(x + 0.5) for float sums, the fixed-point shift for int32
         out[p, j, q] = min(max((acc + half) // divisor, lo), hi)
@@ -63,7 +66,7 @@ def _convert(src, out):
         out[i] = src[i]
 
 
-def resample_axis(src, index, weight, out, shift=0):
+def resample_axis(src, index, weight, out, shift=0, fused=False):
     sum_type = weight.dtype
     if src.dtype != sum_type:
         src = astype(src, sum_type)
@@ -75,7 +78,7 @@ def resample_axis(src, index, weight, out, shift=0):
     else:
         half = lo = hi = cast(0)
     divisor = cast(1 << shift) if shift else cast(1)
-    _launch(_resample, out.size, src, cuda.to_device(index), cuda.to_device(weight), out,
+    _launch(_resample, out.size, src, cuda.to_device(index), cuda.to_device(weight), out, bool(fused),
             rounding, half, divisor, lo, hi)
 
 

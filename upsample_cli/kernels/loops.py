@@ -7,14 +7,16 @@ run, so that the launcher (``cpu.py``) can share a pass out over threads.
 
 Arrays are C-contiguous; each loop's docstring gives their shapes. Sums are accumulated in the
 weights' dtype: float32, float64, or int32 for fixed-point taps with ``shift`` fraction bits, and
-written by ``_finish``.
+written by ``_finish``. Taps are summed in table order; with ``fused``, each product is added with
+one rounding (a fused multiply-add, ``acc = fma(w, x, acc)``), as torch's compiled kernels sum
+float16 images, otherwise multiplied and added with a rounding each.
 """
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from .simd import gather_madd, gather_mul, lanes
+from .simd import fma, gather_fma, gather_madd, gather_mul, lanes
 
 # Samples of a row ``wide`` sums at a time (its row of sums stays in the first-level cache).
 BLOCK = 2048
@@ -57,7 +59,7 @@ def _as_sum_impl(sample, weight):
 
 
 @njit(cache=True, nogil=True)
-def wide(src, index, weight, out, shift, first, stop):
+def wide(src, index, weight, out, shift, fused, first, stop):
     """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = sum_k weight[j, k] * src[p,
     index[j, k]]``, whole rows at a time (a multiply-add over contiguous samples, vectorised)."""
     n_out, taps = index.shape
@@ -72,8 +74,12 @@ def wide(src, index, weight, out, shift, first, stop):
                 acc[q] = w * _as_sum(row[q], w)
             for k in range(1, taps):
                 row, w = src[p, index[j, k], q0 : q0 + n], weight[j, k]
-                for q in range(n):
-                    acc[q] += w * _as_sum(row[q], w)
+                if fused:
+                    for q in range(n):
+                        acc[q] = fma(w, _as_sum(row[q], w), acc[q])
+                else:
+                    for q in range(n):
+                        acc[q] += w * _as_sum(row[q], w)
             dst = out[p, j, q0 : q0 + n]
             for q in range(n):
                 dst[q] = _finish(acc[q], shift, out)
@@ -83,7 +89,7 @@ def wide(src, index, weight, out, shift, first, stop):
 
 
 @njit(cache=True, nogil=True)
-def narrow(src, index, weight, out, shift, first, stop):
+def narrow(src, index, weight, out, shift, fused, first, stop):
     """Rows ``first..stop`` of ``src`` ``(P, n_in * Q)``, resampled along their short pixels:
     ``out[p, e] = sum_k weight[k, e] * src[p, index[k, e]]``, where ``e`` runs over the output's
     samples (position and channel flattened) and the tables ``(K, n_out * Q)`` name each sample's
@@ -104,10 +110,16 @@ def narrow(src, index, weight, out, shift, first, stop):
             acc[e] = w[e] * line[at[e]]
         for k in range(1, taps):
             w, at = weight[k], index[k]
-            for e in range(0, vectors, lanes(acc)):
-                gather_madd(acc, w, line, at, e)
-            for e in range(vectors, m):
-                acc[e] += w[e] * line[at[e]]
+            if fused:
+                for e in range(0, vectors, lanes(acc)):
+                    gather_fma(acc, w, line, at, e)
+                for e in range(vectors, m):
+                    acc[e] = fma(w[e], line[at[e]], acc[e])
+            else:
+                for e in range(0, vectors, lanes(acc)):
+                    gather_madd(acc, w, line, at, e)
+                for e in range(vectors, m):
+                    acc[e] += w[e] * line[at[e]]
         for e in range(m):
             dst[e] = _finish(acc[e], shift, out)
 

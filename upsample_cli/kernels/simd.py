@@ -5,7 +5,10 @@
     acc[e + i] += weight[e + i] * line[index[e + i]]
 
 as one vector gather, multiply and add: the inner loop of a narrow pass (``loops.narrow``);
-``gather_mul`` the same with ``=`` for ``+=`` (a sum's first term).
+``gather_mul`` the same with ``=`` for ``+=`` (a sum's first term), and ``gather_fma`` the same
+as ``gather_madd`` with the product added in one rounding (a fused multiply-add); ``fma(a, b, c)``
+is ``a * b + c`` rounded once, for scalars of any float type (integers: computed exactly as they
+are).
 LLVM's vectoriser does not gather on its own on current x86 processors (its cost model rates
 gathers slow), so a narrow pass would load its taps one by one; a gather of a whole vector is
 about twice as fast there. On a processor without gathers LLVM turns the same IR into scalar
@@ -14,8 +17,9 @@ loads: the results are the same everywhere.
 The arrays are C-contiguous and 1-D; ``acc``, ``weight`` and ``line`` share one dtype (int32,
 float32 or float64), ``index`` is int32 or int64. The caller keeps ``e + lanes(acc)`` within the
 arrays and every index within ``line`` (nothing is checked here). Products and sums are the
-separate multiply and add of the scalar code (no fused multiply-add), so the results are the
-same bits.
+separate multiply and add of the scalar code (no fused multiply-add) in ``gather_madd``, and the
+fused one in ``gather_fma`` and ``fma``, so the results are the same bits. ``llvm.fma`` rounds once
+on every processor (in software where it has no such instruction).
 
 Numba's cache of ``loops.py`` knows that file alone: a change here must be followed by a change
 to ``loops.py`` (its new time stamp makes Numba compile the loops again).
@@ -46,12 +50,34 @@ def gather_madd(typingctx, acc, weight, line, index, e):
 
 
 @intrinsic
+def gather_fma(typingctx, acc, weight, line, index, e):
+    return _gathering(acc, weight, line, index, e, add=True, fused=True)
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    if not (a == b == c and isinstance(a, (types.Float, types.Integer))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        x, y, z = args
+        if isinstance(a, types.Integer):
+            return builder.add(builder.mul(x, y), z)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(x.type, [x.type] * 3),
+                                            f"llvm.fma.{x.type.intrinsic_name}")
+        return builder.call(fn, [x, y, z])
+
+    return a(a, b, c), codegen
+
+
+@intrinsic
 def gather_mul(typingctx, acc, weight, line, index, e):
     return _gathering(acc, weight, line, index, e, add=False)
 
 
-def _gathering(acc, weight, line, index, e, add):
-    """The signature and code generator of ``gather_madd`` (``add``) or ``gather_mul``."""
+def _gathering(acc, weight, line, index, e, add, fused=False):
+    """The signature and code generator of ``gather_madd`` (``add``), ``gather_fma`` (``fused``) or
+    ``gather_mul``."""
     arrays = (acc, weight, line, index)
     if not all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" for a in arrays):
         return None
@@ -90,9 +116,14 @@ def _gathering(acc, weight, line, index, e, add):
         taps = builder.call(gather, [pointers, ir.Constant(ir.IntType(32), size),
                                      ir.Constant(ir.VectorType(ir.IntType(1), n), [1] * n), ir.Constant(vector, None)])
         multiply, plus = (builder.fmul, builder.fadd) if floating else (builder.mul, builder.add)
-        total = multiply(load(weight_p, vector), taps)
-        if add:
-            total = plus(load(acc_p, vector), total)
+        if fused and floating:
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * 3),
+                                                f"llvm.fma.v{n}{sample.intrinsic_name}")
+            total = builder.call(fn, [load(weight_p, vector), taps, load(acc_p, vector)])
+        else:
+            total = multiply(load(weight_p, vector), taps)
+            if add:
+                total = plus(load(acc_p, vector), total)
         builder.store(total, builder.bitcast(builder.gep(acc_p, [at]), vector.as_pointer()), align=1)
         return context.get_dummy_value()
 
