@@ -214,3 +214,21 @@ def test_scales_beside_floor_sizes_are_scale_factor(mode):
 def test_scales_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
         interpolate(VOLUME[None, None, 0, 0], mode="linear", **kwargs)
+
+
+@pytest.mark.parametrize("mode, args", [("bicubic", ["--antialias"]), ("lanczos", ["--antialias"]), ("area", []),
+                                        ("nearest-exact", [])])
+def test_block_by_block_equals_in_memory(tmp_path, mode, args):
+    src = imagej(tmp_path / "in.tif", (VOLUME * 60000).astype(np.uint16))
+    spacing = ["--spacing", "0.5,0.3,0.7"]  # (Z up, Y up, X down: 20 x 10 x 5, in blocks of planes)
+    assert run("resize", src, tmp_path / "mem.tif", *spacing, "--mode", mode, *args).exit_code == 0
+    r = run("resize", src, tmp_path / "blocks.tif", *spacing, "--mode", mode, *args, "--memory", "5KB")
+    assert r.exit_code == 0, r.output
+    assert np.array_equal(tifffile.imread(tmp_path / "blocks.tif"), tifffile.imread(tmp_path / "mem.tif"))
+    assert spacing_of(tmp_path / "blocks.tif") == spacing_of(tmp_path / "mem.tif")
+
+
+def test_an_array_without_metadata_fails_by_name(tmp_path):
+    np.save(tmp_path / "v.npy", VOLUME)
+    r = run("resize", tmp_path / "v.npy", tmp_path / "out.npy", "--isotropic")
+    assert r.exit_code == 1 and "v.npy: --isotropic: the file states no physical spacing" in r.stderr
