@@ -309,7 +309,7 @@ def test_progress_line_when_stderr_is_not_a_terminal():
         (["file.png", "dst", "--scale", "2"], "file.png: SRC is not a folder (use 'upsample resize' for one file)"),
         (["src", "file.png", "--scale", "2"], "file.png: DST is a file, not a folder"),
         (["src", "src", "--scale", "2"], "src: DST is SRC"),
-        (["src", "dst"], "give one of --scale or --size"),
+        (["src", "dst"], "give one of --scale, --size, --spacing or --isotropic"),
         (["src", "dst", "--scale", "2", "--format", "gif"], "'gif' is not an output format; give one of png, jpg"),
         (["src", "dst", "--scale", "2", "--jobs", "0"], "Invalid value for '-j' / '--jobs'"),
         (["src", "dst", "--scale", "2", "--mode", "bogus"], "--mode: "),

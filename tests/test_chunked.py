@@ -157,12 +157,22 @@ def test_ome_zarr_resize_keeps_channels_and_scales_spacing(tmp_path):
     assert np.array_equal(got, data.repeat(2, 1).repeat(2, 2).repeat(2, 3))
 
 
-def test_ome_zarr_package_reads_our_pyramid(inputs, tmp_path):
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_package_reads_our_pyramid(inputs, tmp_path, version):
     pytest.importorskip("ome_zarr")
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Reader
+    from ome_zarr_models.v04 import Image as Image04
+    from ome_zarr_models.v05 import Image as Image05
 
     out = tmp_path / "p.ome.zarr"
-    assert run_cli("pyramid", inputs / "plain.tif", out, "--levels", "2").returncode == 0
-    nodes = list(Reader(parse_url(str(out)))())
-    assert [tuple(a.shape) for a in nodes[0].data] == [(18, 22, 26), (9, 11, 13)]
+    r = run_cli("pyramid", inputs / "plain.tif", out, "--levels", "2", "--ngff", version)
+    assert r.returncode == 0, r.stderr
+    node = list(Reader(parse_url(str(out)))())[0]
+    assert [tuple(a.shape) for a in node.data] == [(18, 22, 26), (9, 11, 13)]
+    assert np.array_equal(np.asarray(node.data[0]), VOLUME)
+    assert [(a["name"], a["unit"]) for a in node.metadata["axes"]] == [(a, "micrometer") for a in "zyx"]
+    scales = [t[0]["scale"] for t in node.metadata["coordinateTransformations"]]
+    assert scales == [[2.0, 0.25, 0.25], [4.0, 0.5, 0.5]]
+    # the schema of the version written (ome-zarr-models validates the attributes and the arrays)
+    (Image04 if version == "0.4" else Image05).from_zarr(zarr.open_group(str(out), mode="r"))

@@ -54,8 +54,10 @@ def workspace(tmp_path, monkeypatch):
     shutil.copytree(SAMPLES, tmp_path / "sample_data")
     stack = tifffile.imread(SAMPLES / "stack.tif")
     tifffile.imwrite(tmp_path / "stack.tif", stack)
-    tifffile.imwrite(tmp_path / "cells.tif", stack, imagej=True, metadata={"axes": "ZYX"})
-    tifffile.imwrite(tmp_path / "cells.ome.tif", stack, ome=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "cells.tif", stack, imagej=True, resolution=(2.0, 2.0),
+                     metadata={"axes": "ZYX", "spacing": 1.0, "unit": "um"})
+    tifffile.imwrite(tmp_path / "cells.ome.tif", stack, ome=True, metadata={
+        "axes": "ZYX", "PhysicalSizeZ": 1.0, "PhysicalSizeY": 0.5, "PhysicalSizeX": 0.5})
     np.save(tmp_path / "volume.npy", np.stack([stack, stack]).astype(np.float32))  # CZYX
     for folder in ("photos", "photos/day2", "scans"):
         (tmp_path / folder).mkdir()

@@ -109,6 +109,7 @@ def interpolate(
     recompute_scale_factor: Optional[bool] = None,
     antialias: bool = False,
     *,
+    scales: Optional[Sequence[float]] = None,
     device: str = "cpu",
     backend: Optional[str] = None,
 ):
@@ -116,6 +117,12 @@ def interpolate(
 
     Arguments, output shape, values and errors follow ``torch.nn.functional.interpolate``;
     see the module docstring for dtypes and layout.
+
+    ``scales`` (with ``size``, one per spatial axis): the scale factors the coordinates are
+    mapped with instead of ``size / input size``, as torch's upsample operators take
+    ``scales_d, scales_h, scales_w`` beside ``output_size``
+    (``torch.ops.aten.upsample_trilinear3d(x, size, False, *scales)``). A resize to a physical
+    spacing uses it: the sizes are rounded, the taps keep the exact physical ratio.
 
     ``device``: ``"cpu"`` (Numba, parallel), ``"cuda"`` (Numba CUDA; a NumPy input comes back
     as NumPy, an input already on the GPU, anything with ``__cuda_array_interface__``, is read
@@ -130,11 +137,12 @@ def interpolate(
     key = None
     if type(input) is np.ndarray:
         sizes = tuple(size) if type(size) is list else size
-        scales = tuple(scale_factor) if type(scale_factor) is list else scale_factor
-        key = (input.shape, input.strides, input.dtype, mode, device, backend, sizes, scales,
+        factors = tuple(scale_factor) if type(scale_factor) is list else scale_factor
+        given = tuple(scales) if type(scales) is list else scales
+        key = (input.shape, input.strides, input.dtype, mode, device, backend, sizes, factors, given,
                align_corners, recompute_scale_factor, antialias, type(size), type(scale_factor), type(align_corners),
                type(recompute_scale_factor), type(antialias), type(sizes) is tuple and tuple(map(type, sizes)),
-               type(scales) is tuple and tuple(map(type, scales)))
+               type(factors) is tuple and tuple(map(type, factors)), type(given) is tuple and tuple(map(type, given)))
         try:
             run = _calls.get(key)
         except TypeError:  # an unhashable argument: not kept
@@ -143,15 +151,16 @@ def interpolate(
             return run(input)
     backend = backend or choose_backend(device, input, math.prod(getattr(input, "shape", ())))
     x = _as_array(input, backend)
-    rules, out_size, scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode, align_corners,
-                                                  recompute_scale_factor, antialias, x.strides)
+    rules, out_size, coordinate_scales, pipeline = _settings(x.shape, x.dtype, size, scale_factor, mode,
+                                                             align_corners, recompute_scale_factor, antialias,
+                                                             scales, x.strides)
     if backend != "cuda":  # (an output larger than the machine's memory: refused before allocating)
         check_output_memory(x.shape[:2] + out_size, x.dtype, "interpolate")
     if x.size == 0 or 0 in out_size:
         kernel = _backend(backend)
         empty = kernel.empty(x.shape[:2] + out_size, x.dtype)
         return kernel.result(empty, list(range(x.ndim)), not isinstance(x, np.ndarray))
-    run = _plan(x, rules, out_size, scales, pipeline, backend)
+    run = _plan(x, rules, out_size, coordinate_scales, pipeline, backend)
     if key is not None and x is input and not _one_shot:  # (a one-shot choice of backend is not kept)
         remembered(_calls, key, lambda: run)
     return run(x)
@@ -161,7 +170,7 @@ _calls: dict = {}
 
 
 def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias,
-              strides=None):
+              given_scales=None, strides=None):
     """``interpolate``'s arguments checked, as ``(rules, out_size, scales, pipeline)`` for
     ``resize_axes``; torch's errors for bad ones. ``strides`` (bytes; None: C order) choose
     torch's kernel for float16 images."""
@@ -189,6 +198,8 @@ def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_s
 
     # Adaptive pooling (area) depends on the sizes alone, and like torch's allows an empty output.
     out_size, scales = output_size(shape[2:], size, scale_factor, recompute_scale_factor, allow_empty=mode == "area")
+    if given_scales is not None:
+        scales = _given_scales(given_scales, size, dim)
     if mode == "area":
         scales = [None] * dim
     rule = spec.antialiased if antialias else spec.rule
@@ -295,6 +306,19 @@ def output_size(in_size: Sequence[int], size, scale_factor, recompute_scale_fact
             f"Input and output sizes should be greater than 0, but got input ({shape_in}) output ({shape_out})"
         )
     return out, scales
+
+
+def _given_scales(scales, size, dim: int) -> list:
+    """``interpolate``'s ``scales``: one positive finite factor per axis, beside a ``size``."""
+    if size is None:
+        raise ValueError("scales are the coordinates' scale factors of an explicit size; give size too")
+    scales = _per_axis(scales, dim, "scales", [])
+    for f in scales:
+        if isinstance(f, bool) or not isinstance(f, numbers.Real):
+            raise TypeError(f"scales must be numbers, got {type(f).__name__}")
+        if not (math.isfinite(f) and f > 0):
+            raise ValueError(f"scales must be positive and finite, got {f}")
+    return [float(f) for f in scales]
 
 
 def resize_axes(x, rules, out_size, scales, pipeline: Pipeline, *, backend: str = "cpu"):
@@ -602,11 +626,12 @@ def explain(input, size=None, scale_factor=None, mode: str = "nearest", align_co
 
 
 def plan_of(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: Optional[bool] = None,
-            recompute_scale_factor: Optional[bool] = None, antialias: bool = False) -> Plan:
+            recompute_scale_factor: Optional[bool] = None, antialias: bool = False, *, scales=None) -> Plan:
     """The :class:`Plan` ``interpolate`` runs for these arguments; ``input`` needs only ``shape``,
     ``strides`` and ``dtype`` (a header: :mod:`upsample_cli.blocks` runs the plan block by block)."""
     rules, out_size, scales, pipeline = _settings(input.shape, np.dtype(input.dtype), size, scale_factor, mode,
-                                                  align_corners, recompute_scale_factor, antialias, input.strides)
+                                                  align_corners, recompute_scale_factor, antialias, scales,
+                                                  input.strides)
     return plan(input.shape, input.strides, input.dtype, rules, out_size, scales, pipeline)
 
 

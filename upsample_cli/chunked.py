@@ -28,6 +28,7 @@ import numpy as np
 from . import blocks, registry
 from .image import UpsampleError, physical_memory
 from .pipeline import Settings, to_batch
+from .spacing import SpacingError, physical_spacing
 from .volumes import ZarrSink, is_zarr, open_source, write_tiff_pages
 
 # The largest Zarr chunk written along one axis (Z, and any other axis: CHUNK_DEPTH).
@@ -80,11 +81,13 @@ class Volume:
             from .image import SettingsError
 
             raise SettingsError(f"{_name(source)}: {e}") from None
+        except SpacingError as e:
+            raise UpsampleError(_name(source), str(e)) from None
         if source.header.palette is not None and image.palette is None:
             raise UpsampleError(_name(source), "palette images are resized a region at a time only by nearest modes")
         self.image, self.settings, self.plan = image, settings, p
         self.shape = p.shape
-        self.header = replace(image, array=None, shape=p.shape, metadata=image.metadata.scaled(p.scales))
+        self.header = replace(image, array=None, shape=p.shape, metadata=p.metadata(image.metadata))
         axes = image.axes
         call = p.work
         premultiplied = (settings.premultiply_alpha and image.alpha is not None and not image.premultiplied
@@ -96,8 +99,7 @@ class Volume:
             view, _ = to_batch(fake, axes, call.axes, channels_last=False)
             from .api import plan_of
 
-            self.engine = plan_of(view, size=None if call.factors is not None else call.sizes,
-                                  scale_factor=call.factors, mode=call.mode,
+            self.engine = plan_of(view, **call.arguments(), mode=call.mode,
                                   align_corners=True if settings.align_corners else None,
                                   antialias=settings.antialias)
             self.call = call
@@ -314,8 +316,6 @@ def pyramid(src: str, dst: str, levels: int, factor: float, settings: Settings, 
 def _ome_attributes(levels, version, order, method, source_ngff, align_corners):
     from . import ngff as ngff_meta
 
-    from .spacing import physical_spacing
-
     stated = physical_spacing(levels[0].image.metadata)
     spacing = {a: s for a, (s, _) in stated.items()}
     units = dict((source_ngff or {}).get("units") or {})
@@ -324,7 +324,8 @@ def _ome_attributes(levels, version, order, method, source_ngff, align_corners):
     entries = []
     for n, level in enumerate(levels):
         scales = level.plan.scales
-        spacing_out = {a: s / scales.get(a, 1.0) for a, s in spacing.items()}
+        made = {a: s for a, (s, _) in physical_spacing(level.header.metadata).items()}
+        spacing_out = {a: made.get(a, s / scales.get(a, 1.0)) for a, s in spacing.items()}
         for a in scales:
             spacing_out.setdefault(a, 1.0 / scales[a])
         translation = ngff_meta.moved(translation, spacing, scales, align_corners)

@@ -68,7 +68,8 @@ recognised from its content. OUT's format follows its extension: .png, .jpg/.jpe
 atomically; an input is never overwritten unless --overwrite-input is given. IN '-' reads
 standard input; OUT '-' writes standard output, in the format --format names.
 
-Sizes and scales are width first: W,H for images, W,H,D for stacks. A stack whose depth is
+Sizes and scales are width first: W,H for images, W,H,D for stacks; --spacing is a voxel size
+in the file's unit, in array order (Z,Y,X, or Y,X). A stack whose depth is
 kept is resized slice by slice (linear and trilinear act as bilinear); one whose depth
 changes is resized in 3-D (bilinear refuses).
 
@@ -78,6 +79,7 @@ Examples:
   upsample resize photo.jpg thumb.jpg --size 320x --antialias --quality 90
   upsample resize stack.tif big.tif --scale 2,2,4 --mode trilinear
   upsample resize cells.ome.tif half.ome.tif --size 50% --mode area
+  upsample resize cells.ome.tif iso.ome.tif --isotropic --mode trilinear
   cat photo.png | upsample resize - - --scale 2 --format webp > big.webp
 """
 

@@ -98,12 +98,22 @@ class Metadata:
     ome: Dict[str, object] = field(default_factory=dict)
     animation: Optional[Animation] = None
 
-    def scaled(self, factors: Dict[str, float]) -> "Metadata":
-        """The metadata of the image resized by ``factors`` (axis -> output pixels per input pixel)."""
+    def scaled(self, factors: Dict[str, float], exact: Optional[Dict[str, Tuple[float, Optional[str]]]] = None
+               ) -> "Metadata":
+        """The metadata of the image resized by ``factors`` (axis -> output pixels per input pixel).
+
+        ``exact``: pixel sizes ``{axis: (size, unit)}`` the resize made exactly (a resample to a
+        physical spacing), recorded as they are rather than as a quotient that floating point
+        rounds; X and Y stated as a resolution in a length unit get ``1 / size`` pixels per unit."""
         resolution = self.resolution
         if resolution is not None:
             resolution = (resolution[0] * factors.get("X", 1.0), resolution[1] * factors.get("Y", 1.0))
         spacing = {a: (size / factors.get(a, 1.0), unit) for a, (size, unit) in self.spacing.items()}
+        for axis, (size, unit) in (exact or {}).items():
+            if axis in spacing:
+                spacing[axis] = (size, unit)
+            elif axis in "XY" and resolution is not None and unit == self.resolution_unit:
+                resolution = (1.0 / size, resolution[1]) if axis == "X" else (resolution[0], 1.0 / size)
         return replace(self, resolution=resolution, spacing=spacing)
 
     def dpi(self) -> Optional[Tuple[float, float]]:

@@ -68,6 +68,7 @@ def _axes(value):
 parse_scale = callback_of(sizes.parse_scale)  # "2" -> Scale((2.0,)); "1.5,2" -> Scale((1.5, 2.0)), width first
 parse_size = callback_of(sizes.parse_size)  # "640x480", "640x", "x480", "64x64x24" -> Size; "50%" -> Scale
 parse_axes = callback_of(_axes)
+parse_spacing = callback_of(sizes.parse_spacing)  # "2,0.5,0.5" -> Spacing((2.0, 0.5, 0.5)), Z,Y,X
 
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
@@ -194,6 +195,21 @@ size = click.option(
     "its depth.",
 )
 
+spacing = click.option(
+    "--spacing",
+    metavar="Z,Y,X",
+    callback=parse_spacing,
+    help="Resample to this voxel size, in the unit of the file's spacing (ImageJ, OME-TIFF or OME-Zarr "
+    "metadata): Z,Y,X for stacks (2,0.5,0.5), Y,X for images or to keep a stack's depth. Sizes are rounded; "
+    "the coordinates keep the exact ratio of the spacings.",
+)
+
+isotropic = click.option(
+    "--isotropic",
+    is_flag=True,
+    help="Resample to cubic voxels at the finest spacing the file states (its Z, Y and X, or Y and X).",
+)
+
 mode = click.option(
     "--mode",
     metavar="MODE",
@@ -279,8 +295,8 @@ max_output_pixels = _pixel_limit(
     "--max-output-pixels", "Refuse to make an output with more pixels (channels not counted); 0 for no limit."
 )
 
-RESIZE_OPTIONS = (scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes, quality,
-                  compression, png_level, max_input_pixels, max_output_pixels)
+RESIZE_OPTIONS = (scale, size, spacing, isotropic, mode, convention, device, align_corners, antialias, straight_alpha,
+                  axes, quality, compression, png_level, max_input_pixels, max_output_pixels)
 
 
 def resize_options(f):
@@ -404,13 +420,25 @@ def warn_unused_format_options(fmt: str) -> None:
 # --- settings --------------------------------------------------------------------------
 
 
-def file_resize(scale, size, mode, convention, device, align_corners, antialias, straight_alpha, axes,
-                quality, compression, png_level, max_input_pixels, max_output_pixels):
+def target_of(scale, size, spacing, isotropic):
+    """The one target given among ``--scale``, ``--size``, ``--spacing`` and ``--isotropic``;
+    UsageFailure for none or several."""
+    given = [(name, value) for name, value in (("--scale", scale), ("--size", size), ("--spacing", spacing),
+                                               ("--isotropic", sizes.Spacing() if isotropic else None))
+             if value is not None]
+    if len(given) != 1:
+        what = "give one of --scale, --size, --spacing or --isotropic"
+        if given:
+            what = f"{' and '.join(name for name, _ in given)} do not go together; {what}"
+        raise UsageFailure(f"{what} (see '{click.get_current_context().command_path} --help')")
+    return given[0][1]
+
+
+def file_resize(scale, size, spacing, isotropic, mode, convention, device, align_corners, antialias, straight_alpha,
+                axes, quality, compression, png_level, max_input_pixels, max_output_pixels):
     """The :class:`~upsample_cli.pipeline.FileResize` that :func:`resize_options`' values ask for;
     UsageFailure when they do not go together."""
-    ctx = click.get_current_context()
-    if (scale is None) == (size is None):
-        raise UsageFailure(f"give one of --scale or --size (see '{ctx.command_path} --help')")
+    target = target_of(scale, size, spacing, isotropic)
     from . import io
     from .pipeline import FileResize, Settings
 
@@ -418,7 +446,7 @@ def file_resize(scale, size, mode, convention, device, align_corners, antialias,
         mode = registry.convention(convention).mode(mode).name
     except ValueError as e:
         raise UsageFailure(f"--mode: {e}") from None
-    settings = Settings(scale or size, mode, convention, align_corners, antialias, not straight_alpha,
+    settings = Settings(target, mode, convention, align_corners, antialias, not straight_alpha,
                         max_output_pixels, device)
     try:
         settings = settings.checked()

@@ -4,7 +4,9 @@
 knows about Click. The steps common to every convention live here: palette images are expanded
 unless the mode copies pixels, the output's pixel count is checked against the limit before any
 pixel is decoded, and the metadata (resolutions, pixel sizes) is scaled by the scale each axis was
-resized by. What a convention does to the pixels is its file-level resizer, named in
+resized by. A physical target (``--spacing``, ``--isotropic``) is resolved here, from the file's
+metadata, into sizes and exact factors (:mod:`upsample_cli.spacing`), and the output records
+the spacing it asked for. What a convention does to the pixels is its file-level resizer, named in
 :mod:`upsample_cli.registry`: an object with
 
 - ``plan(image, settings) -> Plan``: the output shape and scales, from the header alone; ValueError
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import defaults, registry
-from .sizes import Target
+from .sizes import Spacing, Target
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,11 @@ class Plan:
     shape: Tuple[int, ...]
     scales: Dict[str, float]
     work: Any = field(default=None, compare=False)
+    spacing: Dict[str, Tuple[float, Optional[str]]] = field(default_factory=dict)
+
+    def metadata(self, metadata):
+        """``metadata`` as the output carries it: scaled, and the spacing a physical target made."""
+        return metadata.scaled(self.scales, self.spacing)
 
 
 def resizer(settings):
@@ -85,12 +92,16 @@ def plan(image, settings: Settings):
     needs it), the settings checked (the default mode filled in) and the :class:`Plan`; ValueError
     when the settings do not fit, the output would be empty (``area`` allows that in the API, a
     file cannot hold it) or the output is over the limit."""
+    from . import spacing
     from .image import check_output_pixels
 
     settings = settings.checked()
+    if isinstance(settings.target, Spacing):
+        settings = replace(settings, target=spacing.resolve(settings.target, image))
     if image.palette is not None and not settings.copies_pixels:
         image = image.expanded()
     p = resizer(settings).plan(image, settings)
+    p = replace(p, spacing=spacing.exact(settings.target, p.scales))
     empty = [a for a in "XYZ" if a in image.axes and p.shape[image.axes.index(a)] < 1]
     if empty:
         wanted = "x".join(str(p.shape[image.axes.index(a)]) for a in "XYZ" if a in image.axes)
@@ -102,7 +113,7 @@ def plan(image, settings: Settings):
 def result_header(image, settings: Settings):
     """What :func:`resize_image` will give, without pixels (the header is enough)."""
     image, _, p = plan(image, settings)
-    return replace(image, array=None, shape=p.shape, metadata=image.metadata.scaled(p.scales))
+    return replace(image, array=None, shape=p.shape, metadata=p.metadata(image.metadata))
 
 
 def resize_image(image, settings: Settings):
@@ -113,7 +124,7 @@ def resize_image(image, settings: Settings):
     """
     image, settings, p = plan(image, settings)
     out = resizer(settings).resize(image, settings, p)
-    return image.with_array(out, metadata=image.metadata.scaled(p.scales))
+    return image.with_array(out, metadata=p.metadata(image.metadata))
 
 
 @dataclass(frozen=True)
@@ -134,8 +145,8 @@ class FileResize:
     output_extension: Optional[str] = None
 
     def __call__(self, src: str, dst: str):
-        from . import io
-        from .image import SettingsError
+        from . import io, spacing
+        from .image import SettingsError, UpsampleError
 
         if dst == io.STDIO:
             if self.output_extension is None:
@@ -149,6 +160,8 @@ class FileResize:
                 out = result_header(header, self.settings)
             except (ValueError, TypeError) as e:
                 raise SettingsError(f"{src}: {e}") from None
+            except spacing.SpacingError as e:
+                raise UpsampleError(src, str(e)) from None
             io.check_writable(dst, out)
 
         io.check_output_path(dst)
@@ -157,6 +170,8 @@ class FileResize:
             result = resize_image(image, self.settings)
         except (ValueError, TypeError) as e:
             raise SettingsError(f"{src}: {e}") from None
+        except spacing.SpacingError as e:
+            raise UpsampleError(src, str(e)) from None
         io.write(dst, result, self.write_options or io.WriteOptions())
         return image.shape, result.shape
 

@@ -21,7 +21,9 @@ pixels do not bleed their colour into the edges. ``premultiply_alpha=False`` res
 channel on its own, as torch would. Nearest modes copy pixels, so they need neither.
 
 Metadata. Resolutions and pixel sizes are scaled by the scale the coordinates were mapped
-with (the factor given, or output/input size; with ``align_corners``, (out-1)/(in-1)). Palettes,
+with (the factor given, or output/input size; with ``align_corners``, (out-1)/(in-1)).
+A physical spacing (:mod:`upsample_cli.spacing`) gives rounded sizes and maps the coordinates
+with the exact ratio of the spacings (``interpolate``'s ``scales``). Palettes,
 the output limit and the metadata itself are the pipeline's (:mod:`upsample_cli.pipeline`).
 """
 
@@ -36,18 +38,25 @@ import numpy as np
 from .pipeline import Plan, Settings, output_shape, to_batch
 from .registry import AREA, ENGINE_DTYPES
 from .rounding import round_clamp
-from .sizes import resolve
+from .sizes import Physical, resolve
 
 
 @dataclass(frozen=True)
 class EngineCall:
     """The ``interpolate`` call of a plan: its mode, the axes it resizes (array order), their new
-    sizes, and the scale factors passed on (None when sizes are)."""
+    sizes, and the scale factors passed on (None when sizes are); ``scales``, beside sizes, the
+    factors the coordinates are mapped with (a physical spacing's exact ratios)."""
 
     mode: str
     axes: str
     sizes: Tuple[int, ...]
     factors: Optional[Tuple[float, ...]]
+    scales: Optional[Tuple[float, ...]] = None
+
+    def arguments(self) -> dict:
+        """``interpolate``'s ``size``, ``scale_factor`` and ``scales``."""
+        return {"size": None if self.factors is not None else self.sizes, "scale_factor": self.factors,
+                "scales": self.scales}
 
 
 class TorchResizer:
@@ -73,23 +82,27 @@ class TorchResizer:
                 raise ValueError(f"{settings.target}: --mode {spec.name} {spec.refusal}")
         engine = tuple(reversed(values[: len(axes)]))  # width first -> array order
         in_engine = tuple(image.size(a) for a in axes)
+        given = None
         if kind == "scale":
             sizes, _ = output_size(in_engine, None, engine, None, allow_empty=spec.nature == AREA)
             factors = engine
         else:
             sizes, factors = engine, None
+            if isinstance(settings.target, Physical):  # rounded sizes, the exact physical ratios
+                given = tuple(reversed(settings.target.factors[: len(axes)]))
         sizes = tuple(int(n) for n in sizes)
+        mapped = factors or given
         scales = {}
         for i, axis in enumerate(axes):
             n_in, n_out = in_engine[i], sizes[i]
             if settings.align_corners and n_in > 1 and n_out > 1:
                 scales[axis] = (n_out - 1) / (n_in - 1)
-            elif factors is not None and spec.nature != AREA:
-                scales[axis] = factors[i]
+            elif mapped is not None and spec.nature != AREA:
+                scales[axis] = mapped[i]
             else:
                 scales[axis] = n_out / n_in
         shape = output_shape(image, dict(zip(axes, sizes)))
-        return Plan(shape, scales, EngineCall(mode, axes, sizes, factors))
+        return Plan(shape, scales, EngineCall(mode, axes, sizes, factors, given))
 
     @staticmethod
     def resize(image, settings: Settings, plan: Plan) -> np.ndarray:
@@ -117,8 +130,7 @@ def _resize_axes(a: np.ndarray, axes: str, call: EngineCall, settings: Settings)
     view, back = to_batch(a, axes, call.axes, channels_last=False)
     out = interpolate(
         view,
-        size=None if call.factors is not None else call.sizes,
-        scale_factor=call.factors,
+        **call.arguments(),
         mode=call.mode,
         align_corners=True if settings.align_corners else None,
         antialias=settings.antialias,

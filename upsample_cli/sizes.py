@@ -10,8 +10,15 @@
 ``--size 50%``     the same as ``--scale 0.5``
 =================  ===================================================================
 
-Parsing gives a :class:`Scale` or a :class:`Size`; :func:`resolve` turns either into per-axis
-factors or sizes for one image. Errors are ValueError with a message saying what is accepted.
+A physical target is the other way round, in array order as microscopists write spacings:
+``--spacing 2,0.5,0.5`` (the voxel size along Z, Y, X in the file's unit; ``0.5,0.5``: Y, X)
+and ``--isotropic`` (cubic voxels at the file's finest spacing) parse to a :class:`Spacing`,
+which :mod:`upsample_cli.spacing` resolves against a file's metadata into a :class:`Physical`
+target: output sizes and the exact scale factors of the coordinates.
+
+Parsing gives a :class:`Scale`, a :class:`Size` or a :class:`Spacing`; :func:`resolve` turns a
+Scale, a Size or a Physical target into per-axis factors or sizes for one image. Errors are
+ValueError with a message saying what is accepted.
 """
 
 from __future__ import annotations
@@ -44,7 +51,33 @@ class Size:
         return "--size " + "x".join("" if n is None else str(n) for n in self.sizes)
 
 
-Target = Union[Scale, Size]
+@dataclass(frozen=True)
+class Spacing:
+    """A voxel size to resample to, in array order (Z, Y, X or Y, X) and the file's unit; ``values``
+    None: cubic voxels at the finest spacing of the file (``--isotropic``)."""
+
+    values: Optional[Tuple[float, ...]] = None
+
+    def __str__(self) -> str:
+        return "--isotropic" if self.values is None else "--spacing " + ",".join(f"{v:g}" for v in self.values)
+
+
+@dataclass(frozen=True)
+class Physical:
+    """A :class:`Spacing` resolved for one file: output ``sizes`` and the ``factors`` (output samples
+    per input sample, the exact ratio of the spacings) the coordinates are mapped with, width
+    first, and ``spacing``, the output's voxel size ``{axis: (size, unit)}`` it was asked for."""
+
+    asked: Spacing
+    sizes: Tuple[int, ...]
+    factors: Tuple[float, ...]
+    spacing: Tuple[Tuple[str, float, Optional[str]], ...] = ()
+
+    def __str__(self) -> str:
+        return str(self.asked)
+
+
+Target = Union[Scale, Size, Spacing, Physical]
 
 
 def parse_scale(text: str) -> Scale:
@@ -92,6 +125,19 @@ def parse_size(text: str) -> Target:
     return Size(tuple(int(p) if p else None for p in parts))
 
 
+def parse_spacing(text: str) -> Spacing:
+    """``"2,0.5,0.5"`` -> ``Spacing((2.0, 0.5, 0.5))`` (Z, Y, X); ``"0.5,0.5"``: Y, X."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) not in (2, 3) or not all(re.fullmatch(_NUMBER, p) for p in parts):
+        raise ValueError(
+            f"{text!r} is not a spacing; give the voxel size in the file's unit along Z,Y,X (2,0.5,0.5), "
+            "or Y,X for images (0.5,0.5)")
+    values = tuple(float(p) for p in parts)
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"{text!r}: voxel sizes must be positive and finite (e.g. 1,0.5,0.5)")
+    return Spacing(values)
+
+
 def resolve(target: Target, in_sizes: Tuple[int, ...], keep_depth_with_one_factor: bool = False):
     """Per-axis factors or sizes, width first, for an image of ``in_sizes`` (W, H[, D]).
 
@@ -100,6 +146,10 @@ def resolve(target: Target, in_sizes: Tuple[int, ...], keep_depth_with_one_facto
     ``keep_depth_with_one_factor``. Raises ValueError when the target does not fit.
     """
     dims = len(in_sizes)
+    if isinstance(target, Spacing):
+        raise ValueError(f"{target}: a physical spacing needs the file's metadata (upsample_cli.spacing.resolve)")
+    if isinstance(target, Physical):
+        return "size", target.sizes
     if isinstance(target, Scale):
         f = target.factors
         if len(f) > dims:
@@ -123,4 +173,4 @@ def resolve(target: Target, in_sizes: Tuple[int, ...], keep_depth_with_one_facto
     return "size", tuple(sizes)
 
 
-__all__ = ["Scale", "Size", "Target", "parse_scale", "parse_size", "resolve"]
+__all__ = ["Physical", "Scale", "Size", "Spacing", "Target", "parse_scale", "parse_size", "parse_spacing", "resolve"]

@@ -188,16 +188,17 @@ def _metadata(tif, page, flavour) -> Metadata:
     icc = page.tags.valueof(34675)  # InterColorProfile
     resolution, unit = None, None
     tags = page.tags
+    meta = (tif.imagej_metadata or {}) if flavour == "imagej" else {}
     if tags.get(282) is not None and tags.get(283) is not None:
         x, y = page.resolution
         unit = _RESOLUTION_UNITS.get(int(page.resolutionunit), "none")
-        if x > 0 and y > 0 and not (unit == "none" and (x, y) == (1, 1)):  # 1 x 1 "no unit" says nothing
+        # 1 x 1 with no unit says nothing, unless ImageJ names the unit (a 1-unit pixel)
+        if x > 0 and y > 0 and not (unit == "none" and (x, y) == (1, 1) and not meta.get("unit")):
             resolution = (float(x), float(y))
         else:
             unit = None
     spacing, imagej, ome = {}, {}, {}
     if flavour == "imagej":
-        meta = tif.imagej_metadata or {}
         imagej = {k: meta[k] for k in _IMAGEJ_KEPT if k in meta}
         if resolution is not None and meta.get("unit"):
             unit = str(meta["unit"])
