@@ -118,7 +118,7 @@ def main() -> None:
         for case in args.cases.split(","):
             scale, mode = CASES[case]
             out_size = size * float(scale) ** 3
-            common = ["--scale", scale, "--mode", mode]
+            common = ["--scale", scale, "--mode", mode, "--max-input-pixels", "0", "--max-output-pixels", "0"]
             runs = {
                 "tiff chunked": ["resize", "volume.tif", "out.tif", *common, "--memory", args.memory],
                 "zarr chunked": ["resize", "volume.zarr", "out.zarr", *common, "--memory", args.memory],
