@@ -441,7 +441,8 @@ class Plan(NamedTuple):
                 loop = "select_rows" if loop_of(p.src[1], p.src[2]) == "wide" else "select"
                 yield compiled.signature(loop, bits_of(dtype.itemsize, p.src[2]))
             elif p.kernel == "resample_axis":
-                yield compiled.signature(loop_of(p.src[1], p.src[2]), dtype, p.tables[1].dtype, p.dtype)
+                fused = ("fused",) if p.tables[3] else ()
+                yield compiled.signature(loop_of(p.src[1], p.src[2]), dtype, p.tables[1].dtype, p.dtype, *fused)
             dtype = p.dtype if p.dtype is not None else dtype
 
     def tap_samples(self) -> int:

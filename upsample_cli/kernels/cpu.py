@@ -32,7 +32,7 @@ def resample_axis(src, index, weight, out, shift=0, fused=False):
     """``out[p, j, q] = sum_k weight[j, k] * src[p, index[j, k], q]``, finished to ``out``'s dtype
     (see ``kernels/__init__.py``)."""
     loop, args, units = _resampling(src, index, weight, out, shift, fused)
-    _launch(loop, args, units, src.size + out.size, (src.dtype, args[2].dtype, out.dtype))
+    _launch(loop, args, units, src.size + out.size, _dtypes(args))
 
 
 def _resampling(src, index, weight, out, shift, fused=False):
@@ -41,10 +41,18 @@ def _resampling(src, index, weight, out, shift, fused=False):
     index = np.ascontiguousarray(index, np.intp)
     weight = np.ascontiguousarray(weight)
     p, n_in, q = src.shape
+    fused = True if fused else None  # (the loops are compiled for one or the other: ``loops._madd``)
     if loop_of(n_in, q) == "wide":
-        return loops.wide, (src, index, weight, out, shift, bool(fused)), p * index.shape[0]
+        return loops.wide, (src, index, weight, out, shift, fused), p * index.shape[0]
     index, weight = _per_sample(index, weight, q)
-    return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift, bool(fused)), p
+    return loops.narrow, (src.reshape(p, n_in * q), index, weight, out.reshape(p, -1), shift, fused), p
+
+
+def _dtypes(args) -> tuple:
+    """The dtypes a resampling loop is compiled for (``compiled.signature``): source, weights,
+    output, and "fused" when its sums are."""
+    src, _, weight, out, _, fused = args
+    return (src.dtype, weight.dtype, out.dtype) + (("fused",) if fused else ())
 
 
 # Bytes of the intermediate rows one band of a pair of passes holds (``resample_pair``), and the
@@ -108,7 +116,7 @@ def resample_pair(src, first, second, out):
 def _on_this_thread(src, index, weight, out, shift, fused):
     """``resample_axis`` on the calling thread alone (a band of a pair: the bands are shared out)."""
     loop, args, units = _resampling(src, index, weight, out, shift, fused)
-    _recorded(loop, (src.dtype, args[2].dtype, out.dtype), lambda: loop(*args, 0, units))
+    _recorded(loop, _dtypes(args), lambda: loop(*args, 0, units))
 
 
 def _per_sample(index, weight, q):

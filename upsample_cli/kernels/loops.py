@@ -7,9 +7,10 @@ run, so that the launcher (``cpu.py``) can share a pass out over threads.
 
 Arrays are C-contiguous; each loop's docstring gives their shapes. Sums are accumulated in the
 weights' dtype: float32, float64, or int32 for fixed-point taps with ``shift`` fraction bits, and
-written by ``_finish``. Taps are summed in table order; with ``fused``, each product is added with
-one rounding (a fused multiply-add, ``acc = fma(w, x, acc)``), as torch's compiled kernels sum
-float16 images, otherwise multiplied and added with a rounding each.
+written by ``_finish``. Taps are summed in table order; with ``fused`` True, each product is added
+with one rounding (a fused multiply-add, ``acc = fma(w, x, acc)``), as torch's compiled kernels
+sum float16 images; with ``fused`` None, multiplied and added with a rounding each. A loop is
+compiled for one or the other (``_madd``): the usual specialisations hold no fused code.
 """
 
 import numpy as np
@@ -58,6 +59,30 @@ def _as_sum_impl(sample, weight):
     return lambda sample, weight: cast(sample)
 
 
+def _madd(acc, weight, sample, fused):
+    """``acc + weight * sample``: rounded once (a fused multiply-add) where ``fused`` is True,
+    after each operation where it is None. The choice is made when the loop is compiled (by the
+    argument's type), so a loop compiled for ``None`` holds no fused code."""
+
+
+@overload(_madd, inline="always")
+def _madd_impl(acc, weight, sample, fused):
+    if isinstance(fused, types.NoneType):
+        return lambda acc, weight, sample, fused: acc + weight * sample
+    return lambda acc, weight, sample, fused: fma(weight, sample, acc)
+
+
+def _gather_madd(acc, weight, line, index, e, fused):
+    """``simd.gather_madd``, or ``simd.gather_fma`` where ``fused`` is True (see ``_madd``)."""
+
+
+@overload(_gather_madd, inline="always")
+def _gather_madd_impl(acc, weight, line, index, e, fused):
+    if isinstance(fused, types.NoneType):
+        return lambda acc, weight, line, index, e, fused: gather_madd(acc, weight, line, index, e)
+    return lambda acc, weight, line, index, e, fused: gather_fma(acc, weight, line, index, e)
+
+
 @njit(cache=True, nogil=True)
 def wide(src, index, weight, out, shift, fused, first, stop):
     """Output rows ``first..stop`` of ``(P, n_out)``: ``out[p, j] = sum_k weight[j, k] * src[p,
@@ -74,12 +99,8 @@ def wide(src, index, weight, out, shift, fused, first, stop):
                 acc[q] = w * _as_sum(row[q], w)
             for k in range(1, taps):
                 row, w = src[p, index[j, k], q0 : q0 + n], weight[j, k]
-                if fused:
-                    for q in range(n):
-                        acc[q] = fma(w, _as_sum(row[q], w), acc[q])
-                else:
-                    for q in range(n):
-                        acc[q] += w * _as_sum(row[q], w)
+                for q in range(n):
+                    acc[q] = _madd(acc[q], w, _as_sum(row[q], w), fused)
             dst = out[p, j, q0 : q0 + n]
             for q in range(n):
                 dst[q] = _finish(acc[q], shift, out)
@@ -110,16 +131,10 @@ def narrow(src, index, weight, out, shift, fused, first, stop):
             acc[e] = w[e] * line[at[e]]
         for k in range(1, taps):
             w, at = weight[k], index[k]
-            if fused:
-                for e in range(0, vectors, lanes(acc)):
-                    gather_fma(acc, w, line, at, e)
-                for e in range(vectors, m):
-                    acc[e] = fma(w[e], line[at[e]], acc[e])
-            else:
-                for e in range(0, vectors, lanes(acc)):
-                    gather_madd(acc, w, line, at, e)
-                for e in range(vectors, m):
-                    acc[e] += w[e] * line[at[e]]
+            for e in range(0, vectors, lanes(acc)):
+                _gather_madd(acc, w, line, at, e, fused)
+            for e in range(vectors, m):
+                acc[e] = _madd(acc[e], w[e], line[at[e]], fused)
         for e in range(m):
             dst[e] = _finish(acc[e], shift, out)
 
