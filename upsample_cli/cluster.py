@@ -101,9 +101,14 @@ class DaskWorkers:
         self._client = client
         self._debug = debug
         self._run = uuid.uuid4().hex
-        self._limit = jobs or 2 * max(1, sum(client.nthreads().values()))
+        workers = client.scheduler_info()["workers"].values()
+        self._limit = jobs or 2 * max(1, sum(w["nthreads"] for w in workers))
+        # The task threads of all the workers of each host, among which its cores are shared.
+        sharing: Dict[str, int] = {}
+        for w in workers:
+            sharing[w["host"]] = sharing.get(w["host"], 0) + w["nthreads"]
+        self._setup = (convert, sharing)
         self._convert = None  # scattered with the first job: a run whose files are all skipped sends nothing
-        self._setup = convert
         self._futures: Dict[object, Job] = {}
         self._finished: "queue.Queue" = queue.Queue()
         self._count = 0
@@ -205,14 +210,19 @@ _STOPPED: set = set()
 _LOCK = threading.Lock()
 
 
-def _task(convert: Convert, job: Job, debug: bool, run: str) -> Outcome:
-    """One file on a worker: :func:`upsample_cli.batch._work`, stoppable by :func:`_stop`."""
+def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
+    """One file on a worker: :func:`upsample_cli.batch._work`, stoppable by :func:`_stop`.
+
+    ``setup`` is the run's ``(convert, task threads per host)``."""
     from distributed import get_worker
 
     if run in _STOPPED:
         return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
-    # The engine's threads shared among the worker's task threads, as among the process workers.
-    _limit_threads(max(1, cores() // get_worker().state.nthreads))
+    convert, sharing = setup
+    # A host's cores shared among the task threads of all its workers, as among the process workers,
+    # so that workers times engine threads do not exceed the cores.
+    worker = get_worker()
+    _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
     ident = threading.get_ident()
     try:
         try:
