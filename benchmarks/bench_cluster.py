@@ -5,7 +5,7 @@
 
 For each side, ``--files`` PNGs of side x side RGB (synthetic photographs, as in
 ``bench_batch.py``) are enlarged x2 bilinear to PNG, by each executor in turn, ``--repeat`` times,
-from a cold output folder, timed from the shell (start-up and connecting included); the best time
+from a cold output folder, interleaved, timed from the shell (start-up and connecting included); the best time
 of each is kept. The cluster (two worker processes of one thread, the engine's threads shared as
 among the pool's workers) is started once and warmed by a first batch, as a cluster serving many
 runs would be; the process pool starts its workers at each run, as the command does.
@@ -74,8 +74,10 @@ def main() -> None:
                 make_inputs(src, args.files, side)
                 for extra in executors.values():  # warm: the Numba cache, the cluster's workers
                     timed(src, work / "warm", extra)
-                best = {name: min(timed(src, work / f"out{i}", extra) for _ in range(args.repeat))
-                        for i, (name, extra) in enumerate(executors.items())}
+                best = dict.fromkeys(executors, float("inf"))
+                for _ in range(args.repeat):  # interleaved, so that a change in the machine's load hits both
+                    for i, (name, extra) in enumerate(executors.items()):
+                        best[name] = min(best[name], timed(src, work / f"out{i}", extra))
                 same = filecmp.cmpfiles(work / "out0", work / "out1", sorted(os.listdir(work / "out0")),
                                         shallow=False)
                 assert not same[1] and not same[2], f"outputs differ: {same[1][:3]}"

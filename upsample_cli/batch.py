@@ -24,7 +24,8 @@ fails one file instead of the run, and an interrupted file is stopped at once in
 finished (``benchmarks/bench_batch.py`` times them against threads). A file that fails is
 reported and the run goes on, unless ``fail_fast``: then no new file starts. SIGINT and SIGTERM
 stop the run: no new file starts, the files in hand are stopped (their temporary files
-removed), and the report says what was done.
+removed), and the report says what was done. Given a ``distributed.Client``, the same flow runs
+the files on a Dask cluster's workers instead (:mod:`upsample_cli.cluster`).
 """
 
 from __future__ import annotations

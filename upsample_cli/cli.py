@@ -205,8 +205,8 @@ Files are taken by extension (png, jpg, jpeg, bmp, webp, gif, tif, tiff, npy, an
 files and folders are left out, and so is DST when it lies inside SRC. Every resize option
 works as for 'upsample resize'.
 
-Files are resized by --jobs worker processes, with a progress bar on stderr and a summary at
-the end. A file that fails is reported and the others go on (--fail-fast stops at the first).
+Files are resized by --jobs worker processes (or, with --scheduler, by the workers of a Dask
+cluster sharing the storage), with a progress bar on stderr and a summary at the end. A file that fails is reported and the others go on (--fail-fast stops at the first).
 Outputs are written atomically, so --skip-existing trusts an existing output and a re-run
 resumes an interrupted one. Ctrl-C or SIGTERM stops within seconds, leaves no partial file and
 prints the summary. Exit status: 0 all done, 1 a file failed, 2 bad usage, 130 interrupted.
@@ -284,6 +284,8 @@ def batch_command(src, dst, recursive, pattern, jobs, scheduler, scheduler_file,
         client = cluster.connect(address) if address is not None else None
     except batch.BatchUsageError as e:
         raise UsageFailure(str(e)) from None
+    except KeyboardInterrupt:
+        raise InterruptedFailure(f"{address}: interrupted while connecting to the Dask scheduler") from None
     with contextlib.closing(client) if client is not None else contextlib.nullcontext():
         _batch(selection, convert, jobs, fail_fast, report_path, quiet, debug, client)
 

@@ -2,8 +2,7 @@
 
 :class:`DaskWorkers` has the interface of the process pool (``idle``, ``busy``, ``submit``,
 ``collect``, ``abort``, ``close``), so :func:`upsample_cli.batch.run` is one flow whichever runs
-the files. The client sends a path pair per file and the settings once (scattered to every
-worker); workers read and write the files themselves, from storage the client and the workers
+the files. The client sends a path pair and the settings (a few hundred bytes) per file; workers read and write the files themselves, from storage the client and the workers
 share, and send back an :class:`~upsample_cli.report.Outcome`. The client never holds pixels.
 
 Files in flight: ``jobs``, by default twice the cluster's worker threads, so that each thread has
@@ -21,6 +20,7 @@ Needs the ``distributed`` package (the ``dask`` extra); the workers need ``upsam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import json
@@ -69,9 +69,19 @@ def connect(address: str):
         raise BatchUsageError(MISSING) from None
     # The client's own logging (reconnections, closing) would break the one-line errors on stderr.
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    # Asked first on a connection of its own: a Client that fails to start lingers, and waits
+    # to close, at exit.
+    try:
+        kind = asyncio.run(_identity(address))
+    except (OSError, TimeoutError, ValueError) as e:
+        raise BatchUsageError(f"{address}: cannot reach the Dask scheduler ({text_of(e)})") from None
+    except Exception:  # something answers, not in Dask's protocol
+        raise BatchUsageError(f"{address}: not a Dask scheduler (no answer in Dask's protocol)") from None
+    if kind != "Scheduler":
+        raise BatchUsageError(f"{address}: not a Dask scheduler (a Dask {kind})")
     try:
         client = distributed.Client(address, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
+    except Exception as e:
         raise BatchUsageError(f"{address}: cannot reach the Dask scheduler ({text_of(e)})") from None
     try:
         answers = client.run(_version, on_error="return")
@@ -85,6 +95,15 @@ def connect(address: str):
         raise BatchUsageError(f"{address}: worker {worker} cannot run upsample ({text_of(error)}); install "
                               "upsample on every worker")
     return client
+
+
+async def _identity(address: str) -> str:
+    """What serves ``address``: "Scheduler" for a Dask scheduler."""
+    from distributed.core import rpc
+
+    async with rpc(address) as server:
+        answer = await server.identity()
+    return answer.get("type") if isinstance(answer, dict) else type(answer).__name__
 
 
 def _version() -> str:
@@ -107,8 +126,7 @@ class DaskWorkers:
         sharing: Dict[str, int] = {}
         for w in workers:
             sharing[w["host"]] = sharing.get(w["host"], 0) + w["nthreads"]
-        self._setup = (convert, sharing)
-        self._convert = None  # scattered with the first job: a run whose files are all skipped sends nothing
+        self._setup = (convert, sharing)  # a few hundred bytes, sent with each file
         self._futures: Dict[object, Job] = {}
         self._finished: "queue.Queue" = queue.Queue()
         self._count = 0
@@ -124,9 +142,7 @@ class DaskWorkers:
     def submit(self, job: Job) -> None:
         self._count += 1
         try:
-            if self._convert is None:
-                self._convert = self._client.scatter(self._setup, broadcast=True, hash=False)
-            future = self._client.submit(_task, self._convert, job, self._debug, self._run, pure=False,
+            future = self._client.submit(_task, self._setup, job, self._debug, self._run, pure=False,
                                          key=f"upsample-{self._run[:8]}-{self._count}", retries=0)
         except Exception as e:  # the scheduler went away: the file fails, the run goes on to its end
             self._finished.put((job, Outcome(job.src, job.dst, FAILED, f"the Dask cluster failed ({text_of(e)})")))
@@ -147,9 +163,11 @@ class DaskWorkers:
 
     def abort(self) -> List[Outcome]:
         """Stop the files in flight (see the module's notes); their outcomes."""
-        stopper = threading.Thread(target=self._client.run, args=(_stop, self._run), kwargs={"on_error": "ignore"},
-                                   daemon=True)
-        stopper.start()
+        def stop_on_workers():
+            with contextlib.suppress(Exception):  # a lost scheduler: the files are cancelled below
+                self._client.run(_stop, self._run, on_error="ignore")
+
+        threading.Thread(target=stop_on_workers, daemon=True).start()  # its answer is not waited for
         deadline = time.monotonic() + STOP_GRACE
         outcomes = []
         while self._futures and time.monotonic() < deadline:
@@ -161,20 +179,16 @@ class DaskWorkers:
                 _remove_temporaries(job.dst)
                 outcomes.append(Outcome(job.src, job.dst, INTERRUPTED, "interrupted"))
             self._futures.clear()
-        with contextlib.suppress(queue.Empty):  # callbacks of the cancelled futures
-            while True:
-                self._finished.get_nowait()
+        outcomes += self.collect(timeout=0)  # (the cancelled futures' callbacks are dropped there)
         for outcome in outcomes:
             if outcome.status == INTERRUPTED:
                 _remove_temporaries(outcome.dst)
         return outcomes
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            if self._futures:
+        if self._futures:
+            with contextlib.suppress(Exception):
                 self._client.cancel(list(self._futures))
-            if self._convert is not None:
-                self._convert.release()
 
     def _outcome(self, item) -> Optional[Outcome]:
         if isinstance(item, tuple):  # failed to submit
