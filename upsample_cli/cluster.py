@@ -72,7 +72,7 @@ def connect(address: str):
     # Asked first on a connection of its own: a Client that fails to start lingers, and waits
     # to close, at exit.
     try:
-        kind = asyncio.run(_identity(address))
+        kind = _ask_identity(address)
     except (OSError, TimeoutError, ValueError) as e:
         raise BatchUsageError(f"{address}: cannot reach the Dask scheduler ({text_of(e)})") from None
     except Exception:  # something answers, not in Dask's protocol
@@ -95,6 +95,32 @@ def connect(address: str):
         raise BatchUsageError(f"{address}: worker {worker} cannot run upsample ({text_of(error)}); install "
                               "upsample on every worker")
     return client
+
+
+def _ask_identity(address: str) -> str:
+    """:func:`_identity` within Dask's connect timeout, from a thread of its own, so that Ctrl-C in
+    the main thread is not held up by a server that accepts the connection and never answers."""
+    import dask
+    from dask.utils import parse_timedelta
+
+    timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+    answer: list = []
+
+    def ask():
+        try:
+            answer.append(asyncio.run(asyncio.wait_for(_identity(address), timeout)))
+        except BaseException as e:
+            answer.append(e)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if isinstance(answer[0], asyncio.TimeoutError):
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if isinstance(answer[0], BaseException):
+        raise answer[0]
+    return answer[0]
 
 
 async def _identity(address: str) -> str:
