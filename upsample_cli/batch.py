@@ -24,7 +24,8 @@ fails one file instead of the run, and an interrupted file is stopped at once in
 finished (``benchmarks/bench_batch.py`` times them against threads). A file that fails is
 reported and the run goes on, unless ``fail_fast``: then no new file starts. SIGINT and SIGTERM
 stop the run: no new file starts, the files in hand are stopped (their temporary files
-removed), and the report says what was done.
+removed), and the report says what was done. Given a ``distributed.Client``, the same flow runs
+the files on a Dask cluster's workers instead (:mod:`upsample_cli.cluster`).
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ def run(
     progress=None,
     debug: bool = False,
     handle_signals: bool = True,
+    client=None,
 ) -> Report:
     """Resize every file of ``selection`` with ``convert(src, dst)``; the :class:`Report` of the run.
 
@@ -171,10 +173,10 @@ def run(
     ``progress`` is a :class:`upsample_cli.progress.Progress` (or None). With
     ``handle_signals`` (main thread only), SIGINT and SIGTERM stop the run and the report
     says ``stopped="interrupted"``.
+    With a ``distributed.Client``, the files are resized by its cluster's workers instead
+    (:mod:`upsample_cli.cluster`), ``jobs`` of them in flight (default: twice the cluster's threads).
     """
-    jobs = jobs or cores()
     report = report if report is not None else Report()
-    threads = max(1, cores() // jobs)
     counted: List[int] = []
     counter = threading.Thread(target=lambda: counted.append(count_jobs(selection)), daemon=True)
     counter.start()
@@ -194,7 +196,13 @@ def run(
         stop.set()
 
     with _signals_handled(on_signal, handle_signals):
-        workers = _ProcessWorkers(jobs, convert, threads, debug)
+        if client is None:
+            jobs = jobs or cores()
+            workers = _ProcessWorkers(jobs, convert, max(1, cores() // jobs), debug)
+        else:
+            from .cluster import DaskWorkers
+
+            workers = DaskWorkers(client, convert, jobs, debug)
         try:
             found = find_jobs(selection)
             exhausted = False

@@ -11,6 +11,7 @@ load when a command runs, so ``upsample --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -206,8 +207,8 @@ Files are taken by extension (png, jpg, jpeg, bmp, webp, gif, tif, tiff, npy, an
 files and folders are left out, and so is DST when it lies inside SRC. Every resize option
 works as for 'upsample resize'.
 
-Files are resized by --jobs worker processes, with a progress bar on stderr and a summary at
-the end. A file that fails is reported and the others go on (--fail-fast stops at the first).
+Files are resized by --jobs worker processes (or, with --scheduler, by the workers of a Dask
+cluster sharing the storage), with a progress bar on stderr and a summary at the end. A file that fails is reported and the others go on (--fail-fast stops at the first).
 Outputs are written atomically, so --skip-existing trusts an existing output and a re-run
 resumes an interrupted one. Ctrl-C or SIGTERM stops within seconds, leaves no partial file and
 prints the summary. Exit status: 0 all done, 1 a file failed, 2 bad usage, 130 interrupted.
@@ -241,6 +242,14 @@ Examples:
     help="Files resized at once (default: the number of cores; 2 with --device cuda, so that one file's GPU work "
     "overlaps another's decoding and encoding); the engine's threads are shared among them.",
 )
+@click.option(
+    "--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
+    help="Resize the files on the workers of this Dask scheduler (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS), "
+    "which read and write them on storage shared with this machine; --jobs is then the files in flight (default: "
+    "twice the cluster's threads). Needs pip install 'dask[distributed]'.",
+)
+@click.option("--scheduler-file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="As --scheduler, with the address read from a Dask scheduler file (dask scheduler --scheduler-file).")
 @click.option("--skip-existing", is_flag=True, help="Leave out inputs whose output exists (resumes a run).")
 @click.option(
     "--format", "output_format", metavar="EXT", callback=options.parse_format,
@@ -253,20 +262,42 @@ Examples:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; failed files are still listed.")
 @options.debug
-def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_format, fail_fast, report_path, quiet,
-                  debug, deconv_weights, **resize_options):
-    from . import batch
-    from .progress import Progress
-    from .report import Report
+def batch_command(src, dst, recursive, pattern, jobs, scheduler, scheduler_file, skip_existing, output_format,
+                  fail_fast, report_path, quiet, debug, deconv_weights, **resize_options):
+    from click.core import ParameterSource
+
+    from . import batch, cluster
 
     convert = options.batch_convert(deconv_weights, resize_options)
     if output_format is not None:
         from .io import FORMATS
 
         options.warn_unused_format_options(FORMATS[output_format])
-    if jobs is None and resize_options["device"] == "cuda":
+    if scheduler_file is not None and click.get_current_context().get_parameter_source("scheduler") == ParameterSource.ENVIRONMENT:
+        scheduler = None  # the command line's file over the environment's address
+    try:
+        address = cluster.scheduler_address(scheduler, scheduler_file)
+    except batch.BatchUsageError as e:
+        raise UsageFailure(str(e)) from None
+    if jobs is None and resize_options["device"] == "cuda" and address is None:
         jobs = 2  # one CUDA context per worker: a pair keeps the GPU busy while the other file is coded
     selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
+    try:
+        client = cluster.connect(address) if address is not None else None
+    except batch.BatchUsageError as e:
+        raise UsageFailure(str(e)) from None
+    except KeyboardInterrupt:
+        raise InterruptedFailure(f"{address}: interrupted while connecting to the Dask scheduler") from None
+    with contextlib.closing(client) if client is not None else contextlib.nullcontext():
+        _batch(selection, convert, jobs, fail_fast, report_path, quiet, debug, client)
+
+
+def _batch(selection, convert, jobs, fail_fast, report_path, quiet, debug, client):
+    from . import batch
+    from .progress import Progress
+    from .report import Report
+
+    src, dst = selection.src, selection.dst
     try:
         batch.prepare(selection)
     except batch.BatchUsageError as e:
@@ -282,7 +313,7 @@ def batch_command(src, dst, recursive, pattern, jobs, skip_existing, output_form
             raise FileFailure(f"--report {e}") from None
     report = Report(keep_all=report_path is not None)
     batch.run(selection, convert, jobs=jobs, fail_fast=fail_fast, report=report, progress=Progress(not quiet),
-              debug=debug)
+              debug=debug, client=client)
     if debug:
         for failure in report.failures:
             if failure.detail:
