@@ -29,7 +29,7 @@ from . import blocks, registry
 from .image import UpsampleError, physical_memory
 from .pipeline import Settings, to_batch
 from .spacing import SpacingError, physical_spacing
-from .volumes import ZarrSink, is_zarr, open_source, write_tiff_pages
+from .volumes import Source, ZarrSink, is_zarr, open_source, write_tiff_pages
 
 # The largest Zarr chunk written along one axis (Z, and any other axis: CHUNK_DEPTH).
 CHUNK = 256
@@ -159,7 +159,8 @@ class Volume:
         out = math.prod(block_shape)
         item = self.image.dtype.itemsize
         float_size = 8 if self.image.dtype.itemsize >= 8 else 4
-        return 2 * region * item + 2 * max(region, out) * float_size + 2 * out * item
+        decoding = self.source.decoding([needed[a] for a in axes])
+        return decoding + 2 * region * item + 2 * max(region, out) * float_size + 2 * out * item
 
     def block_shape(self, memory: int, outer_first: bool) -> Tuple[int, ...]:
         """The largest block (output samples along the file's axes) whose working set fits ``memory``."""
@@ -259,7 +260,7 @@ def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = N
         bar.close()
 
 
-class LevelSource:
+class LevelSource(Source):
     """A pyramid level read back from the level before it, as the store being written holds it
     (in OME-Zarr's axis order)."""
 

@@ -25,7 +25,7 @@ import math
 import os
 import shutil
 import tempfile
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -69,6 +69,10 @@ class Source:
     def read(self, slices: Sequence[slice]) -> np.ndarray:
         raise NotImplementedError
 
+    def decoding(self, region: Sequence[Tuple[int, int]]) -> int:
+        """Bytes held beside the region itself while it is read (decoded chunks or pages)."""
+        return 0
+
 
 class ZarrSource(Source):
     def __init__(self, path: str, axes: Optional[str] = None):
@@ -99,6 +103,14 @@ class ZarrSource(Source):
 
     def read(self, slices):
         return np.ascontiguousarray(self.array[tuple(slices)])
+
+    def decoding(self, region):
+        # Zarr decodes every chunk the region touches, up to its concurrency at a time, each
+        # beside its encoded bytes.
+        chunks = tuple(int(c) for c in self.array.chunks)
+        touched = math.prod((i1 - 1) // c - i0 // c + 1 for (i0, i1), c in zip(region, chunks) if i1 > i0)
+        at_once = min(touched, int(zarr_module().config.get("async.concurrency", 10) or 10))
+        return 2 * at_once * math.prod(chunks) * self.header.dtype.itemsize
 
 
 class TiffSource(Source):
@@ -146,6 +158,12 @@ class TiffSource(Source):
                 data = pages[number].asarray().reshape(shape[k:])
                 out[at] = self._native(data[tuple(slices[k:])])
         return out
+
+    def decoding(self, region):
+        # A compressed TIFF decodes one page at a time (a mapped one reads the region in place).
+        if self.offset is not None:
+            return 0
+        return 2 * math.prod(self.header.shape[self.leading or 0 :]) * self.header.dtype.itemsize
 
     def _native(self, a):
         if a.dtype == np.bool_:
