@@ -176,3 +176,50 @@ def test_ome_zarr_package_reads_our_pyramid(inputs, tmp_path, version):
     assert scales == [[2.0, 0.25, 0.25], [4.0, 0.5, 0.5]]
     # the schema of the version written (ome-zarr-models validates the attributes and the arrays)
     (Image04 if version == "0.4" else Image05).from_zarr(zarr.open_group(str(out), mode="r"))
+
+
+# Runs the command line argv[3:] under an address-space limit of the process's size once everything
+# is loaded (Numba, threads, Zarr's event loop on the store argv[2]) plus argv[1] bytes.
+CAPPED = r"""
+import resource, sys, threading
+threading.stack_size(1 << 20)  # (new threads then reserve little of the limit)
+import numpy as np
+import zarr
+from upsample_cli import interpolate
+from upsample_cli.cli import main
+from upsample_cli.kernels import cpu
+interpolate(np.zeros((1, 1, 64, 64, 64), np.uint16), scale_factor=2, mode="trilinear")
+cpu._pool()
+zarr.open_array(sys.argv[2], mode="r")[:1, :1, :1]
+with open("/proc/self/status") as f:
+    size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (size + int(sys.argv[1]), resource.RLIM_INFINITY))
+main(sys.argv[3:], prog_name="upsample")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_volume_far_larger_than_the_memory_cap_is_resized_block_by_block(tmp_path):
+    # 64 x 160 x 160 uint16 (3 MB) x2 trilinear: 26 MB out. Under a cap of 16 MB beyond the
+    # loaded process, the whole output cannot be held: only blocks fit.
+    volume = (np.random.default_rng(3).random((64, 160, 160)) * 60000).astype(np.uint16)
+    src = tmp_path / "in.zarr"
+    zarr.open_array(str(src), mode="w", shape=volume.shape, chunks=(8, 32, 32), dtype=volume.dtype)[:] = volume
+    expected = resize_image(Image.of(volume, "ZYX", "TIFF"), Settings(parse_scale("2"), mode="trilinear")).array
+    cap = str(16 << 20)
+
+    def capped(*args):
+        return subprocess.run([sys.executable, "-c", CAPPED, cap, src, "resize", *map(str, args)],
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "MALLOC_ARENA_MAX": "1"})  # (threads share one heap)
+
+    r = capped(src, tmp_path / "o.zarr", "--scale", "2", "--mode", "trilinear", "--memory", "3MB")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(read_back(tmp_path / "o.zarr"), expected)
+    r = capped(src, tmp_path / "o.tif", "--scale", "2", "--mode", "trilinear", "--memory", "3MB")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(read_back(tmp_path / "o.tif"), expected)
+    # The same resize in memory does not fit under the cap.
+    np.save(tmp_path / "in.npy", volume)
+    r = capped(tmp_path / "in.npy", tmp_path / "o.npy", "--scale", "2", "--mode", "trilinear", "--axes", "ZYX")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and not (tmp_path / "o.npy").exists(), r.stderr
