@@ -117,7 +117,7 @@ def command_table(side: int, channels: int, all_pairs: bool) -> None:
     in_channels = {f: 3 if f == "webp" and channels == 1 else channels for f in formats}
     print(f"upsample resize, {side}^2 x{channels} uint8 x2 bilinear: peak / (input + output bytes)")
     with tempfile.TemporaryDirectory() as folder:
-        for name, n in (("small", 64), ("big", side)):
+        for name, n in (("small", 256), ("big", side)):
             a = sample(n, channels)
             for fmt in formats:
                 save(os.path.join(folder, f"{name}.{fmt}"), a)

@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 # Bytes of rows arranged and written at once.
-BAND_BYTES = 1 << 22
+BAND_BYTES = 1 << 20
 # Pillow's resolution when none is given, and its inches-to-metres factor.
 _DEFAULT_DPI = (96, 96)
 _INCHES_PER_METRE = 39.3701
