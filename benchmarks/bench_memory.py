@@ -1,13 +1,13 @@
 """Peak memory of one large resize: upsample against torch and OpenCV, and the whole command line.
 
     python benchmarks/bench_memory.py [--side 8192] [--modes nearest,bilinear,bicubic]
-    python benchmarks/bench_memory.py --command [--side 3000] [--channels 3] [--all-pairs]
+    python benchmarks/bench_memory.py --command [--side 3000] [--scale 2] [--channels 3] [--all-pairs]
 
 For an RGB uint8 image of ``side``^2 resized x2, prints the peak resident memory the resize
 added to the process (peak minus the resident size before the input was made) as a multiple of
 input plus output bytes: 1.0 means nothing but the two arrays.
 
-With ``--command``, ``upsample resize IN OUT --scale 2 --mode bilinear`` runs in a fresh process
+With ``--command``, ``upsample resize IN OUT --scale S --mode bilinear`` runs in a fresh process
 per pair of formats (each reader to .npy and .npy to each writer; every pair with
 ``--all-pairs``), after the same command on a small image has loaded the codecs and kernels;
 the peak resident memory of the large run above the resident size before it (``VmHWM`` reset
@@ -60,7 +60,7 @@ def status(key):
 
 def run(src, dst):
     try:
-        main(["resize", src, dst, "--scale", "2", "--mode", "bilinear"])
+        main(["resize", src, dst, "--scale", sys.argv[5], "--mode", "bilinear"])
     except SystemExit as e:
         return e.code
     return 0
@@ -104,7 +104,7 @@ def holds(fmt: str, channels: int) -> bool:
     return not (channels in (2, 4) and fmt in ("jpg", "bmp")) and not (channels < 3 and fmt == "webp")
 
 
-def command_table(side: int, channels: int, all_pairs: bool) -> None:
+def command_table(side: int, scale: float, channels: int, all_pairs: bool) -> None:
     import os
     import tempfile
 
@@ -115,7 +115,7 @@ def command_table(side: int, channels: int, all_pairs: bool) -> None:
         pairs = [(a, "npy") for a in formats] + [("npy", b) for b in formats if b != "npy"]
     # bytes of the decoded input and the output (WebP decodes gray as RGB)
     in_channels = {f: 3 if f == "webp" and channels == 1 else channels for f in formats}
-    print(f"upsample resize, {side}^2 x{channels} uint8 x2 bilinear: peak / (input + output bytes)")
+    print(f"upsample resize, {side}^2 x{channels} uint8 x{scale:g} bilinear: peak / (input + output bytes)")
     with tempfile.TemporaryDirectory() as folder:
         for name, n in (("small", 256), ("big", side)):
             a = sample(n, channels)
@@ -124,8 +124,9 @@ def command_table(side: int, channels: int, all_pairs: bool) -> None:
         for src, dst in pairs:
             files = [os.path.join(folder, f"{name}.{fmt}") for name in ("small", "big")
                      for fmt in (src, "out." + dst)]
-            done = subprocess.run([sys.executable, "-c", COMMAND, *files], capture_output=True, text=True)
-            moved = 5 * side * side * in_channels[src]  # (the output array is 4 times the input's)
+            done = subprocess.run([sys.executable, "-c", COMMAND, *files, str(scale)], capture_output=True, text=True)
+            out_side = int(side * scale)
+            moved = (side * side + out_side * out_side) * in_channels[src]
             if done.returncode or json.loads(done.stdout)["code"]:
                 print(f"{src:>5} -> {dst:<5} failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
                 continue
@@ -138,11 +139,12 @@ def main():
     parser.add_argument("--side", type=int, default=None, help="8192; 3000 with --command")
     parser.add_argument("--modes", default="nearest,bilinear,bicubic")
     parser.add_argument("--command", action="store_true", help="the whole upsample resize, per pair of formats")
+    parser.add_argument("--scale", type=float, default=2.0, help="with --command: the factor")
     parser.add_argument("--channels", type=int, default=3, help="with --command: 1, 2, 3 or 4")
     parser.add_argument("--all-pairs", action="store_true", help="with --command: every reader to every writer")
     args = parser.parse_args()
     if args.command:
-        command_table(args.side or 3000, args.channels, args.all_pairs)
+        command_table(args.side or 3000, args.scale, args.channels, args.all_pairs)
         return
     args.side = args.side or 8192
     print(f"RGB uint8 {args.side}^2 x2: peak added memory / (input + output bytes)")
