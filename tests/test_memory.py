@@ -1,5 +1,8 @@
-"""Large results on reused memory (``kernels.memory``)."""
+"""Large results on reused memory (``kernels.memory``), and the peak memory of ``upsample resize``."""
 
+import json
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -75,3 +78,91 @@ def test_threads_never_share_a_block():
     for t in threads:
         t.join()
     assert not failures and len(blocks) == 200
+
+
+# The command line's peak resident memory, above a process with Numba loaded that has run the
+# same command on a small image, is at most PEAK_MULTIPLE x (input + output bytes) + ALLOWANCE
+# (what the interpreter, the codecs and the writers' bands in flight take whatever the image's
+# size).
+PEAK_MULTIPLE = 1.5
+ALLOWANCE = 16 << 20
+# libwebp copies the image into its own ARGB picture and keeps its encoder's buffers beside it
+# (docs/performance.md): WebP is held to what those leave.
+WEBP_MULTIPLE = 4.0
+SIDE = 1200
+
+_PEAK = r"""
+import json, sys
+import upsample_cli.kernels.cpu
+from upsample_cli.cli import main
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+
+def run(src, dst):
+    try:
+        main(["resize", src, dst, "--scale", "2", "--mode", "bilinear", *sys.argv[5:]])
+    except SystemExit as e:
+        return e.code
+
+small = run(sys.argv[1], sys.argv[2])
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = status("VmRSS:")
+code = run(sys.argv[3], sys.argv[4])
+print(json.dumps({"codes": [small, code], "peak": status("VmHWM:") - before}))
+"""
+
+
+def _image(side):
+    y, x = np.mgrid[0:side, 0:side] / side
+    smooth = np.stack([np.sin(7 * x + c) * np.cos(5 * y - c) for c in range(3)], axis=-1) * 100 + 120
+    return (smooth + np.random.default_rng(0).integers(0, 24, (side, side, 3))).astype(np.uint8)
+
+
+def _save(path, a):
+    import tifffile
+    from PIL import Image
+
+    if path.suffix == ".npy":
+        np.save(path, a)
+    elif path.suffix == ".tif":
+        tifffile.imwrite(path, a, compression="zlib")
+    else:
+        Image.fromarray(a).save(path, quality=90)
+
+
+def _peak(tmp_path, src, dst, *options):
+    """The added peak of ``upsample resize`` from a ``src`` file to a ``dst`` file (extensions), x2."""
+    files = []
+    for name, side in (("small", 256), ("big", SIDE)):
+        path = tmp_path / f"{name}.{src}"
+        _save(path, _image(side))
+        files += [path, tmp_path / f"{name}-out.{dst}"]
+    done = subprocess.run([sys.executable, "-c", _PEAK, *map(str, files), *options], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["codes"] == [0, 0], done.stderr
+    return result["peak"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
+@pytest.mark.parametrize("src, dst, options, multiple", [
+    ("npy", "npy", (), PEAK_MULTIPLE),
+    ("npy", "png", (), PEAK_MULTIPLE),
+    ("npy", "jpg", (), PEAK_MULTIPLE),
+    ("npy", "tif", (), PEAK_MULTIPLE),
+    ("npy", "bmp", (), PEAK_MULTIPLE),
+    ("npy", "webp", ("--quality", "80"), WEBP_MULTIPLE),
+    ("png", "npy", (), PEAK_MULTIPLE),
+    ("jpg", "npy", (), PEAK_MULTIPLE),
+    ("tif", "npy", (), PEAK_MULTIPLE),
+    ("webp", "npy", (), PEAK_MULTIPLE),
+    ("bmp", "npy", (), PEAK_MULTIPLE),
+])
+def test_command_peak_memory_is_near_its_input_and_output(tmp_path, src, dst, options, multiple):
+    moved = SIDE * SIDE * 3 * 5  # (the x2 output holds 4 times the input's bytes)
+    peak = _peak(tmp_path, src, dst, *options)
+    assert peak <= multiple * moved + ALLOWANCE, f"{src} -> {dst}: {peak / moved:.2f} x (input + output)"

@@ -30,7 +30,7 @@ from typing import Optional
 
 from . import defaults
 from .errors import text_of
-from .formats import npy, png16, tiff
+from .formats import bmp, npy, png16, tiff
 from .image import Image, SettingsError, UpsampleError, pixel_count
 
 # Output extension -> format written.
@@ -167,8 +167,12 @@ def _named(local: str, name: str):
         raise SettingsError(str(e).replace(local, name)) from None
 
 
-def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
-    """Write ``image`` to ``path`` in the format of its extension, atomically."""
+def write(path, image: Image, options: WriteOptions = WriteOptions(), *, consume: bool = False) -> None:
+    """Write ``image`` to ``path`` in the format of its extension, atomically.
+
+    ``consume``: the caller needs ``image``'s pixels no more, so a writer that copies them for
+    its codec may give their memory back to the system as it copies (their values are then
+    undefined): the copy and the pixels are not held in full at once."""
     path = os.fspath(path)
     fmt = output_format(path)
     if image.mode == "CMYK" and image.array is not None:
@@ -180,23 +184,28 @@ def write(path, image: Image, options: WriteOptions = WriteOptions()) -> None:
         atomic_write(path, lambda tmp: npy.write(tmp, image))
     elif fmt == "TIFF":
         atomic_write(path, lambda tmp: tiff.write(tmp, image, options.compression))
-    elif fmt == "PNG" and (pixels := _png_pixels(path, image)) is not None:
+    elif fmt == "PNG" and (pixels := _own_codec_pixels(path, image, fmt)) is not None:
         atomic_write(path, lambda tmp: png16.write(tmp, image, pixels, options.png_level))
+    elif fmt == "BMP" and (pixels := _own_codec_pixels(path, image, fmt)) is not None:
+        atomic_write(path, lambda tmp: bmp.write(tmp, pixels, image.metadata.dpi()))
     else:
         from .formats import pillow
 
-        pil, save_options = pillow.prepare(path, image, fmt, options.quality, options.png_level)
+        pil, save_options = pillow.prepare(path, image, fmt, options.quality, options.png_level, consume=consume)
         atomic_write(path, lambda tmp: pil.save(tmp, format=fmt, **save_options))
 
 
-def _png_pixels(path: str, image: Image):
-    """The ``(H, W, C)`` pixels that ``png16`` writes for ``image``, or None where Pillow writes it
-    (palettes, 16-bit gray, bilevel)."""
+def _own_codec_pixels(path: str, image: Image, fmt: str):
+    """The pixels that our own writer of ``fmt`` writes for ``image``: ``(H, W, C)`` for ``png16``
+    (gray, gray and alpha, RGB, RGBA), ``(H, W[, 3])`` for ``bmp`` (gray, RGB); None where Pillow
+    writes it (palettes, 16-bit gray, bilevel, animations)."""
     from .formats import pillow
 
     if image.palette is not None or pillow.frame_count(image) > 1:
         return None
-    pixels, mode, _ = pillow.arrange(path, image, "PNG")
+    pixels, mode, _ = pillow.arrange(path, image, fmt)
+    if fmt == "BMP":
+        return pixels if bmp.writes(pixels, mode) else None
     if not (png16.needed(image) or png16.writes(pixels, mode)):
         return None
     return pixels.reshape(pixels.shape[:2] + (-1,))

@@ -172,8 +172,10 @@ class FileResize:
             raise SettingsError(f"{src}: {e}") from None
         except spacing.SpacingError as e:
             raise UpsampleError(src, str(e)) from None
-        io.write(dst, result, self.write_options or io.WriteOptions())
-        return image.shape, result.shape
+        in_shape = image.shape
+        del image  # (the input's pixels, freed before the writer makes its buffers)
+        io.write(dst, result, self.write_options or io.WriteOptions(), consume=True)
+        return in_shape, result.shape
 
 
 def output_shape(image, sizes: Dict[str, int]) -> Tuple[int, ...]:

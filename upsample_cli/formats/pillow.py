@@ -353,11 +353,14 @@ def _metadata(im, fmt: str, png=None, loaded: bool = True) -> Metadata:
 # --- writing ---------------------------------------------------------------------------
 
 
-def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, png_level: int = PNG_LEVEL):
+def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, png_level: int = PNG_LEVEL,
+            consume: bool = False):
     """The Pillow image and ``save`` options that write ``image`` as ``fmt``.
 
-    Raises UpsampleError (naming ``path``) when ``fmt`` cannot hold the image, before anything
-    is written.
+    The Pillow image of a still image is laid over the pixels' memory where its mode allows
+    (:func:`to_pillow`); ``consume`` says that the pixels are not needed after (see
+    :func:`io.write`). Raises UpsampleError (naming ``path``) when ``fmt`` cannot hold the
+    image, before anything is written.
     """
     count = frame_count(image)
     if count > 1:  # an animation: APNG or animated WebP, every frame a full canvas
@@ -367,7 +370,7 @@ def prepare(path: str, image: Image, fmt: str, quality: Optional[int] = None, pn
         options.update(_animation_options(image, fmt, count))
         options["append_images"] = [to_pillow(path, _frame(image, i), fmt) for i in range(1, count)]
         return first, options
-    pil = to_pillow(path, image, fmt)
+    pil = to_pillow(path, image, fmt, mapped=True, consume=consume)
     return pil, _save_options(image, pil, fmt, quality, png_level)
 
 
@@ -449,8 +452,22 @@ def cmyk_as_rgb(path: str, image: Image) -> Image:
     return Image.of(np.asarray(rgb), "YXS", image.format, mode="RGB", metadata=metadata)
 
 
-def to_pillow(path: str, image: Image, fmt: str):
-    """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none."""
+# Pillow modes whose pixels Pillow stores as an array stores them, so that ``Image.frombuffer``
+# lays the image over the array's memory instead of copying it.
+_MAPPED = ("L", "RGBA", "CMYK", "I;16")
+# Formats whose Pillow writers take RGBX for RGB (the fourth byte unused).
+_RGBX = ("JPEG", "WEBP")
+# Rows copied at once into four-byte pixels.
+_BAND_BYTES = 1 << 22
+
+
+def to_pillow(path: str, image: Image, fmt: str, *, mapped: bool = False, consume: bool = False):
+    """A Pillow image of ``image`` in a mode ``fmt`` can hold; UpsampleError when there is none.
+
+    ``mapped``: a read-only image over the pixels' memory where Pillow's mode stores pixels as
+    the array does; RGB for JPEG and WebP as RGBX over a four-byte copy (Pillow's own RGB
+    images take four bytes a pixel too), built band by band, the bands of the pixels copied
+    given back to the system when ``consume`` says they are not needed after."""
     from PIL import Image as PILImage
 
     a, mode, use_palette = arrange(path, image, fmt)
@@ -467,7 +484,55 @@ def to_pillow(path: str, image: Image, fmt: str):
         a = a.reshape(h, w, -1)
         a = np.concatenate([np.repeat(a[..., :1], 3, axis=2), a[..., 1:]], axis=2)
     data = a.astype("<u2") if mode == "I;16" else a
+    if mapped and mode == "RGB" and fmt in _RGBX:
+        return PILImage.frombuffer("RGBX", (w, h), _four_byte_pixels(data, consume), "raw", "RGBX", 0, 1)
+    if mapped and mode in _MAPPED and data.flags.c_contiguous:
+        return PILImage.frombuffer(mode, (w, h), data, "raw", mode, 0, 1)
     return PILImage.frombytes(mode, (w, h), np.ascontiguousarray(data).tobytes(), "raw", mode)
+
+
+def _four_byte_pixels(rgb: np.ndarray, consume: bool) -> np.ndarray:
+    """The ``(H, W, 3)`` uint8 pixels as ``(H, W, 4)``, the fourth byte 255; with ``consume``, the
+    pages of ``rgb`` copied are given back to the system band by band, so that the peak is the
+    copy alone rather than the copy and ``rgb``."""
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w, 4), np.uint8)
+    release = _releaser(rgb) if consume else None
+    band = max(1, _BAND_BYTES // (4 * w))
+    for y in range(0, h, band):
+        out[y : y + band, :, :3] = rgb[y : y + band]
+        out[y : y + band, :, 3] = 255
+        if release is not None:
+            release((y + band) * w * 3)
+    return out
+
+
+def _releaser(a: np.ndarray):
+    """``release(n)``: the whole memory pages among the first ``n`` bytes of ``a`` given back to
+    the system (``madvise(MADV_DONTNEED)``: they read as zeros after); None where that cannot be
+    done (``a`` not contiguous or read-only, too small to matter, or no ``madvise``). Only pages
+    inside ``a``'s own bytes are touched."""
+    import ctypes
+    import mmap
+
+    advice, page = getattr(mmap, "MADV_DONTNEED", None), mmap.PAGESIZE
+    if advice is None or not (a.flags.c_contiguous and a.flags.writeable) or a.nbytes < 64 * page:
+        return None
+    try:
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    madvise.argtypes, madvise.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
+    start = a.ctypes.data
+    done = [-(-start // page) * page]  # (the first whole page)
+
+    def release(n: int) -> None:
+        end = (start + min(n, a.nbytes)) // page * page
+        if end > done[0]:
+            madvise(done[0], end - done[0], advice)  # (a refusal leaves the pages as they are)
+            done[0] = end
+
+    return release
 
 
 def arrange(path: str, image: Image, fmt: str):

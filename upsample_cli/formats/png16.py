@@ -285,8 +285,11 @@ def writes(pixels: np.ndarray, mode: str) -> bool:
     return mode in bits.get(pixels.dtype, ())
 
 
-# Rows filtered and compressed at once (a band per task of the compressing threads), in bytes.
-BAND_BYTES = 1 << 22
+# Rows filtered and compressed at once (a band per task of the compressing threads), in bytes,
+# and the bytes of rows in flight at most (as many again compressed): memory beside the pixels
+# stays a few MiB whatever the image's size and the threads.
+BAND_BYTES = 1 << 20
+IN_FLIGHT_BYTES = 1 << 23
 
 
 def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) -> None:
@@ -296,7 +299,7 @@ def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) ->
     few percent of the best filter per row on photographs and smooth images), and compressed at
     zlib ``level`` band by band on several threads (zlib releases the GIL), each band's
     compressor primed with the 32 KiB before it, so the stream is one zlib stream as if
-    compressed in one go; memory stays a few bands."""
+    compressed in one go; memory stays a few bands (``IN_FLIGHT_BYTES``)."""
     from .pillow import synced_exif
 
     height, width, channels = pixels.shape
@@ -330,7 +333,10 @@ def write(tmp: str, image: Image, pixels: np.ndarray, level: int = PNG_LEVEL) ->
         for part in parts:
             f.write(part)
         for data in _compressed(pixels, level):
-            f.write(_pack(b"IDAT", data))
+            # (the chunk in three writes: its data is not copied again to join them)
+            f.write(struct.pack(">I", len(data)) + b"IDAT")
+            f.write(data)
+            f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(b"IDAT"))))
         f.write(_pack(b"IEND", b""))
 
 
@@ -340,18 +346,18 @@ def _compressed(pixels: np.ndarray, level: int):
 
     height = pixels.shape[0]
     row_bytes = pixels[0].size * pixels.itemsize
-    band = max(1, BAND_BYTES // max(row_bytes, 1))
     threads = max(1, min(os.cpu_count() or 1, 8))
+    window = 2 * threads  # bands in flight
+    band = max(1, min(BAND_BYTES, IN_FLIGHT_BYTES // window) // max(row_bytes, 1))
     starts = range(0, height, band)
-    window = 2 * threads  # bands in flight: memory stays a few bands
     adler, tail = 1, b""
     yield _zlib_header(level)
     with ThreadPoolExecutor(threads) as pool:
         for w in range(0, len(starts), window):
             bands = [_filtered(pixels, y, min(y + band, height)) for y in starts[w : w + window]]
             last = w + len(bands) == len(starts)
-            primes = [tail] + [b[-32768:] for b in bands[:-1]]
-            tail = bands[-1][-32768:]
+            primes = [tail] + [b[-32768:].tobytes() for b in bands[:-1]]
+            tail = bands[-1][-32768:].tobytes()
             finishes = [last and i == len(bands) - 1 for i in range(len(bands))]
             for data in bands:
                 adler = zlib.adler32(data, adler)
@@ -367,8 +373,9 @@ def _zlib_header(level: int) -> bytes:
     return bytes([0x78, flags])
 
 
-def _filtered(pixels: np.ndarray, y0: int, y1: int) -> bytes:
-    """Rows ``y0..y1`` as PNG scanlines filtered by Up (filter byte 2), big-endian samples."""
+def _filtered(pixels: np.ndarray, y0: int, y1: int) -> np.ndarray:
+    """Rows ``y0..y1`` as PNG scanlines filtered by Up (filter byte 2), big-endian samples, as
+    one flat uint8 array."""
     rows = np.ascontiguousarray(pixels[max(y0 - 1, 0) : y1].astype(pixels.dtype.newbyteorder(">"), copy=False))
     rows = rows.view(np.uint8).reshape(rows.shape[0], -1)
     out = np.empty((y1 - y0, rows.shape[1] + 1), np.uint8)
@@ -378,10 +385,10 @@ def _filtered(pixels: np.ndarray, y0: int, y1: int) -> bytes:
         np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
     else:
         np.subtract(rows[1:], rows[:-1], out=out[:, 1:])
-    return out.tobytes()
+    return out.reshape(-1)
 
 
-def _deflate(data: bytes, prime: bytes, level: int, finish: bool) -> bytes:
+def _deflate(data: np.ndarray, prime: bytes, level: int, finish: bool) -> bytes:
     """``data`` as raw deflate blocks that continue a stream whose last 32 KiB were ``prime``."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=prime) if prime else \
         zlib.compressobj(level, zlib.DEFLATED, -15)
