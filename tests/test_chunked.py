@@ -200,13 +200,13 @@ main(sys.argv[3:], prog_name="upsample")
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_volume_far_larger_than_the_memory_cap_is_resized_block_by_block(tmp_path):
-    # 64 x 160 x 160 uint16 (3 MB) x2 trilinear: 26 MB out. Under a cap of 16 MB beyond the
+    # 64 x 160 x 160 uint16 (3 MB) x2 trilinear: 26 MB out. Under a cap of 20 MB beyond the
     # loaded process, the whole output cannot be held: only blocks fit.
     volume = (np.random.default_rng(3).random((64, 160, 160)) * 60000).astype(np.uint16)
     src = tmp_path / "in.zarr"
     zarr.open_array(str(src), mode="w", shape=volume.shape, chunks=(8, 32, 32), dtype=volume.dtype)[:] = volume
     expected = resize_image(Image.of(volume, "ZYX", "TIFF"), Settings(parse_scale("2"), mode="trilinear")).array
-    cap = str(16 << 20)
+    cap = str(20 << 20)
 
     def capped(*args):
         return subprocess.run([sys.executable, "-c", CAPPED, cap, src, "resize", *map(str, args)],

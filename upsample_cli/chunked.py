@@ -144,8 +144,9 @@ class Volume:
         out = back(blocks.run(self.engine, view, spatial))
         return np.ascontiguousarray(round_clamp(out, self.image.dtype, in_place=True))
 
-    def working_set(self, block_shape) -> int:
-        """Estimated bytes in use while one block of ``block_shape`` (file axes) is made."""
+    def working_set(self, block_shape, writing: int = 0) -> int:
+        """Estimated bytes in use while one block of ``block_shape`` (file axes) is made, and
+        written by a writer that holds ``writing`` times the block's bytes meanwhile."""
         axes = self.image.axes
         block = {a: (0, n) for a, n in zip(axes, block_shape)}
         if self.engine is not None:  # the region of a block in the middle (its halo at both ends)
@@ -160,19 +161,19 @@ class Volume:
         item = self.image.dtype.itemsize
         float_size = 8 if self.image.dtype.itemsize >= 8 else 4
         decoding = self.source.decoding([needed[a] for a in axes])
-        return decoding + 2 * region * item + 2 * max(region, out) * float_size + 2 * out * item
+        return decoding + 2 * region * item + 2 * max(region, out) * float_size + (2 + writing) * out * item
 
-    def block_shape(self, memory: int, outer_first: bool) -> Tuple[int, ...]:
+    def block_shape(self, memory: int, outer_first: bool, writing: int = 0) -> Tuple[int, ...]:
         """The largest block (output samples along the file's axes) whose working set fits ``memory``."""
         axes = self.image.axes
         shape = list(self.shape)
-        while self.working_set(shape) > memory:
+        while self.working_set(shape, writing) > memory:
             cut = [i for i, a in enumerate(axes) if a in self.splittable and shape[i] > 1]
             if not cut:
                 raise UpsampleError(
                     _name(self.source),
                     f"--memory {_size(memory)} is below the working set of the smallest block "
-                    f"({_size(self.working_set(shape))}); give more"
+                    f"({_size(self.working_set(shape, writing))}); give more"
                     + (" or write Zarr (its blocks need not hold whole planes)" if "Y" not in self.splittable else ""),
                 )
             i = cut[0] if outer_first else max(cut, key=lambda c: shape[c])
@@ -213,6 +214,11 @@ class Volume:
             bar.close()
 
 
+# A Zarr array being written holds about four times the bytes written (each chunk copied, encoded,
+# and its encoded bytes buffered, all the block's chunks at once).
+ZARR_WRITING = 4
+
+
 def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = None, progress: bool = True,
                levels=None, method: Optional[dict] = None) -> None:
     """``volume``'s output written to the Zarr store ``dst`` (OME-Zarr when ``dst`` ends
@@ -233,7 +239,7 @@ def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = N
     steps = levels or [volume]
     arrays, shapes = {}, []
     for n, level in enumerate(steps):
-        shape = level.block_shape(memory, outer_first=False)
+        shape = level.block_shape(memory, outer_first=False, writing=ZARR_WRITING)
         chunks = tuple(min(b, CHUNK if a in "YX" else CHUNK_DEPTH) for a, b in zip(axes, shape))
         shape = tuple(max(c, b // c * c) for b, c in zip(shape, chunks))
         shapes.append(shape)
