@@ -354,6 +354,12 @@ def _plan(x, rules, out_size, scales, pipeline, backend):
     return functools.partial(_execute, p, _backend(backend), isinstance(x, np.ndarray))
 
 
+def kernel_for(p: "Plan"):
+    """The backend module that runs the CPU plan ``p`` as ``interpolate`` would (NumPy where a
+    process that resizes one image finishes sooner on it, see below)."""
+    return _backend(_one_shot_backend(p) if _one_shot else "cpu")
+
+
 def _one_shot_backend(p: "Plan") -> str:
     """"cpu", or "reference" (NumPy) where that is estimated to finish first.
 

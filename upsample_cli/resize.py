@@ -29,6 +29,7 @@ the output limit and the metadata itself are the pipeline's (:mod:`upsample_cli.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -149,34 +150,87 @@ def _engine_input(a: np.ndarray) -> np.ndarray:
 
 
 def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Settings) -> np.ndarray:
-    """Colours times alpha, resized with it, divided by the resized alpha (see the module docstring)."""
+    """Colours times alpha, resized with it, divided by the resized alpha (see the module docstring).
+
+    On the CPU the output is made band by band (``blocks``: each band of output rows from its
+    region of the input, the same sums as the whole resize), so that the float sums are never
+    whole: memory is the input, the output and a few bands."""
     axis, alpha = image.channel_axis, image.alpha
     wide = a.dtype == np.float64 or (a.dtype.kind in "iu" and a.dtype.itemsize >= 4)
     work_type = np.float64 if wide else np.float32
     opaque = work_type(float(np.iinfo(a.dtype).max) if a.dtype.kind in "iu" else 1.0)
-    pixels = np.moveaxis(a, axis, -1)  # a view; channels last
-    work = np.empty(pixels.shape, work_type)
 
-    def premultiply(src, dst):
-        np.multiply(src, (src[..., alpha] / opaque)[..., None], out=dst, dtype=work_type)
-        dst[..., alpha] = src[..., alpha]
+    def premultiplied(src):
+        """The file-axes region ``src`` premultiplied, as a work array (channels last in memory)."""
+        pixels = np.moveaxis(src, axis, -1)
+        work = np.empty(pixels.shape, work_type)
 
-    _by_bands(premultiply, pixels, work)
-    out = np.moveaxis(_resize_axes(np.moveaxis(work, -1, axis), image.axes, call, settings), axis, -1)
-    del work
-    result = np.empty(out.shape, a.dtype)
+        def premultiply(s, d):
+            np.multiply(s, (s[..., alpha] / opaque)[..., None], out=d, dtype=work_type)
+            d[..., alpha] = s[..., alpha]
 
-    def unpremultiply(src, dst):
-        weight = src[..., alpha] / opaque
+        _by_bands(premultiply, pixels, work)
+        return np.moveaxis(work, -1, axis)
+
+    def unpremultiply(s, d):
+        weight = s[..., alpha] / opaque
         covered = weight > 0
         np.divide(1, weight, out=weight, where=covered)
         weight[~covered] = 0  # fully transparent: colour 0
         for colour in (np.s_[..., :alpha], np.s_[..., alpha + 1 :]):
-            src[colour] *= weight[..., None]
-        dst[...] = round_clamp(src, a.dtype, in_place=True)
+            s[colour] *= weight[..., None]
+        d[...] = round_clamp(s, a.dtype, in_place=True)
 
-    _by_bands(unpremultiply, out, result)
-    return np.moveaxis(result, -1, axis)
+    if settings.device != "cpu":
+        out = np.moveaxis(_resize_axes(premultiplied(a), image.axes, call, settings), axis, -1)
+        result = np.empty(out.shape, a.dtype)
+        _by_bands(unpremultiply, out, result)
+        return np.moveaxis(result, -1, axis)
+
+    from . import blocks
+    from .api import kernel_for, plan_of
+
+    view, _ = to_batch(_channels_last_header(a.shape, axis, work_type), image.axes, call.axes, channels_last=False)
+    engine = plan_of(view, **call.arguments(), mode=call.mode, align_corners=True if settings.align_corners else None,
+                     antialias=settings.antialias)
+    kernel = kernel_for(engine)
+    resized = blocks.resized_axes(engine)
+    out_shape = list(a.shape)
+    for i, letter in enumerate(call.axes):
+        out_shape[image.axes.index(letter)] = resized.get(2 + i, (0, a.shape[image.axes.index(letter)]))[1]
+    result = np.empty(out_shape, a.dtype)
+    band_axis = image.axes.index(call.axes[0])
+    per_row = math.prod(out_shape) // max(1, out_shape[band_axis])
+    rows = max(1, BAND_OUTPUT_SAMPLES // max(1, per_row))
+    for o0 in range(0, out_shape[band_axis], rows):
+        # The band's output rows, all of the other spatial axes; the rest is carried whole.
+        block = {2 + i: (0, out_shape[image.axes.index(letter)]) for i, letter in enumerate(call.axes)}
+        block[2] = (o0, min(o0 + rows, out_shape[band_axis]))
+        needed = blocks.region(engine, block)
+        cut = tuple(slice(*needed[2 + call.axes.index(letter)]) if letter in call.axes else slice(None)
+                    for letter in image.axes)
+        region, back = to_batch(premultiplied(a[cut]), image.axes, call.axes, channels_last=False)
+        out = back(blocks.run(engine, region, block, kernel))
+        band = tuple(slice(*block[2]) if i == band_axis else slice(None) for i in range(a.ndim))
+        _by_bands(unpremultiply, np.moveaxis(out, axis, -1), np.moveaxis(result[band], axis, -1))
+    return result
+
+
+def _channels_last_header(shape, axis: int, dtype) -> np.ndarray:
+    """A zero-size-in-memory array of ``shape`` (file axes, channels at ``axis``) laid out as the
+    premultiplied work arrays are, channels last in memory: what ``plan_of`` needs to plan."""
+    moved = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
+    strides, step = [], np.dtype(dtype).itemsize
+    for n in reversed(moved):
+        strides.append(step)
+        step *= n
+    strides = tuple(reversed(strides))
+    fake = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), moved, strides)
+    return np.moveaxis(fake, -1, axis)
+
+
+# Output samples of a band of the premultiplied resize.
+BAND_OUTPUT_SAMPLES = 1 << 20
 
 
 # Samples of a band of ``_by_bands`` (its temporaries stay in the processor's cache).
