@@ -175,3 +175,101 @@ def test_without_distributed_the_error_names_the_package(tmp_path, monkeypatch):
     result = run("batch", src, tmp_path / "dst", "--scale", "2", "--scheduler", "tcp://127.0.0.1:8786")
     assert result.exit_code == 2
     assert result.stderr == "error: --scheduler needs the distributed package: pip install 'dask[distributed]'\n"
+
+
+# --- a volume's blocks on the cluster ------------------------------------------------------------
+
+VOLUME_SHAPE = (18, 22, 26)
+
+
+@pytest.fixture(scope="module")
+def volume(tmp_path_factory):
+    import numpy as np
+    zarr = pytest.importorskip("zarr")
+
+    d = tmp_path_factory.mktemp("volume")
+    data = (np.random.default_rng(7).random(VOLUME_SHAPE) * 60000).astype(np.uint16)
+    array = zarr.open_array(str(d / "in.zarr"), mode="w", shape=data.shape, chunks=(5, 8, 8), dtype=data.dtype)
+    array[:] = data
+    tifffile.imwrite(d / "in.tif", data, imagej=True, metadata={"axes": "ZYX", "spacing": 2.0, "unit": "um"})
+    return d
+
+
+def leftovers(folder):
+    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
+
+
+def test_a_volume_s_blocks_spread_over_the_workers_equal_the_local_result(cluster, volume, tmp_path):
+    import numpy as np
+    import zarr
+
+    from upsample_cli.chunked import ChunkedResize
+    from upsample_cli.pipeline import Settings
+    from upsample_cli.sizes import parse_scale
+
+    _, client = cluster
+    settings = Settings(parse_scale("2,1.5,1.7"), mode="bicubic")
+    ChunkedResize(settings, memory=150_000, progress=False)(str(volume / "in.zarr"), str(tmp_path / "local.zarr"))
+    with distributed.get_task_stream(client) as stream:
+        ChunkedResize(settings, memory=150_000, progress=False, client=client)(str(volume / "in.zarr"),
+                                                                               str(tmp_path / "dask.zarr"))
+    blocks = [t for t in stream.data if t["key"].startswith("upsample-block-")]
+    assert len(blocks) > 2 and len({t["worker"] for t in blocks}) == 2
+    local, ours = zarr.open_array(str(tmp_path / "local.zarr")), zarr.open_array(str(tmp_path / "dask.zarr"))
+    assert ours.chunks == local.chunks and ours.shape == (30, 33, 52)
+    assert np.array_equal(ours[:], local[:])
+    assert leftovers(tmp_path) == []
+
+
+def test_a_pyramid_on_the_cluster_equals_the_local_one(cluster, volume, tmp_path):
+    import numpy as np
+    import zarr
+
+    address, _ = cluster
+    common = ["--levels", "3", "--mode", "trilinear", "--memory", "100000"]
+    local = run("pyramid", volume / "in.tif", tmp_path / "local.ome.zarr", *common)
+    ours = run("pyramid", volume / "in.tif", tmp_path / "dask.ome.zarr", *common, "--scheduler", address)
+    assert (local.exit_code, ours.exit_code) == (0, 0), ours.stderr
+    a, b = zarr.open_group(str(tmp_path / "local.ome.zarr")), zarr.open_group(str(tmp_path / "dask.ome.zarr"))
+    assert dict(a.attrs) == dict(b.attrs)
+    for n in "012":
+        assert b[n].shape == a[n].shape and np.array_equal(b[n][:], a[n][:]), n
+    assert b["2"].shape == (4, 5, 6)
+    # a Zarr input, the address from the environment
+    common = ["--scale", "0.5", "--mode", "area", "--memory", "100000"]
+    local = run("resize", volume / "in.zarr", tmp_path / "local.zarr", *common, env={"DASK_SCHEDULER_ADDRESS": ""})
+    ours = run("resize", volume / "in.zarr", tmp_path / "dask.zarr", *common, env={"DASK_SCHEDULER_ADDRESS": address})
+    assert (local.exit_code, ours.exit_code) == (0, 0), ours.stderr
+    a, b = zarr.open_array(str(tmp_path / "local.zarr")), zarr.open_array(str(tmp_path / "dask.zarr"))
+    assert b.shape == (9, 11, 13) and np.array_equal(b[:], a[:])
+
+
+def test_a_failing_block_fails_the_file_and_leaves_no_store(cluster, volume, tmp_path):
+    import shutil
+
+    address, client = cluster
+    src = tmp_path / "bad.zarr"
+    shutil.copytree(volume / "in.zarr", src)
+    (src / "c" / "2" / "1" / "1").write_bytes(b"not a chunk" * 8)
+    out = tmp_path / "out.zarr"
+    result = run("resize", src, out, "--scale", "2", "--memory", "150000", "--scheduler", address)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {src}: ") and "decompression" in result.stderr
+    assert result.stderr.count("\n") == 1
+    idle(client)
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("out, message", [
+    ("out.tif", "a TIFF is written page after page by one process; write Zarr on a cluster"),
+    ("out.png", "--scheduler writes the blocks of a Zarr volume; give OUT ending .zarr"),
+])
+def test_a_cluster_writes_zarr_only(volume, tmp_path, out, message):
+    result = run("resize", volume / "in.zarr", tmp_path / out, "--scale", "2",
+                 "--scheduler", f"tcp://127.0.0.1:{closed_port()}")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {tmp_path / out}: {message}\n"
+    # an address from the environment serves Zarr outputs only; others are written here
+    result = run("resize", volume / "in.tif", tmp_path / "o.tif", "--scale", "0.5",
+                 env={"DASK_SCHEDULER_ADDRESS": f"tcp://127.0.0.1:{closed_port()}"})
+    assert result.exit_code == 0, result.stderr

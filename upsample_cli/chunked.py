@@ -56,15 +56,58 @@ class ChunkedResize:
     compression: str = "deflate"
     ngff: Optional[str] = None
     progress: bool = True
+    client: object = None  # a distributed.Client: the blocks of a Zarr output are written by its workers
 
     def __call__(self, src: str, dst: str):
-        source = open_source(src, self.axes)
-        volume = Volume(source, self.settings)
+        recipe = Recipe(src, self.axes, self.settings)
+        (volume,) = recipe.volumes()
         if is_zarr(dst):
-            write_zarr(volume, dst, self.memory or default_memory(), ngff=self.ngff, progress=self.progress)
+            write_zarr(volume, dst, self.memory or default_memory(), ngff=self.ngff, progress=self.progress,
+                       cluster=_cluster(self.client, recipe))
+        elif self.client is not None:
+            raise UpsampleError(dst, "a TIFF is written page after page by one process; write Zarr on a cluster")
         else:
             volume.write_tiff(dst, self.memory or default_memory(), self.compression, self.progress)
-        return source.header.shape, volume.shape
+        return volume.source.header.shape, volume.shape
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the volumes written to one output are made: from ``src`` with ``settings`` or, with a
+    ``factor``, a pyramid of ``levels`` (the input copied, then each level resized by ``1 / factor``
+    from the one before, with ``settings``' mode). A few hundred bytes: what a cluster's worker
+    gets to make the same volumes, their plans and tables, from the same files."""
+
+    src: str
+    axes: Optional[str]
+    settings: Settings
+    levels: int = 1
+    factor: Optional[float] = None
+    dst: str = ""  # the pyramid's path, which names its levels in messages
+
+    def volumes(self) -> list:
+        from .sizes import Scale
+
+        source = open_source(self.src, self.axes)
+        if self.factor is None:
+            return [Volume(source, self.settings)]
+        spatial = sum(a in source.header.axes for a in "XYZ")
+        steps = [Volume(source, replace(self.settings, target=Scale((1.0,) * spatial), mode=None, convention="torch",
+                                        antialias=False, align_corners=False))]
+        shrink = replace(self.settings, target=Scale((1.0 / self.factor,) * spatial))
+        for n in range(1, self.levels):
+            level_source = LevelSource(steps[-1].header, f"{self.dst} level {n - 1}")
+            level_source.name = str(n)
+            steps.append(Volume(level_source, shrink))
+        return steps
+
+
+def _cluster(client, recipe: Recipe):
+    if client is None:
+        return None
+    from .cluster import ClusterBlocks
+
+    return ClusterBlocks(client, recipe)
 
 
 class Volume:
@@ -220,9 +263,12 @@ ZARR_WRITING = 4
 
 
 def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = None, progress: bool = True,
-               levels=None, method: Optional[dict] = None) -> None:
+               levels=None, method: Optional[dict] = None, cluster=None) -> None:
     """``volume``'s output written to the Zarr store ``dst`` (OME-Zarr when ``dst`` ends
-    ``.ome.zarr`` or the input is OME-Zarr), built aside and renamed when complete."""
+    ``.ome.zarr`` or the input is OME-Zarr), built aside and renamed when complete.
+
+    ``cluster`` (:class:`upsample_cli.cluster.ClusterBlocks`): the blocks are written by its
+    workers, each level's split further, in whole chunks, until each worker thread has two."""
     from . import ngff as ngff_meta
 
     source = volume.source
@@ -242,6 +288,8 @@ def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = N
         shape = level.block_shape(memory, outer_first=False, writing=ZARR_WRITING)
         chunks = tuple(min(b, CHUNK if a in "YX" else CHUNK_DEPTH) for a, b in zip(axes, shape))
         shape = tuple(max(c, b // c * c) for b, c in zip(shape, chunks))
+        if cluster is not None:
+            shape = _spread(shape, chunks, level.shape, 2 * cluster.threads)
         shapes.append(shape)
         arrays["0" if not levels and ome else str(n) if ome else ""] = (
             tuple(level.shape[i] for i in perm), tuple(chunks[i] for i in perm), level.image.dtype)
@@ -251,19 +299,40 @@ def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = N
     sink = ZarrSink(dst, arrays, zarr_format, attrs, dimension_names=[a.lower() for a in order] if ome else None)
     bar = _bar(sum(level.count(s) for level, s in zip(steps, shapes)), progress)
     try:
-        for name, level, shape in zip(arrays, steps, shapes):
-            if isinstance(level.source, LevelSource):
-                level.source.bind(sink, perm)
-            for block in level.blocks(shape):
-                out = level.compute(block).transpose(perm)
-                sink.write(name, [slice(*block[a]) for a in order], out)
-                bar.update(1)
+        if cluster is not None:
+            cluster.write(sink, [(name, list(level.blocks(shape))) for name, level, shape in zip(arrays, steps, shapes)],
+                          perm, bar)
+        else:
+            for name, level, shape in zip(arrays, steps, shapes):
+                if isinstance(level.source, LevelSource):
+                    level.source.bind(sink, perm)
+                for block in level.blocks(shape):
+                    write_block(sink, name, level, block, perm)
+                    bar.update(1)
         sink.commit()
     except BaseException:
         sink.abandon()
         raise
     finally:
         bar.close()
+
+
+def write_block(sink, name: str, volume: Volume, block, perm) -> None:
+    """One block of ``volume`` computed and written into the array ``name`` of ``sink``."""
+    order = [volume.image.axes[i] for i in perm]
+    sink.write(name, [slice(*block[a]) for a in order], volume.compute(block).transpose(perm))
+
+
+def _spread(shape, chunks, full, wanted: int) -> tuple:
+    """``shape`` halved, in whole chunks, along the axis holding most chunks, until the output of
+    shape ``full`` has ``wanted`` blocks or each block is one chunk."""
+    shape = list(shape)
+    while math.prod(-(-n // b) for n, b in zip(full, shape)) < wanted:
+        i = max(range(len(shape)), key=lambda k: shape[k] // chunks[k])
+        if shape[i] <= chunks[i]:
+            break
+        shape[i] = -(-(shape[i] // chunks[i]) // 2) * chunks[i]
+    return tuple(shape)
 
 
 class LevelSource(Source):
@@ -286,23 +355,16 @@ class LevelSource(Source):
 
 
 def pyramid(src: str, dst: str, levels: int, factor: float, settings: Settings, *, memory: Optional[int] = None,
-            axes: Optional[str] = None, ngff: Optional[str] = None, progress: bool = True) -> list:
+            axes: Optional[str] = None, ngff: Optional[str] = None, progress: bool = True, client=None) -> list:
     """Write an OME-Zarr multiscale pyramid of ``levels`` levels to ``dst``: the input, then each
     level resized by ``1 / factor`` along X, Y (and Z) from the one before, with ``settings``' mode
-    (``settings.target`` is ignored). Returns the levels' shapes."""
+    (``settings.target`` is ignored). Returns the levels' shapes. ``client``: a
+    ``distributed.Client`` whose workers write each level's blocks, level after level."""
     from . import __version__
-    from .sizes import Scale
 
-    source = open_source(src, axes)
-    spatial = sum(a in source.header.axes for a in "XYZ")
-    copy = Volume(source, replace(settings, target=Scale((1.0,) * spatial), mode=None, convention="torch",
-                                  antialias=False, align_corners=False))
-    steps = [copy]
-    shrink = replace(settings, target=Scale((1.0 / factor,) * spatial))
-    for n in range(1, levels):
-        level_source = LevelSource(steps[-1].header, f"{dst} level {n - 1}")
-        level_source.name = str(n)
-        steps.append(Volume(level_source, shrink))
+    recipe = Recipe(src, axes, settings, levels, factor, dst)
+    steps = recipe.volumes()
+    copy = steps[0]
     settings = steps[-1].settings
     method = {
         "type": settings.mode,
@@ -316,7 +378,8 @@ def pyramid(src: str, dst: str, levels: int, factor: float, settings: Settings, 
                        "antialias": settings.antialias, "align_corners": settings.align_corners},
         },
     }
-    write_zarr(copy, dst, memory or default_memory(), ngff=ngff, progress=progress, levels=steps, method=method)
+    write_zarr(copy, dst, memory or default_memory(), ngff=ngff, progress=progress, levels=steps, method=method,
+               cluster=_cluster(client, recipe))
     return [level.shape for level in steps]
 
 
@@ -388,4 +451,4 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.1f} KiB"
 
 
-__all__ = ["ChunkedResize", "LevelSource", "Volume", "default_memory", "pyramid", "write_zarr"]
+__all__ = ["ChunkedResize", "LevelSource", "Recipe", "Volume", "default_memory", "pyramid", "write_zarr"]

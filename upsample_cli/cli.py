@@ -95,14 +95,20 @@ Examples:
               help="Allow OUT to be IN (replaced only by a complete file; through a symbolic link, its target is "
               "replaced and the link kept).")
 @click.option("--explain", is_flag=True, help="Also print on stderr the plan of each resize run: its passes and loops.")
+@options.scheduler(
+    "Write the blocks of a Zarr OUT on the workers of this Dask scheduler (tcp://host:8786; default: "
+    "$DASK_SCHEDULER_ADDRESS), which read IN and write OUT on storage shared with this machine. Needs pip install "
+    "'dask[distributed]'.")
 @options.debug
-def resize(src, dst, output_format, overwrite_input, explain, debug, memory, **resize_options):
+def resize(src, dst, output_format, overwrite_input, explain, debug, memory, scheduler, scheduler_file,
+           **resize_options):
     from dataclasses import replace
 
     from . import api, io
 
-    if memory is not None or _is_zarr(src) or _is_zarr(dst):
-        _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options)
+    address = _scheduler_address(scheduler, scheduler_file, dst)
+    if memory is not None or _is_zarr(src) or _is_zarr(dst) or address is not None:
+        _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options, address)
         return
     extension = options.output_extension(dst, output_format)
     convert = replace(options.file_resize(**resize_options), output_extension=extension)
@@ -125,21 +131,57 @@ def _is_zarr(path: str) -> bool:
     return path != "-" and is_zarr(path)
 
 
-def _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options):
-    """``upsample resize`` of a Zarr or TIFF volume block by block (:mod:`upsample_cli.chunked`)."""
+def _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options, address):
+    """``upsample resize`` of a Zarr or TIFF volume block by block (:mod:`upsample_cli.chunked`),
+    on the workers of the Dask scheduler at ``address`` if given."""
     from . import io
 
     convert = options.file_resize(**resize_options)
     if "-" in (src, dst):
-        raise UsageFailure("--memory and Zarr read and write files, not standard input or output")
+        raise UsageFailure("--memory, --scheduler and Zarr read and write files, not standard input or output")
+    if address is not None and not _is_zarr(dst):
+        if dst.lower().endswith((".tif", ".tiff")):
+            raise UsageFailure(f"{dst}: a TIFF is written page after page by one process; write Zarr on a cluster")
+        raise UsageFailure(f"{dst}: --scheduler writes the blocks of a Zarr volume; give OUT ending .zarr")
     if _is_zarr(src) or _is_zarr(dst):
         _zarr_needed()
     if io.is_same_file(src, dst) and not overwrite_input:
         raise UsageFailure(f"{dst}: OUT is the input file; choose another path")
     from .chunked import ChunkedResize
 
-    with _reported(src, dst, debug):
-        ChunkedResize(convert.settings, memory, convert.axes, convert.write_options.compression)(src, dst)
+    client = _connect(address) if address is not None else None
+    with contextlib.closing(client) if client is not None else contextlib.nullcontext(), _reported(src, dst, debug):
+        ChunkedResize(convert.settings, memory, convert.axes, convert.write_options.compression,
+                      client=client)(src, dst)
+
+
+def _scheduler_address(scheduler, scheduler_file, dst=None):
+    """The Dask scheduler's address from ``--scheduler``, ``--scheduler-file`` or the environment
+    (None for none); UsageFailure when they cannot work. With ``dst``, an address from the
+    environment serves only a Zarr OUT (it is there for the commands a cluster runs)."""
+    from click.core import ParameterSource
+
+    from . import batch, cluster
+
+    source = click.get_current_context().get_parameter_source("scheduler")
+    if source == ParameterSource.ENVIRONMENT and (scheduler_file is not None or (dst is not None and not _is_zarr(dst))):
+        scheduler = None  # the command line's file over the environment's address
+    try:
+        return cluster.scheduler_address(scheduler, scheduler_file)
+    except batch.BatchUsageError as e:
+        raise UsageFailure(str(e)) from None
+
+
+def _connect(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``; UsageFailure when it cannot serve."""
+    from . import batch, cluster
+
+    try:
+        return cluster.connect(address)
+    except batch.BatchUsageError as e:
+        raise UsageFailure(str(e)) from None
+    except KeyboardInterrupt:
+        raise InterruptedFailure(f"{address}: interrupted while connecting to the Dask scheduler") from None
 
 
 def _zarr_needed() -> None:
@@ -180,8 +222,12 @@ Examples:
 @options.memory
 @click.option("--ngff", type=click.Choice(["0.4", "0.5"]), default=None,
               help="OME-NGFF version written (default: the input's, else 0.4).")
+@options.scheduler(
+    "Write each level's blocks on the workers of this Dask scheduler (tcp://host:8786; default: "
+    "$DASK_SCHEDULER_ADDRESS), which read IN and write OUT on storage shared with this machine. Needs pip install "
+    "'dask[distributed]'.")
 @options.debug
-def pyramid_command(src, dst, levels, factor, mode, antialias, axes, memory, ngff, debug):
+def pyramid_command(src, dst, levels, factor, mode, antialias, axes, memory, ngff, scheduler, scheduler_file, debug):
     from .pipeline import Settings
     from .sizes import Scale
 
@@ -192,10 +238,12 @@ def pyramid_command(src, dst, levels, factor, mode, antialias, axes, memory, ngf
         settings = Settings(Scale((0.5,)), mode, antialias=antialias).checked()
     except ValueError as e:
         raise UsageFailure(f"--mode: {e}") from None
+    address = _scheduler_address(scheduler, scheduler_file)
     from .chunked import pyramid
 
-    with _reported(src, dst, debug):
-        shapes = pyramid(src, dst, levels, factor, settings, memory=memory, axes=axes, ngff=ngff)
+    client = _connect(address) if address is not None else None
+    with contextlib.closing(client) if client is not None else contextlib.nullcontext(), _reported(src, dst, debug):
+        shapes = pyramid(src, dst, levels, factor, settings, memory=memory, axes=axes, ngff=ngff, client=client)
     click.echo(f"{dst}: {len(shapes)} levels, " + ", ".join("x".join(map(str, s)) for s in shapes))
 
 
@@ -242,14 +290,10 @@ Examples:
     help="Files resized at once (default: the number of cores; 2 with --device cuda, so that one file's GPU work "
     "overlaps another's decoding and encoding); the engine's threads are shared among them.",
 )
-@click.option(
-    "--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
-    help="Resize the files on the workers of this Dask scheduler (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS), "
+@options.scheduler(
+    "Resize the files on the workers of this Dask scheduler (tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS), "
     "which read and write them on storage shared with this machine; --jobs is then the files in flight (default: "
-    "twice the cluster's threads). Needs pip install 'dask[distributed]'.",
-)
-@click.option("--scheduler-file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="As --scheduler, with the address read from a Dask scheduler file (dask scheduler --scheduler-file).")
+    "twice the cluster's threads). Needs pip install 'dask[distributed]'.")
 @click.option("--skip-existing", is_flag=True, help="Leave out inputs whose output exists (resumes a run).")
 @click.option(
     "--format", "output_format", metavar="EXT", callback=options.parse_format,
@@ -264,30 +308,18 @@ Examples:
 @options.debug
 def batch_command(src, dst, recursive, pattern, jobs, scheduler, scheduler_file, skip_existing, output_format,
                   fail_fast, report_path, quiet, debug, deconv_weights, **resize_options):
-    from click.core import ParameterSource
-
-    from . import batch, cluster
+    from . import batch
 
     convert = options.batch_convert(deconv_weights, resize_options)
     if output_format is not None:
         from .io import FORMATS
 
         options.warn_unused_format_options(FORMATS[output_format])
-    if scheduler_file is not None and click.get_current_context().get_parameter_source("scheduler") == ParameterSource.ENVIRONMENT:
-        scheduler = None  # the command line's file over the environment's address
-    try:
-        address = cluster.scheduler_address(scheduler, scheduler_file)
-    except batch.BatchUsageError as e:
-        raise UsageFailure(str(e)) from None
+    address = _scheduler_address(scheduler, scheduler_file)
     if jobs is None and resize_options["device"] == "cuda" and address is None:
         jobs = 2  # one CUDA context per worker: a pair keeps the GPU busy while the other file is coded
     selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
-    try:
-        client = cluster.connect(address) if address is not None else None
-    except batch.BatchUsageError as e:
-        raise UsageFailure(str(e)) from None
-    except KeyboardInterrupt:
-        raise InterruptedFailure(f"{address}: interrupted while connecting to the Dask scheduler") from None
+    client = _connect(address) if address is not None else None
     with contextlib.closing(client) if client is not None else contextlib.nullcontext():
         _batch(selection, convert, jobs, fail_fast, report_path, quiet, debug, client)
 

@@ -15,6 +15,16 @@ in their threads, as a process worker gets it from SIGTERM; the atomic write the
 temporary file. A task still running after ``STOP_GRACE`` (inside compiled code, which sees the
 exception only when it returns) is cancelled and its temporary files removed by the client.
 
+Volumes (``upsample resize`` and ``pyramid`` writing Zarr): :class:`ClusterBlocks` writes the blocks
+of :func:`upsample_cli.chunked.write_zarr` on the workers. The client plans the blocks and creates
+the output store in its temporary folder; each task carries the :class:`~upsample_cli.chunked.Recipe`
+(source path and settings), the folder and its blocks' coordinates. A worker makes the volumes once
+per run (their plans and tables), reads the regions from the source, and writes the blocks into the
+folder, blocks being whole chunks so that no two tasks write one chunk. A pyramid's levels go one after
+the other, each read by the workers from the level before in the folder. The client commits (renames)
+the store when every block is written; on a failure or Ctrl-C it stops the run as above, waits for
+its running blocks to end (at most ``STOP_GRACE``) and removes the folder.
+
 Needs the ``distributed`` package (the ``dask`` extra); the workers need ``upsample`` installed.
 """
 
@@ -34,6 +44,7 @@ from typing import Dict, List, Optional
 
 from .batch import STOP_GRACE, BatchUsageError, Convert, Job, _limit_threads, _remove_temporaries, _Stopped, _work, cores
 from .errors import reason, text_of
+from .image import UpsampleError
 from .report import FAILED, INTERRUPTED, Outcome
 
 MISSING = "--scheduler needs the distributed package: pip install 'dask[distributed]'"
@@ -138,6 +149,14 @@ def _version() -> str:
     return __version__
 
 
+def _threads_per_host(workers) -> Dict[str, int]:
+    """The task threads of all the workers of each host, among which its cores are shared."""
+    sharing: Dict[str, int] = {}
+    for w in workers:
+        sharing[w["host"]] = sharing.get(w["host"], 0) + w["nthreads"]
+    return sharing
+
+
 class DaskWorkers:
     """The files of a batch as tasks of a Dask cluster, at most ``jobs`` in flight (default: twice
     its worker threads); the interface of ``batch._ProcessWorkers``."""
@@ -148,11 +167,7 @@ class DaskWorkers:
         self._run = uuid.uuid4().hex
         workers = client.scheduler_info()["workers"].values()
         self._limit = jobs or 2 * max(1, sum(w["nthreads"] for w in workers))
-        # The task threads of all the workers of each host, among which its cores are shared.
-        sharing: Dict[str, int] = {}
-        for w in workers:
-            sharing[w["host"]] = sharing.get(w["host"], 0) + w["nthreads"]
-        self._setup = (convert, sharing)  # a few hundred bytes, sent with each file
+        self._setup = (convert, _threads_per_host(workers))  # a few hundred bytes, sent with each file
         self._futures: Dict[object, Job] = {}
         self._finished: "queue.Queue" = queue.Queue()
         self._count = 0
@@ -242,6 +257,74 @@ class DaskWorkers:
         return Outcome(job.src, job.dst, FAILED, why)
 
 
+class ClusterBlocks:
+    """The blocks of a Zarr output written by the workers of ``client`` (see the module's notes);
+    ``recipe`` makes the volumes on each worker."""
+
+    def __init__(self, client, recipe):
+        self._client = client
+        self._recipe = recipe
+        workers = client.scheduler_info()["workers"].values()
+        self.threads = max(1, sum(w["nthreads"] for w in workers))
+        self._sharing = _threads_per_host(workers)
+
+    def write(self, sink, levels, perm, bar) -> None:
+        """Write each ``(name, blocks)`` of ``levels`` into ``sink``'s folder, level after level;
+        the first failure raised (a block's own error, or UpsampleError naming the source) after
+        the run is stopped. ``bar`` advances by one per block written."""
+        run = uuid.uuid4().hex
+        names = [name for name, _ in levels]
+        futures: list = []
+        try:
+            for n, (name, blocks) in enumerate(levels):
+                finished: "queue.Queue" = queue.Queue()
+                futures = []
+                for i, block in enumerate(blocks):
+                    futures.append(self._client.submit(
+                        _block_task, self._recipe, sink.tmp, names, n, block, perm, self._sharing, run, pure=False,
+                        key=f"upsample-block-{run[:8]}-{n}-{i}", retries=0))
+                    futures[-1].add_done_callback(finished.put)
+                for _ in futures:
+                    future = _next(finished)
+                    if future.status != "finished" or not future.result():
+                        raise self._failure(future)
+                    bar.update(1)
+        except BaseException:
+            self._stop(run, futures)
+            raise
+
+    def _failure(self, future) -> BaseException:
+        src = self._recipe.src
+        if future.status == "cancelled":
+            return UpsampleError(src, "the Dask cluster cancelled a block")
+        try:
+            error = future.exception()
+        except Exception as e:
+            return UpsampleError(src, f"the Dask cluster failed ({text_of(e)})")
+        if error is None:  # stopped on its worker, as only this client does
+            return KeyboardInterrupt()
+        if type(error).__name__ == "KilledWorker":
+            return UpsampleError(src, "a Dask worker died while resizing a block")
+        return error
+
+    def _stop(self, run: str, futures) -> None:
+        """No block of ``run`` runs or starts any more: queued ones return at once, running ones
+        are stopped, and their end awaited (at most ``STOP_GRACE``) so that none writes after."""
+        with contextlib.suppress(Exception):  # a lost scheduler: nothing more can be asked of it
+            self._client.cancel(futures)
+            self._client.run(_stop, run, on_error="ignore")
+            deadline = time.monotonic() + STOP_GRACE
+            while time.monotonic() < deadline and any(self._client.run(_running, run, on_error="ignore").values()):
+                time.sleep(0.05)
+
+
+def _next(finished: "queue.Queue"):
+    """The next item of ``finished``, waited for in short steps so that Ctrl-C is seen at once."""
+    while True:
+        with contextlib.suppress(queue.Empty):
+            return finished.get(timeout=0.1)
+
+
 # --- on the workers ---------------------------------------------------------------------------
 
 # Thread id -> run id of the task it runs, and the runs stopped, in each worker process.
@@ -276,6 +359,52 @@ def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
         return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
 
 
+# Run id -> (its volumes, the store being written), made by the run's first block in this worker.
+_VOLUMES: Dict[str, tuple] = {}
+
+
+def _block_task(recipe, tmp: str, names, level: int, block, perm, sharing, run: str) -> bool:
+    """One block of a volume on a worker: computed and written into the store at ``tmp`` (True),
+    or stopped by :func:`_stop` (False)."""
+    from distributed import get_worker
+
+    from .chunked import LevelSource, write_block
+    from .volumes import ZarrSink
+
+    if run in _STOPPED:
+        return False
+    worker = get_worker()
+    _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
+    ident = threading.get_ident()
+    try:
+        try:
+            with _LOCK:
+                _RUNNING[ident] = run
+                made = _VOLUMES.get(run)
+            if made is None:
+                made = (recipe.volumes(), ZarrSink.attach(tmp, names))
+                with _LOCK:
+                    _VOLUMES.clear()  # one run's kept: a client's runs come one after the other
+                    _VOLUMES[run] = made
+            volumes, sink = made
+            volume = volumes[level]
+            if isinstance(volume.source, LevelSource):
+                volume.source.bind(sink, perm)
+            write_block(sink, names[level], volume, block, perm)
+            return True
+        finally:
+            _unregister(ident)
+    except _Stopped:
+        _unregister(ident)
+        return False
+
+
+def _running(run: str) -> int:
+    """How many tasks of ``run`` run in this worker."""
+    with _LOCK:
+        return sum(r == run for r in _RUNNING.values())
+
+
 def _unregister(ident: int) -> None:
     """No stop can reach this thread once it has left its task: drop it and any exception pending for it."""
     with _LOCK:
@@ -294,4 +423,4 @@ def _stop(run: str) -> int:
     return len(threads)
 
 
-__all__ = ["DaskWorkers", "ENV_ADDRESS", "connect", "scheduler_address"]
+__all__ = ["ClusterBlocks", "DaskWorkers", "ENV_ADDRESS", "connect", "scheduler_address"]

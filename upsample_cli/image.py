@@ -46,6 +46,9 @@ class UpsampleError(Exception):
         self.path = os.fspath(path)
         self.message = message
 
+    def __reduce__(self):  # pickled as its two arguments (from a cluster's worker to the client)
+        return type(self), (self.path, self.message)
+
 
 class Refused(Exception):
     """Raised by a reader's ``before_load`` check to stop before decoding; readers let it through."""

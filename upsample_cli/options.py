@@ -110,6 +110,16 @@ memory = click.option(
 )
 
 
+def scheduler(help_text: str):
+    """``--scheduler ADDRESS`` (default ``$DASK_SCHEDULER_ADDRESS``) and ``--scheduler-file FILE``."""
+    def decorate(f):
+        f = click.option("--scheduler-file", metavar="FILE", type=click.Path(dir_okay=False),
+                         help="As --scheduler, with the address read from a Dask scheduler file "
+                         "(dask scheduler --scheduler-file).")(f)
+        return click.option("--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", help=help_text)(f)
+    return decorate
+
+
 def check_input(ctx, param, value):
     """IN: a file, or a Zarr store (a folder); any other folder is bad usage."""
     from .volumes import is_zarr

@@ -221,6 +221,17 @@ class ZarrSink:
             self.abandon()
             raise
 
+    @classmethod
+    def attach(cls, tmp: str, names) -> "ZarrSink":
+        """The store being built in the folder ``tmp``, opened by another process (a cluster's
+        worker) to write blocks into its arrays ``names``; that process neither commits nor abandons it."""
+        zarr = zarr_module()
+        sink = cls.__new__(cls)
+        sink.path, sink.tmp = None, tmp
+        sink.arrays = {name: zarr.open_array(store=os.path.join(tmp, name) if name else tmp, mode="r+")
+                       for name in names}
+        return sink
+
     def write(self, name: str, slices, data: np.ndarray) -> None:
         self.arrays[name][tuple(slices)] = data
 
