@@ -35,7 +35,6 @@ import contextlib
 import ctypes
 import json
 import logging
-import os
 import queue
 import threading
 import time
