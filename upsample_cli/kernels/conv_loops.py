@@ -86,8 +86,14 @@ def conv_transpose_rows(x, w, bias, out, stride, pad, dilation, groups, first, s
                             weight = wk[taps[ph, t]]
                             m0 = max(0, -s0)
                             m1 = min(m_ph, w_in - s0)
-                            for m in range(m0, m1):
-                                acc[base + m] += weight * row[s0 + m]
+                            if m1 <= m0:
+                                continue
+                            # (slices, so that the loop's indices are known not to be negative:
+                            # no wraparound, and LLVM vectorises it)
+                            src = row[s0 + m0: s0 + m1]
+                            sums = acc[base + m0: base + m1]
+                            for m in range(m1 - m0):
+                                sums[m] += weight * src[m]
         dst = out[n, c, d, h]
         for ph in range(sw):
             base = ph * m_len
@@ -115,50 +121,45 @@ def shuffle_rows(x, out, r_h, r_w, first, stop):
 
 
 @njit(cache=True, nogil=True)
-def gather_columns(x, a, starts_d, starts_h, starts_w, row0, m_h, first, stop):
-    """Rows ``first..stop`` of the columns ``a`` ``(C, T, R, M_w)`` of one output phase, whose
-    product with the phase's weights gives its outputs: ``a[c, t, r, m] = x[c, i_d, i_h, m +
-    starts_w[tw]]`` (0 outside ``x`` ``(C, D, H, W)``) with ``i_d = md + starts_d[td]``, ``i_h =
-    mh + starts_h[th]``; ``t`` runs over the taps ``(td, th, tw)`` of the phase, ``r`` over its
-    output rows ``(md, mh)`` flattened, from ``row0`` on, ``m_h`` rows to a plane."""
-    n_t, n_r, m_w = a.shape[1], a.shape[2], a.shape[3]
-    t_h, t_w = starts_h.size, starts_w.size
-    d_in, h_in, w_in = x.shape[1], x.shape[2], x.shape[3]
-    for unit in range(first, stop):
-        r = unit % n_r
-        rest = unit // n_r
-        t = rest % n_t
-        c = rest // n_t
-        tw = t % t_w
-        th = (t // t_w) % t_h
-        td = t // (t_w * t_h)
-        row = row0 + r
-        i_d = row // m_h + starts_d[td]
-        i_h = row % m_h + starts_h[th]
-        dst = a[c, t, r]
-        if i_d < 0 or i_d >= d_in or i_h < 0 or i_h >= h_in:
-            for m in range(m_w):
-                dst[m] = 0
-            continue
-        src = x[c, i_d, i_h]
-        s0 = starts_w[tw]
-        for m in range(m_w):
-            i = m + s0
-            dst[m] = src[i] if 0 <= i < w_in else 0
+def gather_runs(x, starts, n0, cols, first, stop):
+    """Rows ``first..stop`` of ``cols`` ``(U, n)``: ``cols[u, j] = x[starts[u] + n0 + j]``, ``x``
+    flat, 0 past its end. Each row is one contiguous run of ``x``: the columns of one input
+    channel through one kernel tap (see ``learned._by_phases``)."""
+    size = x.size
+    n = cols.shape[1]
+    for u in range(first, stop):
+        s = starts[u] + n0
+        dst = cols[u]
+        run = max(0, min(n, size - s))
+        src = x[s: s + run]  # (a slice: indices known not to be negative, a vectorised copy)
+        for j in range(run):
+            dst[j] = src[j]
+        for j in range(run, n):
+            dst[j] = 0
 
 
 @njit(cache=True, nogil=True)
-def place_phase(sums, bias, out, phase, stride, row0, m_h, first, stop):
-    """Rows ``first..stop`` of one phase's sums ``(C, R, M_w)`` (rows ``(md, mh)`` flattened from
-    ``row0``, ``m_h`` to a plane), plus ``bias``, written to their outputs of ``out`` ``(C, D, H,
-    W)``: ``out[c, phase + stride * (md, mh, m)]``."""
-    n_r, m_w = sums.shape[1], sums.shape[2]
+def place_phases(sums, bias, out, phases, counts, stride, row0, l_h, l_w, first, stop):
+    """Units ``first..stop`` (an output channel ``c`` and a row ``r`` of the chunk) of the phases'
+    sums ``(S, C, R * l_w)``, plus ``bias``, written to ``out`` ``(C, D, H, W)``. Sum ``j`` of a
+    row is the phase grid's ``(m_d, m_h, m_w)`` with ``(m_d, m_h) = divmod(row0 + r, l_h)`` and
+    ``m_w = j``; phase ``p`` (``phases[p]`` its offset, ``counts[p]`` its outputs per axis) writes
+    it to ``out[c, phases[p] + stride * (m_d, m_h, m_w)]`` where ``m < counts[p]``; the rest of
+    the grid is padding. The phases of one output row follow one another, so its lines stay in
+    cache while they interleave."""
+    n_r = sums.shape[2] // l_w
+    s_d, s_h, s_w = stride[0], stride[1], stride[2]
     for unit in range(first, stop):
-        r = unit % n_r
         c = unit // n_r
-        row = row0 + r
-        d = phase[0] + stride[0] * (row // m_h)
-        h = phase[1] + stride[1] * (row % m_h)
-        src, dst, b = sums[c, r], out[c, d, h], bias[c]
-        for m in range(m_w):
-            dst[phase[2] + stride[2] * m] = src[m] + b
+        r = unit - c * n_r
+        m_d = (row0 + r) // l_h
+        m_h = (row0 + r) - m_d * l_h
+        b = bias[c]
+        base = r * l_w
+        for p in range(phases.shape[0]):
+            if m_d >= counts[p, 0] or m_h >= counts[p, 1]:
+                continue
+            dst = out[c, phases[p, 0] + s_d * m_d, phases[p, 1] + s_h * m_h, phases[p, 2]:]
+            src = sums[p, c, base: base + counts[p, 2]]
+            for m in range(src.size):
+                dst[s_w * m] = src[m] + b
