@@ -28,6 +28,24 @@ def _tap_row(o, pad, k, dilation, stride, n_in):
 
 
 @njit(cache=True, nogil=True)
+def _interleave(acc, dst, s, m_len):
+    """``dst[ph + s * m] = acc[ph * m_len + m]``: a row's phases, ``m_len`` apart in ``acc``,
+    interleaved. Stride 2, the usual upsampling, as pairs of stores that LLVM vectorises (a stride
+    known only at run time leaves single stores)."""
+    n = dst.size
+    if s == 2 and n == 2 * m_len:
+        even, odd = acc[:m_len], acc[m_len: 2 * m_len]
+        for m in range(m_len):
+            dst[2 * m] = even[m]
+            dst[2 * m + 1] = odd[m]
+        return
+    for ph in range(s):
+        src = acc[ph * m_len: ph * m_len + (n - ph + s - 1) // s]
+        for m in range(src.size):
+            dst[ph + s * m] = src[m]
+
+
+@njit(cache=True, nogil=True)
 def conv_transpose_rows(x, w, bias, out, stride, pad, dilation, groups, first, stop):
     """Output rows ``first..stop`` of ``out`` ``(N, C_out, D, H, W)`` (a row: one ``(n, c, d, h)``):
 
@@ -94,11 +112,7 @@ def conv_transpose_rows(x, w, bias, out, stride, pad, dilation, groups, first, s
                             sums = acc[base + m0: base + m1]
                             for m in range(m1 - m0):
                                 sums[m] += weight * src[m]
-        dst = out[n, c, d, h]
-        for ph in range(sw):
-            base = ph * m_len
-            for m in range((w_out - ph + sw - 1) // sw):
-                dst[ph + sw * m] = acc[base + m]
+        _interleave(acc, out[n, c, d, h], sw, m_len)
 
 
 @njit(cache=True, nogil=True)
@@ -163,3 +177,20 @@ def place_phases(sums, bias, out, phases, counts, stride, row0, l_h, l_w, first,
             src = sums[p, c, base: base + counts[p, 2]]
             for m in range(src.size):
                 dst[s_w * m] = src[m] + b
+
+
+def example(loop, dtype):
+    """Small arguments of ``loop`` (a name above) with the types the learned-upsampling functions
+    pass it (dtype, rank, layout), ``dtype`` its samples: ``upsample warmup`` compiles each loop on
+    them, the code those calls then load."""
+    a = lambda *shape: np.zeros(shape, dtype)  # noqa: E731
+    ints = lambda *shape: np.ones(shape, np.int64)  # noqa: E731
+    if loop == "conv_transpose_rows":
+        return a(1, 1, 1, 1, 1), a(1, 1, 1, 1, 1), a(1), a(1, 1, 1, 1, 1), ints(3), ints(3), ints(3), 1, 0, 1
+    if loop == "gather_runs":
+        return a(1), ints(1), 0, a(1, 1), 0, 1
+    if loop == "place_phases":
+        return a(1, 1, 1), a(1), a(1, 1, 1, 1), ints(1, 3) - 1, ints(1, 3), ints(3), 0, 1, 1, 0, 1
+    if loop == "shuffle_rows":
+        return a(1, 1, 1), a(1, 1, 1), 1, 1, 0, 1
+    raise ValueError(f"no loop {loop!r}")
