@@ -159,10 +159,12 @@ def place_phases(sums, bias, out, phases, counts, stride, row0, l_h, l_w, first,
     row is the phase grid's ``(m_d, m_h, m_w)`` with ``(m_d, m_h) = divmod(row0 + r, l_h)`` and
     ``m_w = j``; phase ``p`` (``phases[p]`` its offset, ``counts[p]`` its outputs per axis) writes
     it to ``out[c, phases[p] + stride * (m_d, m_h, m_w)]`` where ``m < counts[p]``; the rest of
-    the grid is padding. The phases of one output row follow one another, so its lines stay in
-    cache while they interleave."""
+    the grid is padding. The phases of one output row follow one another (the width's phases
+    last), so its lines stay in cache while they interleave; two phases of stride 2 that fill a
+    row are written together, as pairs of stores that LLVM vectorises."""
     n_r = sums.shape[2] // l_w
     s_d, s_h, s_w = stride[0], stride[1], stride[2]
+    n_p = phases.shape[0]
     for unit in range(first, stop):
         c = unit // n_r
         r = unit - c * n_r
@@ -170,13 +172,26 @@ def place_phases(sums, bias, out, phases, counts, stride, row0, l_h, l_w, first,
         m_h = (row0 + r) - m_d * l_h
         b = bias[c]
         base = r * l_w
-        for p in range(phases.shape[0]):
+        p = 0
+        while p < n_p:
             if m_d >= counts[p, 0] or m_h >= counts[p, 1]:
+                p += 1
                 continue
-            dst = out[c, phases[p, 0] + s_d * m_d, phases[p, 1] + s_h * m_h, phases[p, 2]:]
+            row = out[c, phases[p, 0] + s_d * m_d, phases[p, 1] + s_h * m_h]
             src = sums[p, c, base: base + counts[p, 2]]
+            if (s_w == 2 and p + 1 < n_p and phases[p, 2] == 0 and phases[p + 1, 2] == 1
+                    and counts[p, 2] * 2 == row.size and counts[p + 1, 2] == counts[p, 2]
+                    and phases[p + 1, 0] == phases[p, 0] and phases[p + 1, 1] == phases[p, 1]):
+                odd = sums[p + 1, c, base: base + src.size]
+                for m in range(src.size):
+                    row[2 * m] = src[m] + b
+                    row[2 * m + 1] = odd[m] + b
+                p += 2
+                continue
+            dst = row[phases[p, 2]:]
             for m in range(src.size):
                 dst[s_w * m] = src[m] + b
+            p += 1
 
 
 def example(loop, dtype):
