@@ -66,44 +66,58 @@ def conv_transpose_rows(x, w, bias, out, stride, pad, dilation, groups, first, s
     taps = np.empty((sw, kw), np.int64)
     starts = np.empty((sw, kw), np.int64)
     counts = np.zeros(sw, np.int64)
+    spans = np.zeros((sw, kw, 2), np.int64)  # (the outputs m0..m1 of each that have an input)
     for ph in range(sw):
         for k in range(kw):
             t = ph + pw - k * dw
             if t % sw == 0:
+                s0 = t // sw
                 taps[ph, counts[ph]] = k
-                starts[ph, counts[ph]] = t // sw
+                starts[ph, counts[ph]] = s0
+                spans[ph, counts[ph], 0] = max(0, -s0)
+                spans[ph, counts[ph], 1] = min((w_out - ph + sw - 1) // sw, w_in - s0)
                 counts[ph] += 1
-    for unit in range(first, stop):
-        h = unit % h_out
-        rest = unit // h_out
-        d = rest % d_out
-        rest //= d_out
-        c = rest % c_out
-        n = rest // c_out
+    # The input depth and row each output depth and row reads through each tap, or -1: looked up,
+    # not divided, per row.
+    rows_d = np.empty((d_out, kd), np.int64)
+    rows_h = np.empty((h_out, kh), np.int64)
+    for o in range(d_out):
+        for a in range(kd):
+            rows_d[o, a] = _tap_row(o, pad[0], a, dilation[0], stride[0], d_in)
+    for o in range(h_out):
+        for r in range(kh):
+            rows_h[o, r] = _tap_row(o, pad[1], r, dilation[1], stride[1], h_in)
+    if stop <= first:
+        return
+    h = first % h_out
+    rest = first // h_out
+    d = rest % d_out
+    rest //= d_out
+    c = rest % c_out
+    n = rest // c_out
+    for _ in range(first, stop):
         g = c // c_g
         cl = c - g * c_g
         b = bias[c]
         for e in range(acc.size):
             acc[e] = b
         for a in range(kd):
-            i_d = _tap_row(d, pad[0], a, dilation[0], stride[0], d_in)
+            i_d = rows_d[d, a]
             if i_d < 0:
                 continue
             for r in range(kh):
-                i_h = _tap_row(h, pad[1], r, dilation[1], stride[1], h_in)
+                i_h = rows_h[h, r]
                 if i_h < 0:
                     continue
                 for ci in range(g * c_in_g, (g + 1) * c_in_g):
                     row = x[n, ci, i_d, i_h]
                     wk = w[ci, cl, a, r]
                     for ph in range(sw):
-                        m_ph = (w_out - ph + sw - 1) // sw
                         base = ph * m_len
                         for t in range(counts[ph]):
                             s0 = starts[ph, t]
                             weight = wk[taps[ph, t]]
-                            m0 = max(0, -s0)
-                            m1 = min(m_ph, w_in - s0)
+                            m0, m1 = spans[ph, t, 0], spans[ph, t, 1]
                             if m1 <= m0:
                                 continue
                             # (slices, so that the loop's indices are known not to be negative:
@@ -113,6 +127,17 @@ def conv_transpose_rows(x, w, bias, out, stride, pad, dilation, groups, first, s
                             for m in range(m1 - m0):
                                 sums[m] += weight * src[m]
         _interleave(acc, out[n, c, d, h], sw, m_len)
+        # The next row: (n, c, d, h) counted on, without dividing.
+        h += 1
+        if h == h_out:
+            h = 0
+            d += 1
+            if d == d_out:
+                d = 0
+                c += 1
+                if c == c_out:
+                    c = 0
+                    n += 1
 
 
 @njit(cache=True, nogil=True)
