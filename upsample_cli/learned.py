@@ -199,7 +199,7 @@ def _by_phases(x, w, bias, out, stride, pad, dilation, groups):
         offsets = (np.add.outer(np.subtract(c_d, lo[0]) * (l_h * l_w), np.subtract(c_h, lo[1]) * l_w)[:, :, None]
                    + np.subtract(c_w, lo[2])).reshape(-1)
         starts.append((np.arange(c_in)[:, None] * plane + offsets).reshape(-1).astype(np.int64))
-        wp = w[np.ix_(range(c_in), range(c_g), k_d, k_h, k_w)].reshape(groups, c_in_g, c_g, n_t)
+        wp = w[:, :, _steps(k_d), _steps(k_h), _steps(k_w)].reshape(groups, c_in_g, c_g, n_t)
         weights.append(np.ascontiguousarray(wp.transpose(0, 2, 1, 3)).reshape(groups, c_g, c_in_g * n_t))
     phases, counts = np.array(phases, np.int64), np.array(counts, np.int64)
     stride = np.asarray(stride, np.int64)
@@ -239,6 +239,13 @@ def _by_phases(x, w, bias, out, stride, pad, dilation, groups):
         return
     with _one_blas_thread(controller):
         cpu.share(run, (), units, x.size + out.size + starts.size * rows * l_w)
+
+
+def _steps(taps):
+    """The kernel taps of a phase, ``k`` where ``(phase + pad - k * dilation) % stride == 0``: an
+    arithmetic progression, as a slice (a view, where a list of indices would gather)."""
+    step = taps[1] - taps[0] if len(taps) > 1 else 1
+    return slice(taps[0], taps[-1] + 1, step) if taps else slice(0, 0)
 
 
 def _window(x, lo, hi):
