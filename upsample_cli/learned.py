@@ -206,12 +206,15 @@ def _by_phases(x, w, bias, out, stride, pad, dilation, groups):
     bounds = np.cumsum([0] + [s.size for s in starts])
     starts = np.concatenate(starts)
     flat = window.reshape(x.shape[0], -1)
-    # Chunks of whole grid rows: at most COLUMN_SAMPLES, and a few for each thread.
+    # Chunks of whole grid rows: at most COLUMN_SAMPLES, a few for each thread, and as many for
+    # each thread (equal chunks, so that none waits on another's last one).
     rows = int(counts[:, 0].max()) * l_h
     controller = _blas_controller()
     threads = numba.get_num_threads() if controller is not None else 1
     width = max(starts.size, len(phases) * c_out) * l_w
-    chunk = max(1, min(rows, COLUMN_SAMPLES // width, -(-rows * x.shape[0] // (threads * cpu.CHUNKS_PER_THREAD))))
+    chunks = x.shape[0] * -(-rows // max(1, min(rows, COLUMN_SAMPLES // width)))
+    chunks = -(-max(chunks, threads * cpu.CHUNKS_PER_THREAD) // threads) * threads
+    chunk = -(-rows // -(-chunks // x.shape[0]))
     spans = [(r, min(r + chunk, rows)) for r in range(0, rows, chunk)]
 
     def run(first, stop):
