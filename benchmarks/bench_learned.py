@@ -5,9 +5,10 @@
 Cases (float32): a 2-D decoder step, (1, 64, 128, 128) -> x2 by a ConvTranspose2d with kernel 4,
 stride 2, padding 1, dense and depthwise (groups=64); the same in 3-D on (1, 32, 48, 48, 48); and
 pixel_shuffle of (1, 256, 256, 256) by 4. Times are the best of ``--repeat`` runs after a warm-up
-run each, ours and torch's taking turns; the ratio is ours / torch, so below 1.0 means upsample is faster. Both results are
-checked to agree before timing. Numba's threads, torch's and the matrix library's (OpenBLAS,
-which the dense cases' matrix products run on) are set to ``--threads``.
+run each, ours and torch's taking turns; the ratio is ours / torch, so below 1.0 means upsample is
+faster. Both results are checked to agree before timing. Numba's threads, torch's and the matrix
+library's (OpenBLAS, which the dense cases' matrix products run on, one product per thread where
+threadpoolctl is installed) are set to ``--threads``.
 """
 
 from __future__ import annotations
