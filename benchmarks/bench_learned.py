@@ -5,9 +5,10 @@
 Cases (float32): a 2-D decoder step, (1, 64, 128, 128) -> x2 by a ConvTranspose2d with kernel 4,
 stride 2, padding 1, dense and depthwise (groups=64); the same in 3-D on (1, 32, 48, 48, 48); and
 pixel_shuffle of (1, 256, 256, 256) by 4. Times are the best of ``--repeat`` runs after a warm-up
-run each; the ratio is ours / torch, so below 1.0 means upsample is faster. Both results are
-checked to agree before timing. Numba's threads, torch's and the matrix library's (OpenBLAS,
-which the dense cases' matrix products run on) are set to ``--threads``.
+run each, ours and torch's taking turns; the ratio is ours / torch, so below 1.0 means upsample is
+faster. Both results are checked to agree before timing. Numba's threads, torch's and the matrix
+library's (OpenBLAS, which the dense cases' matrix products run on, one product per thread where
+threadpoolctl is installed) are set to ``--threads``.
 """
 
 from __future__ import annotations
@@ -40,14 +41,13 @@ def main():
         tensors = [torch.from_numpy(a) for a in arrays]
         got, want = ours(*arrays), theirs(*tensors).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
-        times = []
-        for run in (lambda: ours(*arrays), lambda: theirs(*tensors)):
-            best = float("inf")
-            for _ in range(args.repeat):
+        # The two take turns, so that both meet the same moments of a machine shared with other work.
+        runs, times = (lambda: ours(*arrays), lambda: theirs(*tensors)), [float("inf")] * 2
+        for _ in range(args.repeat):
+            for i, run in enumerate(runs):
                 start = time.perf_counter()
                 run()
-                best = min(best, time.perf_counter() - start)
-            times.append(best)
+                times[i] = min(times[i], time.perf_counter() - start)
         print(f"{name:<44} {times[0] * 1e3:>9.1f} {times[1] * 1e3:>9.1f} {times[0] / times[1]:>7.2f}")
 
     def data(*shape):

@@ -159,6 +159,14 @@ def test_matrix_route_keeps_its_columns_in_chunks(monkeypatch):
     np.testing.assert_allclose(conv_transpose3d(x, w, None, *args), scatter(x, w, None, *args), atol=1e-12)
 
 
+def test_matrix_route_without_threadpoolctl_runs_its_chunks_on_the_blas_threads(monkeypatch):
+    monkeypatch.setattr(learned, "_blas_controller", lambda: None)
+    monkeypatch.setattr(learned, "COLUMN_SAMPLES", 64)
+    x, w, b = RNG.standard_normal((2, 4, 5, 6)), RNG.standard_normal((4, 3, 4, 3)), RNG.standard_normal(6)
+    args = ((2, 3), (1, 0), (1, 2), 2, (1, 1))
+    np.testing.assert_allclose(conv_transpose2d(x, w, b, *args), scatter(x, w, b, *args), atol=1e-12)
+
+
 # --- golden data from torch 2.13, Keras 3 and TensorFlow ------------------------------------
 
 GOLDEN = np.load(__import__("pathlib").Path(__file__).parent / "golden" / "learned.npz")

@@ -16,8 +16,11 @@ input takes any float weight.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import operator
+import threading
 
 import numpy as np
 
@@ -132,8 +135,7 @@ def transposed_convolution(x, weight, bias, stride, pad_left, sizes, groups, dil
     else:
         out = np.empty(shape5, sum_type)
         if (x.shape[1] // groups) * weight.shape[1] >= MATRIX_CHANNELS:
-            for n in range(x.shape[0]):
-                _by_phases(x5[n], w5, b, out[n], *args)
+            _by_phases(x5, w5, b, out, *args)
         else:
             from .kernels import conv_loops, cpu
 
@@ -144,48 +146,146 @@ def transposed_convolution(x, weight, bias, stride, pad_left, sizes, groups, dil
 
 
 # Channels summed per output (input channels of a group x its output channels) from which the
-# CPU goes by phases and matrix products rather than by the direct loop; and the samples of a
-# phase's columns gathered at a time.
+# CPU goes by phases and matrix products rather than by the direct loop; and the most samples of
+# the columns (and of the sums) of one chunk of the phases' grid: a few MB, in cache from the
+# gather to the matrix products to the placing.
 MATRIX_CHANNELS = 4
-COLUMN_SAMPLES = 1 << 20
+COLUMN_SAMPLES = 1 << 19
 
 
 def _by_phases(x, w, bias, out, stride, pad, dilation, groups):
-    """One image's transposed convolution (``x`` ``(C_in, D, H, W)``, ``out`` ``(C_out, D', H', W')``)
-    phase by phase: the outputs ``phase + stride * m`` all read through the same taps, so each
-    phase is a matrix product of its weights with the columns of its inputs (gathered by
-    ``conv_loops.gather_columns``; no scatter), as torch's and oneDNN's kernels do it."""
+    """The transposed convolution of ``x`` ``(N, C_in, D, H, W)`` into ``out`` ``(N, C_out, D', H',
+    W')`` phase by phase: the outputs ``phase + stride * m`` all read through the same taps, input
+    ``m + c`` through a tap of start ``c``, so each phase is a matrix product of its taps' weights
+    with columns of its inputs, as torch's and oneDNN's kernels do it (no scatter).
+
+    The input is laid out once in a window (``lo..hi`` per axis, zeros outside the image) that holds
+    every phase's reads; flat, the columns of a tap are then one contiguous run of it per channel,
+    shifted by the tap's offset, over a grid of the window's row lengths (a few columns of each row
+    padding). Chunks of whole rows of that grid are gathered (``conv_loops.gather_runs``),
+    multiplied on NumPy's BLAS, and placed, interleaved, with the bias (``conv_loops.place_phases``),
+    each chunk by one thread from start to end, its products on one BLAS thread (see
+    :func:`_one_blas_thread`)."""
+    import numba
+
     from .kernels import conv_loops, cpu
 
     c_in, c_g = w.shape[:2]
-    c_in_g = c_in // groups
-    for phase in np.ndindex(*stride):
-        counts = [(n - p + s - 1) // s for n, p, s in zip(out.shape[1:], phase, stride)]
-        if min(counts) <= 0:
-            continue
-        taps = [[k for k in range(kn) if (p + pd - k * d) % s == 0]
-                for kn, p, pd, d, s in zip(w.shape[2:], phase, pad, dilation, stride)]
-        view = out[:, phase[0]::stride[0], phase[1]::stride[1], phase[2]::stride[2]]
-        if not all(taps):
-            view[...] = bias[:, None, None, None]
-            continue
-        starts = [np.array([(p + pd - k * d) // s for k in ks], np.int64)
-                  for ks, p, pd, d, s in zip(taps, phase, pad, dilation, stride)]
-        n_t = math.prod(len(ks) for ks in taps)
-        wp = w[np.ix_(range(c_in), range(c_g), *taps)].reshape(groups, c_in_g, c_g, n_t)
-        wp = np.ascontiguousarray(wp.transpose(0, 2, 1, 3)).reshape(groups, c_g, c_in_g * n_t)
-        m_d, m_h, m_w = counts
-        rows = m_d * m_h
-        chunk = max(1, min(rows, COLUMN_SAMPLES // (c_in * n_t * m_w)))
-        columns = np.empty(c_in * n_t * chunk * m_w, x.dtype)
-        phase_array, stride_array = np.array(phase, np.int64), np.asarray(stride, np.int64)
-        for row0 in range(0, rows, chunk):
-            r = min(chunk, rows - row0)
-            a = columns[: c_in * n_t * r * m_w].reshape(c_in, n_t, r, m_w)
-            cpu.share(conv_loops.gather_columns, (x, a, *starts, row0, m_h), c_in * n_t * r, 2 * a.size)
-            sums = np.matmul(wp, a.reshape(groups, c_in_g * n_t, r * m_w)).reshape(-1, r, m_w)
-            cpu.share(conv_loops.place_phase, (sums, bias, out, phase_array, stride_array, row0, m_h),
-                      sums.shape[0] * r, 2 * sums.size)
+    c_in_g, c_out = c_in // groups, c_g * groups
+    # Per axis, its phases that have outputs: (phase, outputs, taps, their starts c).
+    axes = []
+    for n_out, k_n, s, pd, d in zip(out.shape[2:], w.shape[2:], stride, pad, dilation):
+        taps = [(p, (n_out - p + s - 1) // s, [k for k in range(k_n) if (p + pd - k * d) % s == 0])
+                for p in range(s)]
+        axes.append([(p, m, ks, [(p + pd - k * d) // s for k in ks]) for p, m, ks in taps if m > 0])
+    reads = [[(c, c + m - 1) for _, m, _, cs in phases for c in cs] for phases in axes]
+    if not all(reads):  # (no tap reaches any output: the bias alone)
+        out[...] = bias[:, None, None, None]
+        return
+    lo = [min(a for a, _ in r) for r in reads]
+    # (at least as long as the most outputs of a phase, those of phases without taps too)
+    hi = [max(max(b for _, b in r), a + max(m for _, m, _, _ in phases) - 1)
+          for r, a, phases in zip(reads, lo, axes)]
+    window = _window(x, lo, hi)
+    l_d, l_h, l_w = window.shape[2:]
+    plane = l_d * l_h * l_w
+    phases, counts, starts, weights = [], [], [], []
+    for combo in np.ndindex(*(len(phases) for phases in axes)):
+        (p_d, m_d, k_d, c_d), (p_h, m_h, k_h, c_h), (p_w, m_w, k_w, c_w) = (
+            axes[a][i] for a, i in enumerate(combo))
+        phases.append((p_d, p_h, p_w))
+        counts.append((m_d, m_h, m_w))
+        n_t = len(k_d) * len(k_h) * len(k_w)
+        offsets = (np.add.outer(np.subtract(c_d, lo[0]) * (l_h * l_w), np.subtract(c_h, lo[1]) * l_w)[:, :, None]
+                   + np.subtract(c_w, lo[2])).reshape(-1)
+        starts.append((np.arange(c_in)[:, None] * plane + offsets).reshape(-1).astype(np.int64))
+        wp = w[:, :, _steps(k_d), _steps(k_h), _steps(k_w)].reshape(groups, c_in_g, c_g, n_t)
+        weights.append(np.ascontiguousarray(wp.transpose(0, 2, 1, 3)).reshape(groups, c_g, c_in_g * n_t))
+    phases, counts = np.array(phases, np.int64), np.array(counts, np.int64)
+    stride = np.asarray(stride, np.int64)
+    bounds = np.cumsum([0] + [s.size for s in starts])
+    starts = np.concatenate(starts)
+    flat = window.reshape(x.shape[0], -1)
+    # Chunks of whole grid rows: at most COLUMN_SAMPLES, a few for each thread, and as many for
+    # each thread (equal chunks, so that none waits on another's last one).
+    rows = int(counts[:, 0].max()) * l_h
+    controller = _blas_controller()
+    threads = numba.get_num_threads() if controller is not None else 1
+    width = max(starts.size, len(phases) * c_out) * l_w
+    chunks = x.shape[0] * -(-rows // max(1, min(rows, COLUMN_SAMPLES // width)))
+    chunks = -(-max(chunks, threads * cpu.CHUNKS_PER_THREAD) // threads) * threads
+    chunk = -(-rows // -(-chunks // x.shape[0]))
+    spans = [(r, min(r + chunk, rows)) for r in range(0, rows, chunk)]
+
+    def run(first, stop):
+        columns = np.empty(starts.size * chunk * l_w, x.dtype)
+        sums_buffer = np.empty(len(phases) * c_out * chunk * l_w, x.dtype)
+        for unit in range(first, stop):
+            image, span = divmod(unit, len(spans))
+            row0, row1 = spans[span]
+            n = (row1 - row0) * l_w
+            a = columns[: starts.size * n].reshape(starts.size, n)
+            conv_loops.gather_runs(flat[image], starts, row0 * l_w, a, 0, starts.size)
+            sums = sums_buffer[: len(phases) * c_out * n].reshape(len(phases), c_out, n)
+            for p, wp in enumerate(weights):
+                if bounds[p] == bounds[p + 1]:
+                    sums[p] = 0
+                else:
+                    np.matmul(wp, a[bounds[p]:bounds[p + 1]].reshape(groups, -1, n),
+                              out=sums[p].reshape(groups, c_g, n))
+            conv_loops.place_phases(sums, bias, out[image], phases, counts, stride, row0, l_h, l_w, 0,
+                                    c_out * (row1 - row0))
+
+    units = x.shape[0] * len(spans)
+    if controller is None:
+        run(0, units)  # (each product on as many threads as the matrix library takes)
+        return
+    with _one_blas_thread(controller):
+        cpu.share(run, (), units, x.size + out.size + starts.size * rows * l_w)
+
+
+def _steps(taps):
+    """The kernel taps of a phase, ``k`` where ``(phase + pad - k * dilation) % stride == 0``: an
+    arithmetic progression, as a slice (a view, where a list of indices would gather)."""
+    step = taps[1] - taps[0] if len(taps) > 1 else 1
+    return slice(taps[0], taps[-1] + 1, step) if taps else slice(0, 0)
+
+
+def _window(x, lo, hi):
+    """``x`` ``(N, C, D, H, W)`` over input indices ``lo..hi`` of each spatial axis, zeros outside
+    it; C-contiguous."""
+    spatial = x.shape[2:]
+    if all(a == 0 and b + 1 == n for a, b, n in zip(lo, hi, spatial)):
+        return np.ascontiguousarray(x)
+    window = np.zeros(x.shape[:2] + tuple(b - a + 1 for a, b in zip(lo, hi)), x.dtype)
+    inside = [slice(max(a, 0), min(b + 1, n)) for a, b, n in zip(lo, hi, spatial)]
+    if all(s.start < s.stop for s in inside):
+        window[(Ellipsis,) + tuple(slice(s.start - a, s.stop - a) for s, a in zip(inside, lo))] = x[
+            (Ellipsis,) + tuple(inside)]
+    return window
+
+
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's handle on the matrix library NumPy calls, or None without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+_blas_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_blas_thread(controller):
+    """The matrix library on one thread per call while the chunks of a convolution are shared out
+    over threads: independent chunks scale with the threads, and none waits on the library's own
+    threads, which spin between products and stall whenever the machine is busy. The setting is
+    the process's: one convolution at a time holds it."""
+    with _blas_lock, controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 def finish(out, dtype):

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from ..memo import kept
-from . import astype, bits_of, compiled, copy, empty, loop_of, loops, prepare, result  # noqa: F401
+from . import astype, bits_of, compiled, conv_loops, copy, empty, loop_of, loops, prepare, result  # noqa: F401
 
 # Samples read and written by a pass below which it runs on the calling thread alone.
 PARALLEL_SAMPLES = 1 << 18
@@ -163,12 +163,24 @@ for _sample in ("uint8", "uint16"):
     _SUMS += [(_sample, "float32", "float32"), ("float32", "float32", _sample), (_sample, "float32", _sample)]
 SIGNATURES = [(loop, dtypes) for dtypes in _SUMS for loop in ("wide", "narrow")]
 SIGNATURES += [(loop, (f"uint{8 * size}",)) for size in (1, 2, 4, 8) for loop in ("select", "select_rows")]
+# Learned upsampling (``conv_loops``): transposed convolutions sum in float32 or float64, pixel
+# shuffle copies samples as bits.
+_CONV = ("conv_transpose_rows", "gather_runs", "place_phases")
+SIGNATURES += [(loop, (sums,)) for sums in ("float32", "float64") for loop in _CONV]
+SIGNATURES += [("shuffle_rows", (f"uint{8 * size}",)) for size in (1, 2, 4, 8)]
+_LEARNED = (*_CONV, "shuffle_rows")
 
 
 def warm(signatures=SIGNATURES, progress=None):
     """Compile the loops for ``signatures`` (loaded from Numba's cache where it holds them); after
     each, ``progress(signature)``."""
     for loop, dtypes in signatures:
+        if loop in _LEARNED:
+            function = getattr(conv_loops, loop)
+            _recorded(function, dtypes, lambda: function(*conv_loops.example(loop, dtypes[0])))
+            if progress is not None:
+                progress(compiled.signature(loop, *dtypes))
+            continue
         q = 17 if loop in ("wide", "select_rows") else 1  # (17: copied in units of the sample's size)
         src, out = (np.zeros((2, 2, q), d) for d in (dtypes[0], dtypes[-1]))
         index = _frozen(np.zeros((2, 1), np.intp))
