@@ -428,7 +428,8 @@ def warmup(quiet):
     start = time.monotonic()
     with tqdm(total=len(cpu.SIGNATURES), unit="kernel", desc="upsample warmup", disable=quiet or None,
               leave=False, file=sys.stderr) as bar:
-        cpu.warm(progress=lambda signature: (bar.set_postfix_str(signature, refresh=False), bar.update()))
+        cpu.warm(progress=lambda signature: (bar.set_postfix_str(signature, refresh=False), bar.update()),
+                 processes=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     click.echo(f"{len(cpu.SIGNATURES)} kernels ready in {time.monotonic() - start:.1f} s, "
                f"cached in {compiled.folder()}")
 

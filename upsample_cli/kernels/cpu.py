@@ -171,9 +171,20 @@ SIGNATURES += [("shuffle_rows", (f"uint{8 * size}",)) for size in (1, 2, 4, 8)]
 _LEARNED = (*_CONV, "shuffle_rows")
 
 
-def warm(signatures=SIGNATURES, progress=None):
+def warm(signatures=SIGNATURES, progress=None, processes=1):
     """Compile the loops for ``signatures`` (loaded from Numba's cache where it holds them); after
-    each, ``progress(signature)``."""
+    each, ``progress(signature)``.
+
+    With ``processes`` above 1 and something left to compile, new processes compile them side by
+    side, each every signature of the loops it takes (Numba writes a loop's cache index without a
+    lock: no two processes may compile one loop). They fill the cache; this process loads nothing."""
+    loops_of = {}
+    for loop, dtypes in signatures:
+        loops_of.setdefault(loop, []).append((loop, dtypes))
+    missing = {compiled.signature(loop, *dtypes) for loop, dtypes in signatures} - compiled.known()
+    if processes > 1 and len(loops_of) > 1 and missing:
+        _warm_in_processes(sorted(loops_of.values(), key=len, reverse=True), progress, processes)
+        return
     for loop, dtypes in signatures:
         if loop in _LEARNED:
             function = getattr(conv_loops, loop)
@@ -190,6 +201,37 @@ def warm(signatures=SIGNATURES, progress=None):
             resample_axis(src, index, _frozen(np.ones((2, 1), dtypes[1])), out, 0)
         if progress is not None:
             progress(compiled.signature(loop, *dtypes))
+
+
+# Compiles the signatures given as JSON (a list of [loop, [dtypes]]) in a process of its own.
+_WARM = ("import json, sys; from upsample_cli.kernels import cpu; "
+         "cpu.warm([(loop, tuple(dtypes)) for loop, dtypes in json.loads(sys.argv[1])])")
+
+
+def _warm_in_processes(groups, progress, processes: int) -> None:
+    """``warm`` of each group of signatures in a new process, ``processes`` at a time."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    waiting, running = list(groups), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < processes:
+                group = waiting.pop(0)
+                running[subprocess.Popen([sys.executable, "-c", _WARM, json.dumps(group)])] = group
+            for child in [c for c in running if c.poll() is not None]:
+                group = running.pop(child)
+                if child.returncode != 0:
+                    raise RuntimeError(f"compiling {group[0][0]} failed (exit status {child.returncode})")
+                for loop, dtypes in group:
+                    if progress is not None:
+                        progress(compiled.signature(loop, *dtypes))
+            time.sleep(0.05)
+    finally:
+        for child in running:
+            child.kill()
 
 
 def _frozen(a):
