@@ -594,3 +594,21 @@ def test_png_written_in_bands_on_threads_is_one_valid_zlib_stream(tmp_path, monk
     if dtype == np.uint8:
         with PILImage.open(path) as im:
             np.testing.assert_array_equal(np.asarray(im).reshape(data.shape), data)
+
+
+@pytest.mark.parametrize("name, mode, options", [
+    ("rgb.png", "RGB", {}), ("interlaced.png", "RGB", {"interlace": 1}), ("rgb.jpg", "RGB", {"quality": 90}),
+    ("progressive.jpg", "RGB", {"progressive": True}), ("rgb.bmp", "RGB", {}), ("gray.png", "L", {}),
+    ("gray.jpg", "L", {}), ("rgba.png", "RGBA", {}), ("cmyk.jpg", "CMYK", {}), ("gray.bmp", "L", {}),
+])
+def test_pixels_decoded_into_our_own_array_are_pillows(tmp_path, monkeypatch, name, mode, options):
+    from upsample_cli.formats import pillow
+
+    monkeypatch.setattr(pillow, "_PACK_BYTES", 4 * 37 * 5)  # RGB packed in bands of 5 rows
+    a = np.random.default_rng(5).integers(0, 256, (23, 37, 4), dtype=np.uint8)
+    PILImage.fromarray(a, "RGBA").convert(mode).save(tmp_path / name, **options)
+    with PILImage.open(tmp_path / name) as im:
+        want = np.asarray(im)
+    got = io.read(tmp_path / name).array
+    assert got.dtype == want.dtype and got.shape == want.shape and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)

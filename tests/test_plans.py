@@ -149,6 +149,16 @@ def test_explain_names_each_pass_with_its_loop():
     assert [line.split(":")[1].split()[:2] for line in nearest[1:]] == [["select", "W"], ["select", "H"]]
 
 
+def test_a_view_of_padded_pixels_keeps_the_batch_axis_first_and_the_same_plan():
+    rgbx = np.random.default_rng(3).integers(0, 256, (40, 50, 4), dtype=np.uint8)
+    padded = rgbx[..., :3].transpose(2, 0, 1)[None]  # strides (?, 1, 200, 4): no dense layout
+    packed = np.ascontiguousarray(rgbx[..., :3]).transpose(2, 0, 1)[None]
+    assert explain(padded, scale_factor=2, mode="bicubic") == explain(packed, scale_factor=2, mode="bicubic")
+    assert explain(padded, scale_factor=2, mode="bicubic").splitlines()[0].endswith("memory order N H W C")
+    np.testing.assert_array_equal(interpolate(padded, scale_factor=0.5, mode="bilinear"),
+                                  interpolate(packed, scale_factor=0.5, mode="bilinear"))
+
+
 def test_a_plan_is_data_that_the_executor_runs():
     x = np.random.default_rng(7).random((1, 2, 30, 40)).astype(np.float32)
     rules, out_size, scales, pipeline = api._settings(x.shape, x.dtype, None, 1.5, "bilinear", None, None, False)

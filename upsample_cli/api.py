@@ -717,7 +717,10 @@ def _memory_order(shape, strides, itemsize) -> list:
     """Axes from the outermost in memory to the innermost.
 
     C order and channels-last are recognised as such (size-1 axes have no meaningful stride);
-    any other layout is sorted by stride, size-1 axes kept in front of the next longer axis.
+    any other layout is sorted by stride, each size-1 axis placed in front of the outermost in
+    memory of the longer axes after it: a batch of one stays first whatever the order of the
+    rest (an RGB view of four-byte pixels, ``rgbx[..., :3]``, strides ``(W*4, 4, 1)``, is
+    ``N H W C`` as its packed copy is, not ``H W N C``).
     """
     ndim = len(shape)
     for order in (list(range(ndim)), [0, *range(2, ndim), 1]):
@@ -732,7 +735,7 @@ def _memory_order(shape, strides, itemsize) -> list:
     for a in range(ndim):
         if shape[a] == 1:
             later = [b for b in range(a + 1, ndim) if shape[b] > 1]
-            order.insert(order.index(later[0]) if later else len(order), a)
+            order.insert(min(order.index(b) for b in later) if later else len(order), a)
     return order
 
 
