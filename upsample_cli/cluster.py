@@ -336,13 +336,20 @@ def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
     """One file on a worker: :func:`upsample_cli.batch._work`, stoppable by :func:`_stop`.
 
     ``setup`` is the run's ``(convert, task threads per host)``."""
+    convert, sharing = setup
+    stopped = Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
+    return _stoppable(run, sharing, lambda: _work(convert, job, debug), stopped)
+
+
+def _stoppable(run: str, sharing, work, stopped):
+    """``work()`` in this worker's task thread, registered so that :func:`_stop` can stop it:
+    ``stopped`` when the run was stopped before or during it. A host's cores are shared among the
+    task threads of all its workers (``sharing``: threads per host), as among the process
+    workers, so that workers times engine threads do not exceed the cores."""
     from distributed import get_worker
 
     if run in _STOPPED:
-        return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
-    convert, sharing = setup
-    # A host's cores shared among the task threads of all its workers, as among the process workers,
-    # so that workers times engine threads do not exceed the cores.
+        return stopped
     worker = get_worker()
     _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
     ident = threading.get_ident()
@@ -350,12 +357,12 @@ def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
         try:
             with _LOCK:
                 _RUNNING[ident] = run
-            return _work(convert, job, debug)
+            return work()
         finally:
             _unregister(ident)
     except _Stopped:
         _unregister(ident)
-        return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
+        return stopped
 
 
 # Run id -> (its volumes, the store being written), made by the run's first block in this worker.
@@ -365,37 +372,25 @@ _VOLUMES: Dict[str, tuple] = {}
 def _block_task(recipe, tmp: str, names, level: int, block, perm, sharing, run: str) -> bool:
     """One block of a volume on a worker: computed and written into the store at ``tmp`` (True),
     or stopped by :func:`_stop` (False)."""
-    from distributed import get_worker
-
     from .chunked import LevelSource, write_block
     from .volumes import ZarrSink
 
-    if run in _STOPPED:
-        return False
-    worker = get_worker()
-    _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
-    ident = threading.get_ident()
-    try:
-        try:
+    def work():
+        with _LOCK:
+            made = _VOLUMES.get(run)
+        if made is None:
+            made = (recipe.volumes(), ZarrSink.attach(tmp, names))
             with _LOCK:
-                _RUNNING[ident] = run
-                made = _VOLUMES.get(run)
-            if made is None:
-                made = (recipe.volumes(), ZarrSink.attach(tmp, names))
-                with _LOCK:
-                    _VOLUMES.clear()  # one run's kept: a client's runs come one after the other
-                    _VOLUMES[run] = made
-            volumes, sink = made
-            volume = volumes[level]
-            if isinstance(volume.source, LevelSource):
-                volume.source.bind(sink, perm)
-            write_block(sink, names[level], volume, block, perm)
-            return True
-        finally:
-            _unregister(ident)
-    except _Stopped:
-        _unregister(ident)
-        return False
+                _VOLUMES.clear()  # one run's kept: a client's runs come one after the other
+                _VOLUMES[run] = made
+        volumes, sink = made
+        volume = volumes[level]
+        if isinstance(volume.source, LevelSource):
+            volume.source.bind(sink, perm)
+        write_block(sink, names[level], volume, block, perm)
+        return True
+
+    return _stoppable(run, sharing, work, False)
 
 
 def _running(run: str) -> int:
