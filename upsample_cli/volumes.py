@@ -32,6 +32,7 @@ import numpy as np
 from .image import Image, Metadata, UpsampleError
 
 ZARR_EXTRA = "reading and writing Zarr needs the zarr package: pip install zarr"
+ZARR3_NEEDED = "Zarr format 3 (and OME-Zarr 0.5) needs zarr 3: pip install 'zarr>=3'"
 
 
 def zarr_module():
@@ -80,6 +81,9 @@ class ZarrSource(Source):
 
         zarr = zarr_module()
         self.path = path
+        if not _zarr3(zarr) and _format_3_only(path):
+            # zarr 2 sees no array or group in a format 3 store and would say only "nothing found".
+            raise UpsampleError(path, ZARR3_NEEDED)
         try:
             node = zarr.open(store=path, mode="r")
         except Exception as e:  # zarr reports a missing or malformed store with many types
@@ -105,12 +109,17 @@ class ZarrSource(Source):
         return np.ascontiguousarray(self.array[tuple(slices)])
 
     def decoding(self, region):
-        # Zarr decodes every chunk the region touches, up to its concurrency at a time, each
-        # beside its encoded bytes.
         chunks = tuple(int(c) for c in self.array.chunks)
         touched = math.prod((i1 - 1) // c - i0 // c + 1 for (i0, i1), c in zip(region, chunks) if i1 > i0)
-        at_once = min(touched, int(zarr_module().config.get("async.concurrency", 10) or 10))
-        return 2 * at_once * math.prod(chunks) * self.header.dtype.itemsize
+        chunk = math.prod(chunks) * self.header.dtype.itemsize
+        zarr = zarr_module()
+        if not _zarr3(zarr):
+            # zarr 2 fetches the encoded bytes of every chunk the region touches at once, then
+            # decodes them one after the other (encoded bytes are at most about a chunk's size).
+            return (touched + 1) * chunk
+        # zarr 3 decodes them up to its concurrency at a time, each beside its encoded bytes.
+        at_once = min(touched, int(zarr.config.get("async.concurrency", 10) or 10))
+        return 2 * at_once * chunk
 
 
 class TiffSource(Source):
@@ -202,11 +211,11 @@ class ZarrSink:
             raise UpsampleError(path, f"folder {folder} does not exist")
         if os.path.exists(self.path) and not is_zarr(self.path):
             raise UpsampleError(path, "exists and is not a Zarr store; it is not replaced")
+        version = {"zarr_format": zarr_format} if _zarr3(zarr) else {}
+        if zarr_format == 3 and not version:  # (refused before the temporary folder exists)
+            raise UpsampleError(path, ZARR3_NEEDED)
         self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.{os.getpid()}.", suffix=".part",
                                     dir=folder)
-        version = {"zarr_format": zarr_format} if _zarr3(zarr) else {}
-        if zarr_format == 3 and not version:
-            raise UpsampleError(path, "Zarr format 3 needs zarr 3 (pip install 'zarr>=3')")
         self.arrays = {}
         try:
             if attrs is not None:
@@ -251,6 +260,12 @@ class ZarrSink:
 
 def _zarr3(zarr) -> bool:
     return int(zarr.__version__.split(".")[0]) >= 3
+
+
+def _format_3_only(path: str) -> bool:
+    """Whether the folder ``path`` holds Zarr format 3 metadata and no format 2 metadata."""
+    return os.path.exists(os.path.join(path, "zarr.json")) and not any(
+        os.path.exists(os.path.join(path, name)) for name in (".zarray", ".zgroup"))
 
 
 def write_tiff_pages(path: str, header: Image, planes, compression: str = "deflate") -> None:
