@@ -338,8 +338,6 @@ def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
     ``setup`` is the run's ``(convert, task threads per host)``."""
     from distributed import get_worker
 
-    if run in _STOPPED:
-        return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
     convert, sharing = setup
     # A host's cores shared among the task threads of all its workers, as among the process workers,
     # so that workers times engine threads do not exceed the cores.
@@ -348,7 +346,9 @@ def _task(setup, job: Job, debug: bool, run: str) -> Outcome:
     ident = threading.get_ident()
     try:
         try:
-            with _LOCK:
+            with _LOCK:  # (the run's mark checked as in _block_task)
+                if run in _STOPPED:
+                    return Outcome(job.src, job.dst, INTERRUPTED, "interrupted")
                 _RUNNING[ident] = run
             return _work(convert, job, debug)
         finally:
@@ -370,14 +370,17 @@ def _block_task(recipe, tmp: str, names, level: int, block, perm, sharing, run: 
     from .chunked import LevelSource, write_block
     from .volumes import ZarrSink
 
-    if run in _STOPPED:
-        return False
     worker = get_worker()
     _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
     ident = threading.get_ident()
     try:
         try:
             with _LOCK:
+                # Checked with the thread registered under one lock: :func:`_stop` then either finds
+                # this thread or has marked the run, so no block starts after the client has seen
+                # none running (and removed the store's folder).
+                if run in _STOPPED:
+                    return False
                 _RUNNING[ident] = run
                 made = _VOLUMES.get(run)
             if made is None:
@@ -416,6 +419,7 @@ def _stop(run: str) -> int:
     ``_Stopped`` raised in their threads. How many were running."""
     with _LOCK:
         _STOPPED.add(run)
+        _VOLUMES.pop(run, None)  # (its plans and store, no longer needed)
         threads = [ident for ident, r in _RUNNING.items() if r == run]
         for ident in threads:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_Stopped))

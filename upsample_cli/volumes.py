@@ -21,10 +21,13 @@ Zarr needs the optional ``zarr`` package (``pip install zarr``, the ``zarr`` ext
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -214,20 +217,22 @@ class ZarrSink:
         version = {"zarr_format": zarr_format} if _zarr3(zarr) else {}
         if zarr_format == 3 and not version:  # (refused before the temporary folder exists)
             raise UpsampleError(path, ZARR3_NEEDED)
-        self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.{os.getpid()}.", suffix=".part",
-                                    dir=folder)
-        self.arrays = {}
+        self.arrays, self.tmp = {}, None
         try:
-            if attrs is not None:
-                group = zarr.open_group(store=self.tmp, mode="w", **version)
-                group.attrs.update(attrs)
-            for name, (shape, chunks, dtype) in arrays.items():
-                extra = {"dimension_names": dimension_names} if zarr_format == 3 and dimension_names else {}
-                self.arrays[name] = zarr.open_array(
-                    store=os.path.join(self.tmp, name) if name else self.tmp, mode="w", shape=shape, chunks=chunks,
-                    dtype=dtype, fill_value=0, **version, **extra)
+            with signals_deferred():  # (a signal inside acts once the folder's name is known)
+                self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.{os.getpid()}.", suffix=".part",
+                                            dir=folder)
+                if attrs is not None:
+                    group = zarr.open_group(store=self.tmp, mode="w", **version)
+                    group.attrs.update(attrs)
+                for name, (shape, chunks, dtype) in arrays.items():
+                    extra = {"dimension_names": dimension_names} if zarr_format == 3 and dimension_names else {}
+                    self.arrays[name] = zarr.open_array(
+                        store=os.path.join(self.tmp, name) if name else self.tmp, mode="w", shape=shape,
+                        chunks=chunks, dtype=dtype, fill_value=0, **version, **extra)
         except BaseException:
-            self.abandon()
+            if self.tmp is not None:
+                self.abandon()
             raise
 
     @classmethod
@@ -242,7 +247,8 @@ class ZarrSink:
         return sink
 
     def write(self, name: str, slices, data: np.ndarray) -> None:
-        self.arrays[name][tuple(slices)] = data
+        with signals_deferred():
+            self.arrays[name][tuple(slices)] = data
 
     def commit(self) -> None:
         """The store moved onto its path (an earlier store there replaced)."""
@@ -256,6 +262,28 @@ class ZarrSink:
 
     def abandon(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """SIGINT and SIGTERM that arrive inside take effect when it is left (main thread only).
+
+    zarr 3 writes from an event loop in a thread of its own while the caller waits: Ctrl-C ends the
+    wait but not the write, which would then land after the temporary folder is removed and bring
+    it back. So a write is let finish (a block: a fraction of a second) before the signal acts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: arrived.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(arrived):  # delivered again, to the handlers now in place
+            signal.raise_signal(signum)
 
 
 def _zarr3(zarr) -> bool:
