@@ -16,7 +16,9 @@ from upsample_cli.image import Image  # noqa: E402
 from upsample_cli.pipeline import Settings, resize_image  # noqa: E402
 from upsample_cli.sizes import parse_scale  # noqa: E402
 
-FORMAT_2 = {"zarr_format": 2} if int(zarr.__version__.split(".")[0]) >= 3 else {}
+ZARR_3 = int(zarr.__version__.split(".")[0]) >= 3
+FORMAT_2 = {"zarr_format": 2} if ZARR_3 else {}
+ZARR3_NEEDED = "Zarr format 3 (and OME-Zarr 0.5) needs zarr 3: pip install 'zarr>=3'"
 VOLUME = (np.random.default_rng(7).random((18, 22, 26)) * 60000).astype(np.uint16)
 
 
@@ -112,10 +114,32 @@ def test_missing_zarr_names_the_extra(inputs, tmp_path):
     assert not (tmp_path / "o.zarr").exists()
 
 
+def test_a_format_3_store_needs_zarr_3(tmp_path):
+    """zarr 3 reads a Zarr format 3 store; zarr 2 refuses it in one line that names the upgrade."""
+    src = tmp_path / "v3.zarr"
+    src.mkdir()
+    (src / "zarr.json").write_text(json.dumps({  # an array of 4 x 5 x 6 zeros (no chunk written)
+        "zarr_format": 3, "node_type": "array", "shape": [4, 5, 6], "data_type": "uint8",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2, 5, 6]}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}}, "fill_value": 0,
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}], "attributes": {}}))
+    r = run_cli("resize", src, tmp_path / "out.zarr", "--scale", "2")
+    if ZARR_3:
+        assert r.returncode == 0, r.stderr
+        assert np.array_equal(read_back(tmp_path / "out.zarr"), np.zeros((8, 10, 12), np.uint8))
+    else:
+        assert (r.returncode, r.stderr) == (1, f"error: {src}: {ZARR3_NEEDED}\n")
+        assert os.listdir(tmp_path) == ["v3.zarr"]
+
+
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_pyramid_round_trip(inputs, tmp_path, version):
     out = tmp_path / "p.ome.zarr"
     r = run_cli("pyramid", inputs / "plain.tif", out, "--levels", "3", "--ngff", version)
+    if version == "0.5" and not ZARR_3:  # (Zarr format 3: refused by zarr 2, before anything is written)
+        assert (r.returncode, r.stderr) == (1, f"error: {out}: {ZARR3_NEEDED}\n")
+        assert os.listdir(tmp_path) == []
+        return
     assert r.returncode == 0, r.stderr
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
     source = volumes.open_source(str(out))

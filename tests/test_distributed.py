@@ -250,7 +250,8 @@ def test_a_failing_block_fails_the_file_and_leaves_no_store(cluster, volume, tmp
     address, client = cluster
     src = tmp_path / "bad.zarr"
     shutil.copytree(volume / "in.zarr", src)
-    (src / "c" / "2" / "1" / "1").write_bytes(b"not a chunk" * 8)
+    chunk = next(p for p in (src / "c" / "2" / "1" / "1", src / "2.1.1") if p.exists())  # (format 3, format 2)
+    chunk.write_bytes(b"not a chunk" * 8)
     out = tmp_path / "out.zarr"
     result = run("resize", src, out, "--scale", "2", "--memory", "150000", "--scheduler", address)
     assert result.exit_code == 1
@@ -273,3 +274,34 @@ def test_a_cluster_writes_zarr_only(volume, tmp_path, out, message):
     result = run("resize", volume / "in.tif", tmp_path / "o.tif", "--scale", "0.5",
                  env={"DASK_SCHEDULER_ADDRESS": f"tcp://127.0.0.1:{closed_port()}"})
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("chunks_written", [0, 4], ids=["as the store is made", "blocks being written"])
+def test_ctrl_c_stops_a_volume_s_blocks_and_leaves_no_store(cluster, tmp_path, chunks_written):
+    import numpy as np
+    import zarr
+
+    address, client = cluster
+    src, out = tmp_path / "in.zarr", tmp_path / "out.zarr"
+    data = (np.random.default_rng(5).random((32, 128, 128)) * 60000).astype(np.uint16)
+    zarr.open_array(str(src), mode="w", shape=data.shape, chunks=(8, 32, 32), dtype=data.dtype)[:] = data
+    # x2 lanczos under a small --memory: 128 blocks, still being written when the signal lands
+    args = [sys.executable, "-c", DEFAULT_SIGINT, "resize", str(src), str(out), "--scale", "2", "--mode", "lanczos",
+            "--memory", "1MB", "--scheduler", address]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def written():  # files in the hidden folder the store is built in (None before it exists)
+        folders = leftovers(tmp_path)
+        return sum(len(files) for f in folders for _, _, files in os.walk(tmp_path / f)) if folders else None
+
+    deadline = time.monotonic() + 60
+    while (written() or -1) < chunks_written and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert stderr == f"error: {out}: interrupted; nothing was written\n"
+    idle(client)  # stopped blocks write nothing later
+    time.sleep(0.2)  # (nor does a write the client's Ctrl-C left running)
+    assert not out.exists() and leftovers(tmp_path) == []

@@ -296,8 +296,14 @@ def write_zarr(volume: Volume, dst: str, memory: int, *, ngff: Optional[str] = N
     attrs = None
     if ome:
         attrs = _ome_attributes(steps, version, order, method, source.ngff, volume.settings.align_corners)
-    sink = ZarrSink(dst, arrays, zarr_format, attrs, dimension_names=[a.lower() for a in order] if ome else None)
+    # The bar first: from the moment the store's temporary folder exists, any exception (Ctrl-C
+    # included) must reach the abandon below.
     bar = _bar(sum(level.count(s) for level, s in zip(steps, shapes)), progress)
+    try:
+        sink = ZarrSink(dst, arrays, zarr_format, attrs, dimension_names=[a.lower() for a in order] if ome else None)
+    except BaseException:
+        bar.close()
+        raise
     try:
         if cluster is not None:
             cluster.write(sink, [(name, list(level.blocks(shape))) for name, level, shape in zip(arrays, steps, shapes)],

@@ -348,14 +348,17 @@ def _stoppable(run: str, sharing, work, stopped):
     workers, so that workers times engine threads do not exceed the cores."""
     from distributed import get_worker
 
-    if run in _STOPPED:
-        return stopped
     worker = get_worker()
     _limit_threads(max(1, cores() // sharing.get(worker.ip, worker.state.nthreads)))
     ident = threading.get_ident()
     try:
         try:
             with _LOCK:
+                # Checked with the thread registered under one lock: :func:`_stop` then either finds
+                # this thread or has marked the run, so no task starts after the client has seen
+                # none running (and removed what they write into).
+                if run in _STOPPED:
+                    return stopped
                 _RUNNING[ident] = run
             return work()
         finally:
@@ -411,6 +414,7 @@ def _stop(run: str) -> int:
     ``_Stopped`` raised in their threads. How many were running."""
     with _LOCK:
         _STOPPED.add(run)
+        _VOLUMES.pop(run, None)  # (its plans and store, no longer needed)
         threads = [ident for ident, r in _RUNNING.items() if r == run]
         for ident in threads:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_Stopped))

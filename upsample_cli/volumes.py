@@ -21,10 +21,13 @@ Zarr needs the optional ``zarr`` package (``pip install zarr``, the ``zarr`` ext
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -32,6 +35,7 @@ import numpy as np
 from .image import Image, Metadata, UpsampleError
 
 ZARR_EXTRA = "reading and writing Zarr needs the zarr package: pip install zarr"
+ZARR3_NEEDED = "Zarr format 3 (and OME-Zarr 0.5) needs zarr 3: pip install 'zarr>=3'"
 
 
 def zarr_module():
@@ -80,6 +84,9 @@ class ZarrSource(Source):
 
         zarr = zarr_module()
         self.path = path
+        if not _zarr3(zarr) and _format_3_only(path):
+            # zarr 2 sees no array or group in a format 3 store and would say only "nothing found".
+            raise UpsampleError(path, ZARR3_NEEDED)
         try:
             node = zarr.open(store=path, mode="r")
         except Exception as e:  # zarr reports a missing or malformed store with many types
@@ -105,12 +112,17 @@ class ZarrSource(Source):
         return np.ascontiguousarray(self.array[tuple(slices)])
 
     def decoding(self, region):
-        # Zarr decodes every chunk the region touches, up to its concurrency at a time, each
-        # beside its encoded bytes.
         chunks = tuple(int(c) for c in self.array.chunks)
         touched = math.prod((i1 - 1) // c - i0 // c + 1 for (i0, i1), c in zip(region, chunks) if i1 > i0)
-        at_once = min(touched, int(zarr_module().config.get("async.concurrency", 10) or 10))
-        return 2 * at_once * math.prod(chunks) * self.header.dtype.itemsize
+        chunk = math.prod(chunks) * self.header.dtype.itemsize
+        zarr = zarr_module()
+        if not _zarr3(zarr):
+            # zarr 2 fetches the encoded bytes of every chunk the region touches at once, then
+            # decodes them one after the other (encoded bytes are at most about a chunk's size).
+            return (touched + 1) * chunk
+        # zarr 3 decodes them up to its concurrency at a time, each beside its encoded bytes.
+        at_once = min(touched, int(zarr.config.get("async.concurrency", 10) or 10))
+        return 2 * at_once * chunk
 
 
 class TiffSource(Source):
@@ -202,23 +214,25 @@ class ZarrSink:
             raise UpsampleError(path, f"folder {folder} does not exist")
         if os.path.exists(self.path) and not is_zarr(self.path):
             raise UpsampleError(path, "exists and is not a Zarr store; it is not replaced")
-        self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.{os.getpid()}.", suffix=".part",
-                                    dir=folder)
         version = {"zarr_format": zarr_format} if _zarr3(zarr) else {}
-        if zarr_format == 3 and not version:
-            raise UpsampleError(path, "Zarr format 3 needs zarr 3 (pip install 'zarr>=3')")
-        self.arrays = {}
+        if zarr_format == 3 and not version:  # (refused before the temporary folder exists)
+            raise UpsampleError(path, ZARR3_NEEDED)
+        self.arrays, self.tmp = {}, None
         try:
-            if attrs is not None:
-                group = zarr.open_group(store=self.tmp, mode="w", **version)
-                group.attrs.update(attrs)
-            for name, (shape, chunks, dtype) in arrays.items():
-                extra = {"dimension_names": dimension_names} if zarr_format == 3 and dimension_names else {}
-                self.arrays[name] = zarr.open_array(
-                    store=os.path.join(self.tmp, name) if name else self.tmp, mode="w", shape=shape, chunks=chunks,
-                    dtype=dtype, fill_value=0, **version, **extra)
+            with signals_deferred():  # (a signal inside acts once the folder's name is known)
+                self.tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.{os.getpid()}.", suffix=".part",
+                                            dir=folder)
+                if attrs is not None:
+                    group = zarr.open_group(store=self.tmp, mode="w", **version)
+                    group.attrs.update(attrs)
+                for name, (shape, chunks, dtype) in arrays.items():
+                    extra = {"dimension_names": dimension_names} if zarr_format == 3 and dimension_names else {}
+                    self.arrays[name] = zarr.open_array(
+                        store=os.path.join(self.tmp, name) if name else self.tmp, mode="w", shape=shape,
+                        chunks=chunks, dtype=dtype, fill_value=0, **version, **extra)
         except BaseException:
-            self.abandon()
+            if self.tmp is not None:
+                self.abandon()
             raise
 
     @classmethod
@@ -233,7 +247,8 @@ class ZarrSink:
         return sink
 
     def write(self, name: str, slices, data: np.ndarray) -> None:
-        self.arrays[name][tuple(slices)] = data
+        with signals_deferred():
+            self.arrays[name][tuple(slices)] = data
 
     def commit(self) -> None:
         """The store moved onto its path (an earlier store there replaced)."""
@@ -249,8 +264,36 @@ class ZarrSink:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def signals_deferred():
+    """SIGINT and SIGTERM that arrive inside take effect when it is left (main thread only).
+
+    zarr 3 writes from an event loop in a thread of its own while the caller waits: Ctrl-C ends the
+    wait but not the write, which would then land after the temporary folder is removed and bring
+    it back. So a write is let finish (a block: a fraction of a second) before the signal acts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: arrived.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(arrived):  # delivered again, to the handlers now in place
+            signal.raise_signal(signum)
+
+
 def _zarr3(zarr) -> bool:
     return int(zarr.__version__.split(".")[0]) >= 3
+
+
+def _format_3_only(path: str) -> bool:
+    """Whether the folder ``path`` holds Zarr format 3 metadata and no format 2 metadata."""
+    return os.path.exists(os.path.join(path, "zarr.json")) and not any(
+        os.path.exists(os.path.join(path, name)) for name in (".zarray", ".zgroup"))
 
 
 def write_tiff_pages(path: str, header: Image, planes, compression: str = "deflate") -> None:
