@@ -27,7 +27,7 @@ import numpy as np
 
 from . import blocks, registry
 from .image import UpsampleError, physical_memory
-from .pipeline import Settings, to_batch
+from .pipeline import Settings, header_array, to_batch
 from .spacing import SpacingError, physical_spacing
 from .volumes import Source, ZarrSink, is_zarr, open_source, write_tiff_pages
 
@@ -138,7 +138,7 @@ class Volume:
         engine = getattr(call, "axes", None) is not None and not premultiplied
         if engine:
             dtype = _engine_dtype(image.dtype)
-            fake = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), image.shape, _c_strides(image.shape, dtype))
+            fake = header_array(image.shape, dtype)
             view, _ = to_batch(fake, axes, call.axes, channels_last=False)
             from .api import plan_of
 
@@ -425,14 +425,6 @@ def _engine_dtype(dtype) -> np.dtype:
 def _engine_input(a: np.ndarray) -> np.ndarray:
     dtype = _engine_dtype(a.dtype)
     return a.view(np.uint8) if a.dtype == np.bool_ else a.astype(dtype, copy=False)
-
-
-def _c_strides(shape, dtype):
-    strides, step = [], np.dtype(dtype).itemsize
-    for n in reversed(shape):
-        strides.append(step)
-        step *= n
-    return tuple(reversed(strides))
 
 
 def _bar(total: int, enabled: bool):

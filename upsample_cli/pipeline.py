@@ -183,6 +183,18 @@ def output_shape(image, sizes: Dict[str, int]) -> Tuple[int, ...]:
     return tuple(sizes.get(a, n) for a, n in zip(image.axes, image.shape))
 
 
+def header_array(shape, dtype):
+    """A C-contiguous stand-in for an array of ``shape`` and ``dtype`` that holds one sample: the
+    shape, strides and dtype a plan needs, without the memory."""
+    import numpy as np
+
+    strides, step = [], np.dtype(dtype).itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype), tuple(shape), tuple(reversed(strides)))
+
+
 def to_batch(a, axes: str, spatial: str, channels_last: bool) -> Tuple[Any, Callable]:
     """``a`` (whose axes are ``axes``) as a batch of images over the ``spatial`` axes, and the
     function that brings a resized batch back to ``a``'s axes.

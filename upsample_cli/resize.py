@@ -36,7 +36,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .pipeline import Plan, Settings, output_shape, to_batch
+from .pipeline import Plan, Settings, header_array, output_shape, to_batch
 from .registry import AREA, ENGINE_DTYPES
 from .rounding import round_clamp
 from .sizes import Physical, resolve
@@ -190,7 +190,9 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
     from . import blocks
     from .api import kernel_for, plan_of
 
-    view, _ = to_batch(_channels_last_header(a.shape, axis, work_type), image.axes, call.axes, channels_last=False)
+    # Planned on a stand-in laid out as the work arrays are: channels last in memory.
+    moved = header_array(a.shape[:axis] + a.shape[axis + 1 :] + (a.shape[axis],), work_type)
+    view, _ = to_batch(np.moveaxis(moved, -1, axis), image.axes, call.axes, channels_last=False)
     engine = plan_of(view, **call.arguments(), mode=call.mode, align_corners=True if settings.align_corners else None,
                      antialias=settings.antialias)
     kernel = kernel_for(engine)
@@ -214,19 +216,6 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
         band = tuple(slice(*block[2]) if i == band_axis else slice(None) for i in range(a.ndim))
         _by_bands(unpremultiply, np.moveaxis(out, axis, -1), np.moveaxis(result[band], axis, -1))
     return result
-
-
-def _channels_last_header(shape, axis: int, dtype) -> np.ndarray:
-    """A zero-size-in-memory array of ``shape`` (file axes, channels at ``axis``) laid out as the
-    premultiplied work arrays are, channels last in memory: what ``plan_of`` needs to plan."""
-    moved = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
-    strides, step = [], np.dtype(dtype).itemsize
-    for n in reversed(moved):
-        strides.append(step)
-        step *= n
-    strides = tuple(reversed(strides))
-    fake = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), moved, strides)
-    return np.moveaxis(fake, -1, axis)
 
 
 # Output samples of a band of the premultiplied resize.
