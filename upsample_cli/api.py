@@ -59,6 +59,12 @@ class Pipeline:
     (``"second first"``: how torch's compiled generic kernel associates ``t0 * w0 + t1 * w1``).
     ``joint`` resizes all the axes in one pass whose taps are the products of theirs (torch's
     channels-last kernel). Neither merges nor reorders passes otherwise.
+
+    ``pool`` (area on float16 images, as torch's adaptive average pooling computes it): the
+    window's samples summed one by one, then divided by the window's size along each axis, the
+    outermost axis first. ``"float32"``: summed and divided in float32, rounded to float16 at the
+    end (a joint pass of taps of weight 1, then ``divide_axis`` passes); ``"float16"``: every sum
+    and quotient rounded to float16 (a ``sum_taps`` pass, then ``divide_axis`` passes).
     """
 
     precision: type = np.float32
@@ -66,6 +72,7 @@ class Pipeline:
     round_between: bool = False
     fused: str = ""
     joint: bool = False
+    pool: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,13 @@ def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_s
         pipeline = Pipeline(np.float32, order="last-first", round_between=True)
     elif dtype == np.float16 and not antialias and mode in _HALF_KERNELS:
         rule, pipeline = _torch_half(mode, rule, shape, strides, out_size)
+    elif dtype == np.float16 and mode == "area":
+        # torch's adaptive average pooling of float16 (both layouts): each output's window summed
+        # sample by sample (depth, height, width: the innermost axis fastest), then
+        # ``sum / kd / kh / kw``. In 1-D and 2-D the sum and the quotients are float32, rounded
+        # to float16 once; in 3-D its kernel sums and divides in float16, rounding each step.
+        pipeline = Pipeline(np.float32, "last-first", fused="in order", joint=True,
+                            pool="float16" if dim == 3 else "float32")
     rule = rule.with_precision(coordinates)
     if any(n == 0 for n in shape[1:]):
         raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {shape}")
@@ -395,7 +409,10 @@ class Pass(NamedTuple):
     """One step of a plan, on the work array (C-contiguous, its axes in memory order).
 
     ``kernel`` is a backend's function: ``resample_axis`` (``tables`` = index, weight, shift),
-    ``select_axis`` (``tables`` = index), ``astype`` or ``copy``. The work array is viewed as
+    ``select_axis`` (``tables`` = index), ``astype`` or ``copy``; or one that runs in NumPy
+    whatever the backend (``host_pass``): ``sum_taps`` (``tables`` = index, weight: the taps of
+    nonzero weight added one by one, each sum rounded to ``dtype``) or ``divide_axis``
+    (``tables`` = the divisor of each output position, in ``dtype``). The work array is viewed as
     ``src`` = (P, n_in, Q) and the pass writes a new array of ``dtype`` viewed as ``out`` =
     (P, n_out, Q), which is the next work array, of axes ``dims``. ``axes`` are the input's
     axes it resizes (several: merged taps over them flattened).
@@ -415,6 +432,11 @@ class Pass(NamedTuple):
             return (f"band by band of rows, two passes:\n    {first.describe(names)}\n"
                     f"    {second.describe(names)}")
         what = "+".join(names[a] for a in self.axes)
+        if self.kernel == "divide_axis":
+            return f"divide along {what} by its window sizes, in {np.dtype(self.dtype).name}"
+        if self.kernel == "sum_taps":
+            return (f"sum {what} {self.src[1]} -> {self.out[1]}, {self.tables[0].shape[1]} taps one by one, "
+                    f"each sum rounded to {np.dtype(self.dtype).name}, as {self.src} -> {self.out} (NumPy)")
         if self.kernel in ("astype", "copy"):
             return f"{self.kernel} to {np.dtype(self.dtype).name}" if self.kernel == "astype" else "copy"
         n_in, n_out, q = self.src[1], self.out[1], self.out[2]
@@ -501,10 +523,30 @@ def _execute(plan: Plan, kernel, host: bool, x):
             kernel.resample_pair(work.reshape(p.src), (*first.tables, first.dtype, nested), second.tables,
                                  out.reshape(p.out))
             work = out
+        elif p.kernel in ("sum_taps", "divide_axis"):
+            on_host = work if isinstance(work, np.ndarray) else work.copy_to_host()
+            out = host_pass(p, on_host.reshape(p.src)).reshape(p.dims)
+            work = out if isinstance(work, np.ndarray) else kernel.prepare(out, list(range(out.ndim)))
         else:
             for one in p.tables[:2] if p.kernel == "resample_pair" else (p,):  # (a backend without pairs)
                 work = _run_pass(one, kernel, work)
     return kernel.result(work, list(np.argsort(plan.order)), not host)
+
+
+def host_pass(p: Pass, src: np.ndarray, index=None, weight=None, divisor=None) -> np.ndarray:
+    """A ``sum_taps`` or ``divide_axis`` pass on ``src`` (NumPy, viewed as ``(P, n, Q)``), as
+    ``(P, n_out, Q)`` of ``p.dtype``; ``index``, ``weight`` or ``divisor`` replace the pass's
+    tables (a block's rows). Both follow torch's float16 arithmetic, ``float(a) op float(b)``
+    rounded to float16 (to float32 for a float32 ``dtype``)."""
+    if p.kernel == "divide_axis":
+        divisor = p.tables[0] if divisor is None else divisor
+        return (src.astype(np.float32) / divisor.astype(np.float32)[None, :, None]).astype(p.dtype)
+    index, weight = (p.tables[0], p.tables[1]) if index is None else (index, weight)
+    acc = np.zeros((src.shape[0], index.shape[0], src.shape[2]), p.dtype)  # (torch starts from 0)
+    for k in range(index.shape[1]):
+        added = (acc.astype(np.float32) + src[:, index[:, k], :].astype(np.float32)).astype(p.dtype)
+        acc = np.where(weight[None, :, k, None] != 0, added, acc)  # (a window's padding taps)
+    return acc
 
 
 def _run_pass(p: Pass, kernel, work):
@@ -535,7 +577,13 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
             continue
         steps.append((axis, t))
     order = _memory_order(shape, strides, dtype.itemsize)
-    if pipeline.joint and len(steps) > 1:
+    counts = {}
+    if pipeline.pool and steps:
+        # Window sums (taps of weight 1 over every axis) and each axis's window sizes.
+        counts = {axis: (t.weight != 0).sum(axis=1) for axis, t in every}
+        every = [(axis, Taps(t.index, (t.weight != 0).astype(t.weight.dtype))) for axis, t in every]
+        steps = every[:1]
+    if pipeline.joint and (len(steps) > 1 or counts):
         # One pass over every resized axis flattened (identity taps for the others between them),
         # which must be neighbours in memory, in order: else the work array is made C order.
         if [order.index(a) for a, _ in every] != list(range(order.index(first), order.index(first) + len(every))):
@@ -561,6 +609,10 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
     elif all(t.is_selection for _, t in steps):  # nearest modes: copy samples, in any dtype
         for axes, sizes, index in _selections(steps, order, dims):
             add("select_axis", axes, sizes, dtype, (_frozen(index),))
+    elif pipeline.pool == "float16":
+        axes, sizes, t = _joint([([axis], [t.index.shape[0]], t) for axis, t in steps], dims, order)
+        add("sum_taps", axes, sizes, dtype, (_frozen(t.index.astype(np.intp)), _frozen(t.weight)))
+        _divisions(add, counts, dtype)
     else:
         final = np.dtype(np.float32) if dtype == np.float16 else dtype
         if dtype == np.float16:
@@ -579,9 +631,20 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
             out_dtype = final if pipeline.round_between or n == len(steps) - 1 else compute
             add("resample_axis", axes, sizes, out_dtype, (_frozen(index), _frozen(weight), t.shift,
                                                           bool(pipeline.fused)))
+        _divisions(add, counts, final)
         if final != dtype:
             passes.append(Pass("astype", dtype=dtype))
     return Plan(tuple(shape), dtype, tuple(order), tuple(_paired(passes, order)))
+
+
+def _divisions(add, counts, dtype):
+    """``divide_axis`` passes: the sums divided by each axis's window sizes, the outermost axis
+    first (torch's ``sum / kd / kh / kw``), each quotient rounded to ``dtype``. torch divides by
+    the integer size, which a float16 quotient takes as a float16 (``Half / int64_t``)."""
+    for axis, count in counts.items():
+        if (count != 1).any():
+            divisor = count.astype(np.float32).astype(dtype).astype(np.float32)
+            add("divide_axis", [axis], [count.size], dtype, (_frozen(divisor),))
 
 
 def _paired(passes, order):

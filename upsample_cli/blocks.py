@@ -28,7 +28,7 @@ Range = Tuple[int, int]
 def _passes(plan):
     """``(pass, in_sizes, out_sizes)`` of each resample or select pass, in order."""
     for p in plan.single_passes():
-        if p.kernel not in ("resample_axis", "select_axis"):
+        if p.kernel not in ("resample_axis", "select_axis", "sum_taps"):
             continue
         m = plan.order.index(p.axes[0])
         yield p, tuple(plan.shape[a] for a in p.axes), tuple(p.dims[m : m + len(p.axes)])
@@ -79,6 +79,14 @@ def run(plan, x: np.ndarray, block: Dict[int, Range], kernel=None) -> np.ndarray
             continue
         if p.kernel == "copy":
             continue
+        if p.kernel == "divide_axis":  # each output position's divisor: the block's rows
+            from .api import host_pass
+
+            a, m, dims = p.axes[0], order.index(p.axes[0]), work.shape
+            divisor = p.tables[0][slice(*block[a])] if a in block else p.tables[0]
+            src = work.reshape(math.prod(dims[:m]), dims[m], math.prod(dims[m + 1 :]))
+            work = host_pass(p, src, divisor=divisor).reshape(dims)
+            continue
         m = order.index(p.axes[0])
         k = len(p.axes)
         n_in = tuple(plan.shape[a] for a in p.axes)
@@ -95,6 +103,10 @@ def run(plan, x: np.ndarray, block: Dict[int, Range], kernel=None) -> np.ndarray
         out = np.empty((src.shape[0], math.prod(sizes), src.shape[2]), p.dtype)
         if p.kernel == "select_axis":
             kernel.select_axis(src, local[:, 0], out)
+        elif p.kernel == "sum_taps":
+            from .api import host_pass
+
+            out = host_pass(p, src, local, weight.reshape(local.shape))
         else:
             kernel.resample_axis(src, local, weight.reshape(local.shape), out, *p.tables[2:])
         work = out.reshape(dims[:m] + sizes + dims[m + k :])
