@@ -2,8 +2,8 @@
 
 The cases (inputs, keyword arguments, torch's outputs) are stored in ``tests/golden/torch_half.npz``,
 written by ``tests/golden/make_torch_golden.py`` (torch on 2 threads): nearest, nearest-exact, linear,
-bilinear (both of torch's kernels), bicubic and trilinear, 1 to 6 channels, channels-first and
-channels-last.
+bilinear (both of torch's kernels), bicubic, trilinear and area (1-D to 3-D, uneven windows),
+1 to 6 channels, channels-first and channels-last.
 """
 
 from __future__ import annotations
@@ -44,3 +44,19 @@ def test_float16_bits_match_torch(k):
 @pytest.mark.parametrize("k", [pytest.param(k, id=m["name"]) for k, m in enumerate(META) if k % 5 == 0])
 def test_float16_reference_backend_bits_match_torch(k):
     check_bits(k, "reference")
+
+
+@pytest.mark.parametrize("k", [pytest.param(k, id=m["name"]) for k, m in enumerate(META)
+                               if m["kwargs"]["mode"] == "area" and k % 3 == 0])
+def test_float16_area_block_by_block_bits_match_torch(k):
+    # A block of the output from its region of the input: area's sum and division passes too.
+    from upsample_cli import blocks
+    from upsample_cli.api import plan_of
+
+    x, expected = golden_input(k), GOLDEN[f"case{k:04d}_out"]
+    p = plan_of(x, **META[k]["kwargs"])
+    block = {a: (n // 3, n) for a, n in enumerate(expected.shape) if a >= 2}
+    region = blocks.region(p, block)
+    got = blocks.run(p, x[tuple(slice(*region.get(a, (0, n))) for a, n in enumerate(x.shape))], block)
+    want = expected[tuple(slice(*block.get(a, (0, n))) for a, n in enumerate(expected.shape))]
+    assert np.array_equal(np.ascontiguousarray(got).view(np.uint16), np.ascontiguousarray(want).view(np.uint16))

@@ -259,10 +259,11 @@ def case_name(case, k):
     return "-".join(parts + [f"case{k:04d}"])
 
 
-# float16 cases, compared bit for bit (``torch_half.npz``, same layout as ``torch.npz``): the
-# modes whose float16 arithmetic follows torch's (area pools by other rules, and torch has no
-# float16 antialias on CPU), with 1 to 6 channels and some 2-D outputs whose height and width add
-# up to more than 128, so that both of torch's bilinear kernels are met.
+# float16 cases, compared bit for bit (``torch_half.npz``, same layout as ``torch.npz``): every
+# mode torch computes in float16 on CPU (it has no float16 antialias there), with 1 to 6 channels
+# and some 2-D outputs whose height and width add up to more than 128, so that both of torch's
+# bilinear kernels are met. area (adaptive average pooling, float32 sums in 1-D and 2-D, float16
+# in 3-D) comes last, in both layouts for every rank, so the earlier cases stay as they were.
 HALF_OUT = Path(__file__).with_name("torch_half.npz")
 HALF_MODES = {
     "nearest": ((1, 2, 3), [None]),
@@ -271,6 +272,7 @@ HALF_MODES = {
     "bilinear": ((2,), [None, False, True]),
     "bicubic": ((2,), [None, False, True]),
     "trilinear": ((3,), [None, False, True]),
+    "area": ((1, 2, 3), [None]),
 }
 HALF_CASES_PER_COMBO = 12
 
@@ -280,7 +282,7 @@ def half_cases(rng):
     for mode, (ranks, aligns) in HALF_MODES.items():
         for rank in ranks:
             for align in aligns:
-                for layout in (["first", "last"] if rank > 1 else ["first"]):
+                for layout in (["first", "last"] if rank > 1 or mode == "area" else ["first"]):
                     for i in range(HALF_CASES_PER_COMBO):
                         while True:
                             n, c = int(rng.integers(1, 3)), int(rng.integers(1, 7))
