@@ -152,6 +152,12 @@ def test_constant_input_stays_constant(case, data):
     assert y.shape == expected_shape(x, kwargs)
     if dtype.kind == "u" or kwargs["mode"].startswith("nearest"):
         assert (y == x.flat[0]).all()
+    elif dtype == np.float16 and kwargs["mode"] == "area" and x.ndim == 5 and y.size > y.shape[0] * y.shape[1]:
+        # torch pools float16 volumes in float16, rounding every partial sum (test_golden_torch_half):
+        # a window of n samples drifts by up to n half-precision steps, and overflows past 65504.
+        window = math.prod(-(-n_in // n_out) + 1 for n_in, n_out in zip(x.shape[2:], y.shape[2:]))
+        finite = np.isfinite(y)
+        np.testing.assert_allclose(y[finite].astype(np.float64), float(x.flat[0]), rtol=window * 2.0**-10)
     else:
         # float32 cubic weights (computed in float32, as torch does) sum to 1 within ~1e-6 per
         # axis, and three axes compound it.

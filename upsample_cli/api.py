@@ -234,9 +234,10 @@ def _settings(shape, dtype, size, scale_factor, mode, align_corners, recompute_s
         # torch's adaptive average pooling of float16 (both layouts): each output's window summed
         # sample by sample (depth, height, width: the innermost axis fastest), then
         # ``sum / kd / kh / kw``. In 1-D and 2-D the sum and the quotients are float32, rounded
-        # to float16 once; in 3-D its kernel sums and divides in float16, rounding each step.
-        pipeline = Pipeline(np.float32, "last-first", fused="in order", joint=True,
-                            pool="float16" if dim == 3 else "float32")
+        # to float16 once; in 3-D its kernel sums and divides in float16, rounding each step. An
+        # output of one sample per axis is torch's ``mean``: a float32 sum divided once.
+        pool = "mean" if all(n == 1 for n in out_size) else "float16" if dim == 3 else "float32"
+        pipeline = Pipeline(np.float32, "last-first", fused="in order", joint=True, pool=pool)
     rule = rule.with_precision(coordinates)
     if any(n == 0 for n in shape[1:]):
         raise ValueError(f"Non-empty input expected (channel and spatial sizes > 0), but got shape {shape}")
@@ -631,16 +632,21 @@ def plan(shape, strides, dtype, rules, out_size, scales, pipeline) -> Plan:
             out_dtype = final if pipeline.round_between or n == len(steps) - 1 else compute
             add("resample_axis", axes, sizes, out_dtype, (_frozen(index), _frozen(weight), t.shift,
                                                           bool(pipeline.fused)))
-        _divisions(add, counts, final)
+        _divisions(add, counts, final, mean=pipeline.pool == "mean")
         if final != dtype:
             passes.append(Pass("astype", dtype=dtype))
     return Plan(tuple(shape), dtype, tuple(order), tuple(_paired(passes, order)))
 
 
-def _divisions(add, counts, dtype):
+def _divisions(add, counts, dtype, mean=False):
     """``divide_axis`` passes: the sums divided by each axis's window sizes, the outermost axis
     first (torch's ``sum / kd / kh / kw``), each quotient rounded to ``dtype``. torch divides by
-    the integer size, which a float16 quotient takes as a float16 (``Half / int64_t``)."""
+    the integer size, which a float16 quotient takes as a float16 (``Half / int64_t``). A
+    ``mean`` (one output sample per axis) is divided once, by the number of samples."""
+    if mean and counts:
+        total = math.prod(int(count[0]) for count in counts.values())
+        add("divide_axis", [next(iter(counts))], [1], dtype, (_frozen(np.array([total], np.float32)),))
+        return
     for axis, count in counts.items():
         if (count != 1).any():
             divisor = count.astype(np.float32).astype(dtype).astype(np.float32)

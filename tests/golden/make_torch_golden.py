@@ -306,6 +306,15 @@ def half_cases(rng):
                         cl = layout == "last"
                         cases.append(dict(x=x, kwargs=kwargs, channels_last=cl,
                                           out=torch_call(channels_last(x) if cl else x, kwargs)))
+    # area to one sample per axis: torch takes the mean there (one float32 division), not its
+    # pooling kernel; windows large enough that a float16 sum would drift.
+    for rank in (1, 2, 3):
+        for layout in ("first", "last"):
+            x = make_input(rng, (1, 3, *[9, 11, 13][:rank]), "float16", "random")
+            kwargs = {"mode": "area", "size": [1] * rank}
+            cl = layout == "last"
+            cases.append(dict(x=x, kwargs=kwargs, channels_last=cl,
+                              out=torch_call(channels_last(x) if cl else x, kwargs)))
     return cases
 
 
