@@ -788,6 +788,17 @@ def test_explain_prints_the_plan_of_each_resize_on_stderr(tmp_path):
     assert not CliRunner().invoke(main, ["resize", str(PHOTO), str(out), "--scale", "2"]).stderr
 
 
+def test_explain_prints_the_plan_of_a_premultiplied_resize(tmp_path):
+    # RGBA runs its plan band by band (colours times alpha, in float32): the plan is printed once.
+    out = tmp_path / "o.png"
+    result = CliRunner().invoke(main, ["resize", str(LOGO), str(out), "--scale", "2", "--mode", "bicubic",
+                                       "--explain"])
+    assert result.exit_code == 0 and out.exists()
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("on ") and " float32, memory order " in lines[0]
+    assert sum(line.startswith("on ") for line in lines) == 1
+
+
 # --- usage found before any work ---------------------------------------------------------
 
 

@@ -508,10 +508,16 @@ def recorded():
 _recording: list = []
 
 
-def _execute(plan: Plan, kernel, host: bool, x):
-    """Run ``plan`` on ``x`` with a backend module."""
+def record_run(plan: Plan, kernel) -> None:
+    """Tell ``recorded`` that ``plan`` runs on the backend module ``kernel`` (a resize that runs a
+    plan a block at a time tells it once)."""
     for plans in _recording:
         plans.append((plan, _BACKEND_NAMES.get(kernel.__name__.rsplit(".", 1)[-1], kernel.__name__)))
+
+
+def _execute(plan: Plan, kernel, host: bool, x):
+    """Run ``plan`` on ``x`` with a backend module."""
+    record_run(plan, kernel)
     work = kernel.prepare(x, plan.order)
     for p in plan.passes:
         if p.kernel == "astype":

@@ -188,7 +188,7 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
         return np.moveaxis(result, -1, axis)
 
     from . import blocks
-    from .api import kernel_for, plan_of
+    from .api import kernel_for, plan_of, record_run
 
     # Planned on a stand-in laid out as the work arrays are: channels last in memory.
     moved = header_array(a.shape[:axis] + a.shape[axis + 1 :] + (a.shape[axis],), work_type)
@@ -196,6 +196,7 @@ def _resize_premultiplied(a: np.ndarray, image, call: EngineCall, settings: Sett
     engine = plan_of(view, **call.arguments(), mode=call.mode, align_corners=True if settings.align_corners else None,
                      antialias=settings.antialias)
     kernel = kernel_for(engine)
+    record_run(engine, kernel)
     resized = blocks.resized_axes(engine)
     out_shape = list(a.shape)
     for i, letter in enumerate(call.axes):
