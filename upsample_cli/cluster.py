@@ -36,6 +36,7 @@ import ctypes
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -82,6 +83,7 @@ def connect(address: str):
     # Asked first on a connection of its own: a Client that fails to start lingers, and waits
     # to close, at exit.
     try:
+        _listening(address)
         kind = _ask_identity(address)
     except (OSError, TimeoutError, ValueError) as e:
         raise BatchUsageError(f"{address}: cannot reach the Dask scheduler ({text_of(e)})") from None
@@ -105,6 +107,21 @@ def connect(address: str):
         raise BatchUsageError(f"{address}: worker {worker} cannot run upsample ({text_of(error)}); install "
                               "upsample on every worker")
     return client
+
+
+def _listening(address: str) -> None:
+    """OSError at once where nothing listens at a TCP address: Dask would retry the connection
+    until its connect timeout (30 s by default) before saying so."""
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return
+    timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+    with socket.create_connection(parse_host_port(location), timeout=timeout):
+        pass
 
 
 def _ask_identity(address: str) -> str:
