@@ -149,8 +149,7 @@ def _resize_chunked(src, dst, memory, overwrite_input, debug, resize_options, ad
         raise UsageFailure(f"{dst}: OUT is the input file; choose another path")
     from .chunked import ChunkedResize
 
-    client = _connect(address) if address is not None else None
-    with contextlib.closing(client) if client is not None else contextlib.nullcontext(), _reported(src, dst, debug):
+    with _connected(address) as client, _reported(src, dst, debug):
         ChunkedResize(convert.settings, memory, convert.axes, convert.write_options.compression,
                       client=client)(src, dst)
 
@@ -172,16 +171,23 @@ def _scheduler_address(scheduler, scheduler_file, dst=None):
         raise UsageFailure(str(e)) from None
 
 
-def _connect(address: str):
-    """A ``distributed.Client`` of the scheduler at ``address``; UsageFailure when it cannot serve."""
+@contextlib.contextmanager
+def _connected(address):
+    """Within: a ``distributed.Client`` of the scheduler at ``address`` (None for no address),
+    closed after; UsageFailure when it cannot serve."""
+    if address is None:
+        yield None
+        return
     from . import batch, cluster
 
     try:
-        return cluster.connect(address)
+        client = cluster.connect(address)
     except batch.BatchUsageError as e:
         raise UsageFailure(str(e)) from None
     except KeyboardInterrupt:
         raise InterruptedFailure(f"{address}: interrupted while connecting to the Dask scheduler") from None
+    with contextlib.closing(client):
+        yield client
 
 
 def _zarr_needed() -> None:
@@ -241,8 +247,7 @@ def pyramid_command(src, dst, levels, factor, mode, antialias, axes, memory, ngf
     address = _scheduler_address(scheduler, scheduler_file)
     from .chunked import pyramid
 
-    client = _connect(address) if address is not None else None
-    with contextlib.closing(client) if client is not None else contextlib.nullcontext(), _reported(src, dst, debug):
+    with _connected(address) as client, _reported(src, dst, debug):
         shapes = pyramid(src, dst, levels, factor, settings, memory=memory, axes=axes, ngff=ngff, client=client)
     click.echo(f"{dst}: {len(shapes)} levels, " + ", ".join("x".join(map(str, s)) for s in shapes))
 
@@ -319,8 +324,7 @@ def batch_command(src, dst, recursive, pattern, jobs, scheduler, scheduler_file,
     if jobs is None and resize_options["device"] == "cuda" and address is None:
         jobs = 2  # one CUDA context per worker: a pair keeps the GPU busy while the other file is coded
     selection = batch.Selection(src, dst, recursive, pattern, output_format, skip_existing)
-    client = _connect(address) if address is not None else None
-    with contextlib.closing(client) if client is not None else contextlib.nullcontext():
+    with _connected(address) as client:
         _batch(selection, convert, jobs, fail_fast, report_path, quiet, debug, client)
 
 
